@@ -1,0 +1,66 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "switchboard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "switchboard", targets: ["switchboard"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // The system SQLite (Debian's libsqlite3-dev), used through its C API.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // The domain: pure Swift, no I/O.
+        .target(name: "SwitchboardCore"),
+        // Storage: one protocol per aggregate, SQLite and PostgreSQL behind them.
+        .target(name: "SwitchboardStorage", dependencies: [
+            "SwitchboardCore", "CSQLite",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The durable delivery queue's workers.
+        .target(name: "SwitchboardDelivery", dependencies: [
+            "SwitchboardCore", "SwitchboardStorage",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+        // PBX protocols: adapters, routing, commands, simulator.
+        .target(name: "SwitchboardPBX", dependencies: [
+            "SwitchboardCore", "SwitchboardStorage",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Composition root: configuration, HTTP server, workers, services.
+        .target(name: "SwitchboardApp", dependencies: [
+            "SwitchboardCore", "SwitchboardStorage", "SwitchboardDelivery", "SwitchboardPBX",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], resources: [.copy("Resources")]),
+        .executableTarget(name: "switchboard", dependencies: [
+            "SwitchboardApp",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ]),
+        .testTarget(name: "SwitchboardTests", dependencies: [
+            "SwitchboardApp",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+    ]
+)

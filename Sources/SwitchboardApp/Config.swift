@@ -1,0 +1,98 @@
+import Foundation
+import Logging
+
+/// Switchboard's settings. Precedence: command-line flags, then `SWITCHBOARD_*` environment, then the
+/// optional JSON file (`--config` / `SWITCHBOARD_CONFIG`), then defaults that work on a laptop.
+public struct AppConfig: Sendable, Codable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    public var dataDir: String = "./switchboard-data"
+    /// `postgres://…` selects PostgreSQL; nil means embedded SQLite in `dataDir`.
+    public var databaseURL: String?
+    /// The address tenants' PBXs and CRMs reach Switchboard at (webhook URLs, OAuth redirect).
+    public var publicBaseURL: String?
+    public var workerConcurrency: Int = 16
+    public var jobLeaseSeconds: Int = 60
+    public var logLevel: String = "info"
+    /// SQLite's `synchronous` PRAGMA: FULL survives power loss; NORMAL survives a crash of the process.
+    public var sqliteSynchronous: String = "FULL"
+    /// The installation's amoCRM OAuth application.
+    public var amocrmClientId: String?
+    public var amocrmClientSecret: String?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case host, port, dataDir, databaseURL, publicBaseURL, workerConcurrency, jobLeaseSeconds, logLevel,
+             sqliteSynchronous, amocrmClientId, amocrmClientSecret
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = AppConfig()
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? d.port
+        dataDir = try c.decodeIfPresent(String.self, forKey: .dataDir) ?? d.dataDir
+        databaseURL = try c.decodeIfPresent(String.self, forKey: .databaseURL)
+        publicBaseURL = try c.decodeIfPresent(String.self, forKey: .publicBaseURL)
+        workerConcurrency = try c.decodeIfPresent(Int.self, forKey: .workerConcurrency) ?? d.workerConcurrency
+        jobLeaseSeconds = try c.decodeIfPresent(Int.self, forKey: .jobLeaseSeconds) ?? d.jobLeaseSeconds
+        logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
+        sqliteSynchronous = try c.decodeIfPresent(String.self, forKey: .sqliteSynchronous) ?? d.sqliteSynchronous
+        amocrmClientId = try c.decodeIfPresent(String.self, forKey: .amocrmClientId)
+        amocrmClientSecret = try c.decodeIfPresent(String.self, forKey: .amocrmClientSecret)
+    }
+
+    /// Environment variable name for a setting: `databaseURL` → `SWITCHBOARD_DATABASE_URL`.
+    static func envName(_ key: CodingKeys) -> String {
+        var out = "SWITCHBOARD_"
+        for ch in key.rawValue {
+            if ch.isUppercase, !out.hasSuffix("_") { out += "_" }
+            out += ch.uppercased()
+        }
+        return out.replacingOccurrences(of: "U_R_L", with: "URL")
+    }
+
+    /// Builds the configuration from the file (if any), then the environment; flags are applied by the caller.
+    public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
+        var config = AppConfig()
+        if let path = file ?? environment["SWITCHBOARD_CONFIG"] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            config = try JSONDecoder().decode(AppConfig.self, from: data)
+        }
+        for key in CodingKeys.allCases {
+            guard let value = environment[envName(key)], !value.isEmpty else { continue }
+            switch key {
+            case .host: config.host = value
+            case .port: config.port = Int(value) ?? config.port
+            case .dataDir: config.dataDir = value
+            case .databaseURL: config.databaseURL = value
+            case .publicBaseURL: config.publicBaseURL = value
+            case .workerConcurrency: config.workerConcurrency = Int(value) ?? config.workerConcurrency
+            case .jobLeaseSeconds: config.jobLeaseSeconds = Int(value) ?? config.jobLeaseSeconds
+            case .logLevel: config.logLevel = value
+            case .sqliteSynchronous: config.sqliteSynchronous = value
+            case .amocrmClientId: config.amocrmClientId = value
+            case .amocrmClientSecret: config.amocrmClientSecret = value
+            }
+        }
+        return config
+    }
+
+    public var usesPostgres: Bool { databaseURL?.hasPrefix("postgres") ?? false }
+
+    public var sqlitePath: String {
+        URL(fileURLWithPath: dataDir).appendingPathComponent("switchboard.sqlite").path
+    }
+
+    /// Where the data lives, for the start-up line; a PostgreSQL URL loses its password.
+    public var storageDescription: String {
+        guard let url = databaseURL, usesPostgres, var c = URLComponents(string: url) else {
+            return "SQLite \(sqlitePath)"
+        }
+        if c.password != nil { c.password = "***" }
+        return "PostgreSQL \(c.string ?? "")"
+    }
+
+    public var baseURL: String { publicBaseURL ?? "http://\(host):\(port)" }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SwitchboardCore
+import SwitchboardStorage
+
+/// An error a client can act on: a status, a message, and the field it concerns.
+public struct APIError: HTTPResponseError {
+    public let status: HTTPResponse.Status
+    public let message: String
+    public let field: String?
+
+    public init(_ status: HTTPResponse.Status, _ message: String, field: String? = nil) {
+        self.status = status
+        self.message = message
+        self.field = field
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var body: [String: String] = ["message": message]
+        if let field { body["field"] = field }
+        return jsonResponse(["error": body], status: status)
+    }
+}
+
+func jsonResponse<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+    let data = (try? JSON.encoder.encode(value)) ?? Data("null".utf8)
+    return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+extension Request {
+    /// The body, read up to `limit` bytes.
+    func bodyBytes(limit: Int = 1 << 20) async throws -> [UInt8] {
+        do {
+            var buffer = try await body.collect(upTo: limit)
+            return buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch {
+            throw APIError(.contentTooLarge, "request body larger than \(limit) bytes")
+        }
+    }
+
+    /// Decodes a JSON body, turning decoding failures into messages that name the field.
+    func decodeJSON<T: Decodable>(_ type: T.Type) async throws -> T {
+        let bytes = try await bodyBytes()
+        do {
+            return try JSON.decoder.decode(T.self, from: Data(bytes))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw APIError(.badRequest, "field \(key.stringValue) is required", field: key.stringValue)
+        } catch let DecodingError.typeMismatch(_, ctx) {
+            let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            throw APIError(.badRequest, "field \(path) has the wrong type", field: path)
+        } catch let DecodingError.valueNotFound(_, ctx) {
+            let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            throw APIError(.badRequest, "field \(path) must not be null", field: path)
+        } catch let DecodingError.dataCorrupted(ctx) {
+            let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            throw APIError(.badRequest, path.isEmpty ? "the body is not valid JSON" : "field \(path) is invalid: \(ctx.debugDescription)",
+                           field: path.isEmpty ? nil : path)
+        } catch {
+            throw APIError(.badRequest, "the body is not valid JSON")
+        }
+    }
+
+    var bearerToken: String? {
+        guard let value = headers[.authorization] else { return nil }
+        let parts = value.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1]).trimmingCharacters(in: .whitespaces)
+    }
+}
+
+extension RequestContext {
+    func param(_ name: String) throws -> String {
+        guard let value = parameters.get(name) else { throw APIError(.badRequest, "missing path parameter \(name)") }
+        return value
+    }
+}
+
+func mapStoreError<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as StoreError {
+        switch error {
+        case .notFound(let m): throw APIError(.notFound, m)
+        case .conflict(let m): throw APIError(.conflict, m)
+        case .invalid(let m): throw APIError(.unprocessableContent, m)
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Hummingbird
+import SwitchboardStorage
+
+/// Liveness, readiness and Prometheus metrics.
+struct Operations {
+    let sb: Switchboard
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("healthz") { _, _ in jsonResponse(["status": "ok"]) }
+        router.get("readyz") { _, _ in
+            if await sb.db.ping() { return jsonResponse(["status": "ready", "storage": sb.db.dialect.rawValue]) }
+            return jsonResponse(["status": "storage unreachable", "storage": sb.db.dialect.rawValue],
+                                status: .serviceUnavailable)
+        }
+        router.get("metrics") { _, _ in
+            await refreshQueueGauges()
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: sb.registry.emitToBuffer())))
+        }
+    }
+
+    /// Queue depth per state, read at scrape time.
+    func refreshQueueGauges() async {
+        guard let counts = try? await sb.queue.counts() else { return }
+        for state in JobState.allCases {
+            sb.registry.makeGauge(name: "switchboard_jobs", labels: [("state", state.rawValue)])
+                .set(Double(counts[state] ?? 0))
+        }
+    }
+}
+
+enum OpenAPIDocument {
+    static let bytes: [UInt8] = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json", subdirectory: "Resources"),
+              let data = try? Data(contentsOf: url) else { return Array("{}".utf8) }
+        return Array(data)
+    }()
+}

@@ -1,0 +1,164 @@
+import Foundation
+
+/// Versioned schema changes; each runs once, in its own transaction, in order.
+public struct Migration: Sendable {
+    public let version: Int
+    public let name: String
+    public let statements: [String]
+}
+
+public enum Migrations {
+    /// Dialect tokens: {{ID}} an auto-increment primary key, {{BLOB}} binary data.
+    static func render(_ sql: String, for dialect: SQLDialect) -> String {
+        switch dialect {
+        case .sqlite:
+            return sql.replacingOccurrences(of: "{{ID}}", with: "INTEGER PRIMARY KEY AUTOINCREMENT")
+                .replacingOccurrences(of: "{{BLOB}}", with: "BLOB")
+        case .postgres:
+            return sql.replacingOccurrences(of: "{{ID}}", with: "BIGSERIAL PRIMARY KEY")
+                .replacingOccurrences(of: "{{BLOB}}", with: "BYTEA")
+        }
+    }
+
+    public static let all: [Migration] = [
+        Migration(version: 1, name: "platform", statements: [
+            """
+            CREATE TABLE tenants (
+              id TEXT PRIMARY KEY, name TEXT NOT NULL, region TEXT NOT NULL DEFAULT 'RU',
+              created_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE users (
+              id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+              email TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL, locale TEXT NOT NULL DEFAULT 'ru',
+              created_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE api_tokens (
+              id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+              name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL,
+              created_at BIGINT NOT NULL, last_used_at BIGINT)
+            """,
+            """
+            CREATE TABLE crm_credentials (
+              id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+              crm TEXT NOT NULL, name TEXT NOT NULL DEFAULT '', base_url TEXT NOT NULL,
+              auth_kind TEXT NOT NULL, secret {{BLOB}}, status TEXT NOT NULL DEFAULT 'unchecked',
+              status_detail TEXT, token_expires_at BIGINT,
+              created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX crm_credentials_tenant ON crm_credentials (tenant_id, crm)",
+            """
+            CREATE TABLE pbx_connections (
+              id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+              name TEXT NOT NULL, protocol TEXT NOT NULL, secret {{BLOB}} NOT NULL,
+              api_url TEXT, api_key {{BLOB}}, api_flavor TEXT NOT NULL DEFAULT 'legacy',
+              routing_deadline_ms BIGINT NOT NULL DEFAULT 1500, region TEXT NOT NULL DEFAULT 'RU',
+              created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE employees (
+              id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+              pbx_connection_id TEXT NOT NULL REFERENCES pbx_connections(id) ON DELETE CASCADE,
+              login TEXT NOT NULL, extension TEXT, name TEXT NOT NULL DEFAULT '', email TEXT,
+              direct_number TEXT, has_sip BIGINT NOT NULL DEFAULT 1, created_at BIGINT NOT NULL,
+              UNIQUE (pbx_connection_id, login))
+            """,
+            """
+            CREATE TABLE integrations (
+              id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+              crm TEXT NOT NULL, name TEXT NOT NULL DEFAULT '',
+              credential_id TEXT REFERENCES crm_credentials(id) ON DELETE SET NULL,
+              pbx_connection_id TEXT REFERENCES pbx_connections(id) ON DELETE SET NULL,
+              active BIGINT NOT NULL DEFAULT 0, settings TEXT NOT NULL DEFAULT '{}',
+              created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE mappings (
+              integration_id TEXT NOT NULL REFERENCES integrations(id) ON DELETE CASCADE,
+              tenant_id TEXT NOT NULL, crm_user_id TEXT NOT NULL, crm_user_name TEXT NOT NULL DEFAULT '',
+              employee_id TEXT NOT NULL REFERENCES employees(id) ON DELETE CASCADE,
+              use_for_routing BIGINT NOT NULL DEFAULT 1,
+              PRIMARY KEY (integration_id, crm_user_id))
+            """,
+            """
+            CREATE TABLE calls (
+              id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, pbx_connection_id TEXT NOT NULL,
+              direction TEXT NOT NULL, client_number TEXT, client_raw TEXT, line_number TEXT,
+              state TEXT NOT NULL, result TEXT NOT NULL, started_at BIGINT NOT NULL,
+              answered_at BIGINT, ended_at BIGINT, wait_sec BIGINT, talk_sec BIGINT,
+              first_talker TEXT, last_talker TEXT, recording_url TEXT, finalized BIGINT NOT NULL DEFAULT 0,
+              model TEXT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX calls_tenant_started ON calls (tenant_id, started_at)",
+            "CREATE INDEX calls_tenant_client ON calls (tenant_id, client_number)",
+            """
+            CREATE TABLE call_aliases (
+              pbx_connection_id TEXT NOT NULL, external_id TEXT NOT NULL, call_id TEXT NOT NULL,
+              PRIMARY KEY (pbx_connection_id, external_id))
+            """,
+            """
+            CREATE TABLE call_events (
+              id {{ID}}, tenant_id TEXT NOT NULL, pbx_connection_id TEXT NOT NULL, call_id TEXT NOT NULL,
+              event_key TEXT NOT NULL, type TEXT NOT NULL, occurred_at BIGINT NOT NULL,
+              received_at BIGINT NOT NULL, raw TEXT NOT NULL,
+              UNIQUE (pbx_connection_id, event_key))
+            """,
+            "CREATE INDEX call_events_call ON call_events (call_id)",
+            """
+            CREATE TABLE jobs (
+              id {{ID}}, tenant_id TEXT NOT NULL, partition_key TEXT NOT NULL, kind TEXT NOT NULL,
+              payload TEXT NOT NULL, state TEXT NOT NULL, attempts BIGINT NOT NULL DEFAULT 0,
+              max_attempts BIGINT NOT NULL, run_at BIGINT NOT NULL, lease_owner TEXT,
+              lease_expires_at BIGINT, last_error TEXT, call_id TEXT, dedupe_key TEXT UNIQUE,
+              created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, finished_at BIGINT)
+            """,
+            "CREATE INDEX jobs_partition_head ON jobs (partition_key, state, id)",
+            "CREATE INDEX jobs_due ON jobs (state, run_at)",
+            "CREATE INDEX jobs_tenant_state ON jobs (tenant_id, state)",
+            "CREATE INDEX jobs_call ON jobs (call_id)",
+            """
+            CREATE TABLE job_attempts (
+              id {{ID}}, job_id BIGINT NOT NULL, tenant_id TEXT NOT NULL, attempt BIGINT NOT NULL,
+              worker TEXT NOT NULL, started_at BIGINT NOT NULL, finished_at BIGINT NOT NULL,
+              outcome TEXT NOT NULL, detail TEXT, exchanges TEXT NOT NULL DEFAULT '[]')
+            """,
+            "CREATE INDEX job_attempts_job ON job_attempts (job_id)",
+            """
+            CREATE TABLE crm_entities (
+              integration_id TEXT NOT NULL, scope TEXT NOT NULL, kind TEXT NOT NULL, crm_id TEXT NOT NULL,
+              created_at BIGINT NOT NULL, PRIMARY KEY (integration_id, scope, kind))
+            """,
+        ]),
+    ]
+
+    /// Applies every migration not applied yet; safe to call from several instances at once.
+    public static func run(on database: any Database) async throws -> [Int] {
+        let dialect = database.dialect
+        try await database.transaction { db in
+            if dialect == .postgres { try await db.execute("SELECT pg_advisory_xact_lock(7207001)") }
+            try await db.execute("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                  version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
+                """)
+        }
+        var applied: [Int] = []
+        for migration in all {
+            let done: Bool = try await database.transaction { db in
+                if dialect == .postgres { try await db.execute("SELECT pg_advisory_xact_lock(7207001)") }
+                if try await db.one("SELECT version FROM schema_migrations WHERE version = ?",
+                                    [.int(Int64(migration.version))]) != nil {
+                    return false
+                }
+                for statement in migration.statements {
+                    try await db.execute(render(statement, for: dialect))
+                }
+                try await db.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                                     [.int(Int64(migration.version)), .text(migration.name), .int(Date().millis)])
+                return true
+            }
+            if done { applied.append(migration.version) }
+        }
+        return applied
+    }
+}

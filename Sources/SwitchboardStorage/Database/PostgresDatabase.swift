@@ -1,0 +1,157 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// Executor over one PostgreSQL connection inside a transaction; rewrites `?` to `$n`.
+struct PostgresExecutor: SQLExecutor {
+    let connection: PostgresConnection
+    let hooks: CommitHooks
+    let logger: Logger
+    var dialect: SQLDialect { .postgres }
+
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for value in binds {
+            switch value {
+            case .null: bindings.appendNull()
+            case .int(let v): bindings.append(v)
+            case .double(let v): bindings.append(v)
+            case .text(let v): bindings.append(v)
+            case .blob(let v): bindings.append(ByteBuffer(bytes: v))
+            }
+        }
+        let statement = PostgresQuery(unsafeSQL: PostgresDatabase.numberPlaceholders(sql), binds: bindings)
+        do {
+            let sequence = try await connection.query(statement, logger: logger)
+            var rows: [SQLRow] = []
+            var columns: [String]?
+            for try await row in sequence {
+                var values: [SQLValue] = []
+                var names: [String] = []
+                for cell in row {
+                    if columns == nil { names.append(cell.columnName) }
+                    values.append(try Self.value(of: cell))
+                }
+                if columns == nil { columns = names }
+                rows.append(SQLRow(columns: columns!, values: values))
+            }
+            return rows
+        } catch let error as PSQLError {
+            let code = error.serverInfo?[.sqlState]
+            let message = error.serverInfo?[.message] ?? "\(error.code)"
+            throw DatabaseError("PostgreSQL: \(message)", isUniqueViolation: code == "23505")
+        }
+    }
+
+    static func value(of cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8, .oid: return .int(try cell.decode(Int64.self))
+        case .float4, .float8: return .double(try cell.decode(Double.self))
+        case .numeric: return .double(Double(try cell.decode(String.self)) ?? 0)
+        case .bool: return .int(try cell.decode(Bool.self) ? 1 : 0)
+        case .bytea:
+            var buffer = try cell.decode(ByteBuffer.self)
+            return .blob(buffer.readBytes(length: buffer.readableBytes) ?? [])
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+
+    func afterCommit(_ action: @escaping @Sendable () -> Void) { hooks.add(action) }
+}
+
+/// PostgreSQL through a PostgresNIO connection pool; for scale and several instances.
+public final class PostgresDatabase: Database, @unchecked Sendable {
+    public var dialect: SQLDialect { .postgres }
+    public let client: PostgresClient
+    private let logger: Logger
+    private let runTask: Task<Void, Never>
+
+    /// Parses `postgres://user:password@host:port/database?sslmode=disable`.
+    public init(url: String, logger: Logger, maxConnections: Int = 20) throws {
+        guard let components = URLComponents(string: url),
+              let scheme = components.scheme, scheme.hasPrefix("postgres"),
+              let host = components.host else {
+            throw DatabaseError("not a PostgreSQL URL (postgres://user:password@host:port/database)")
+        }
+        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value
+        let loopback = ["127.0.0.1", "localhost", "::1"].contains(host)
+        let tls: PostgresClient.Configuration.TLS = (sslMode == "disable" || (loopback && sslMode == nil))
+            ? .disable : .prefer(.makeClientConfiguration())
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432,
+            username: components.user ?? "postgres", password: components.password,
+            database: String(components.path.dropFirst()).nilIfEmpty, tls: tls)
+        configuration.options.maximumConnections = maxConnections
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        self.runTask = Task { await client.run() }
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await body(PostgresExecutor(connection: connection, hooks: CommitHooks(), logger: logger))
+        }
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        let hooks = CommitHooks()
+        let logger = self.logger
+        let result: T = try await client.withTransaction(logger: logger) { connection in
+            try await body(PostgresExecutor(connection: connection, hooks: hooks, logger: logger))
+        }
+        hooks.run()
+        return result
+    }
+
+    public func ping() async -> Bool {
+        (try? await read { try await $0.query("SELECT 1 AS ok", []) }.first?.int("ok")) == 1
+    }
+
+    /// Calls `onNotify` for every NOTIFY on `channel` until the task is cancelled; reconnects on errors.
+    public func listen(channel: String, onNotify: @escaping @Sendable () -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: channel) { notifications in
+                        onNotify()  // anything missed while (re)connecting
+                        for try await _ in notifications { onNotify() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("LISTEN \(channel) failed, retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    public func shutdown() async {
+        runTask.cancel()
+        _ = await runTask.value
+    }
+
+    /// Turns `?` placeholders into `$1…$n`, leaving quoted text alone.
+    static func numberPlaceholders(_ sql: String) -> String {
+        var out = ""
+        out.reserveCapacity(sql.count + 16)
+        var n = 0
+        var inQuote = false
+        for ch in sql {
+            if ch == "'" { inQuote.toggle() }
+            if ch == "?" && !inQuote {
+                n += 1
+                out += "$\(n)"
+            } else {
+                out.append(ch)
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import SwitchboardCore
+
+/// CRM credential sets (CORE-1); secrets go through the vault and never come back out to the API.
+public struct CredentialStore: Sendable {
+    let db: any Database
+    let vault: CredentialVault
+
+    public init(db: any Database, vault: CredentialVault) {
+        self.db = db
+        self.vault = vault
+    }
+
+    static func context(_ tenantId: String, _ id: String) -> String { "crm-credential:\(tenantId):\(id)" }
+
+    public func create(tenantId: String, crm: CRMKind, name: String, baseURL: String, authKind: CRMAuthKind,
+                       secret: CRMSecret) async throws -> CRMCredential {
+        let id = Identifier.make("cred")
+        let now = Date()
+        let sealed: SQLValue = secret.isEmpty ? .null
+            : .blob(try vault.seal(json: secret, context: Self.context(tenantId, id)))
+        try await db.transaction { tx in
+            try await tx.execute("""
+                INSERT INTO crm_credentials (id, tenant_id, crm, name, base_url, auth_kind, secret, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.text(id), .text(tenantId), .text(crm.rawValue), .text(name), .text(baseURL),
+                      .text(authKind.rawValue), sealed, .of(now), .of(now)])
+        }
+        return try await get(tenantId: tenantId, id: id)!
+    }
+
+    public func get(tenantId: String, id: String) async throws -> CRMCredential? {
+        try await db.read { r in
+            try await r.one("SELECT * FROM crm_credentials WHERE tenant_id = ? AND id = ?",
+                            [.text(tenantId), .text(id)]).map(Self.credential)
+        }
+    }
+
+    public func list(tenantId: String, crm: CRMKind? = nil) async throws -> [CRMCredential] {
+        try await db.read { r in
+            if let crm {
+                return try await r.query("SELECT * FROM crm_credentials WHERE tenant_id = ? AND crm = ? ORDER BY created_at",
+                                         [.text(tenantId), .text(crm.rawValue)]).map(Self.credential)
+            }
+            return try await r.query("SELECT * FROM crm_credentials WHERE tenant_id = ? ORDER BY created_at",
+                                     [.text(tenantId)]).map(Self.credential)
+        }
+    }
+
+    /// Changes name and URL; a non-nil `secret` replaces the stored one.
+    public func update(tenantId: String, id: String, name: String?, baseURL: String?, secret: CRMSecret?) async throws -> CRMCredential? {
+        let sealed = try secret.map { try vault.seal(json: $0, context: Self.context(tenantId, id)) }
+        let changed: Bool = try await db.transaction { tx in
+            let rows = try await tx.query("""
+                UPDATE crm_credentials SET name = COALESCE(?, name), base_url = COALESCE(?, base_url),
+                  secret = COALESCE(?, secret), updated_at = ?,
+                  status = COALESCE(?, status)
+                WHERE tenant_id = ? AND id = ? RETURNING id
+                """, [.of(name), .of(baseURL), .of(sealed), .of(Date()),
+                      .of(baseURL != nil || sealed != nil ? "unchecked" : nil), .text(tenantId), .text(id)])
+            return !rows.isEmpty
+        }
+        return changed ? try await get(tenantId: tenantId, id: id) : nil
+    }
+
+    public func setStatus(tenantId: String, id: String, status: String, detail: String?) async throws {
+        try await db.transaction { tx in
+            try await tx.execute("UPDATE crm_credentials SET status = ?, status_detail = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+                                 [.text(status), .of(detail), .of(Date()), .text(tenantId), .text(id)])
+        }
+    }
+
+    /// The decrypted secret, for connectors only.
+    public func secret(tenantId: String, id: String) async throws -> CRMSecret? {
+        let sealed = try await db.read { r in
+            try await r.one("SELECT secret FROM crm_credentials WHERE tenant_id = ? AND id = ?",
+                            [.text(tenantId), .text(id)])?.bytes("secret")
+        }
+        guard let sealed else { return nil }
+        return try vault.open(CRMSecret.self, from: sealed, context: Self.context(tenantId, id))
+    }
+
+    public func delete(tenantId: String, id: String) async throws -> Bool {
+        try await db.transaction { tx in
+            !(try await tx.query("DELETE FROM crm_credentials WHERE tenant_id = ? AND id = ? RETURNING id",
+                                 [.text(tenantId), .text(id)]).isEmpty)
+        }
+    }
+
+    static func credential(_ row: SQLRow) -> CRMCredential {
+        CRMCredential(id: row.string("id")!, tenantId: row.string("tenant_id")!,
+                      crm: CRMKind(rawValue: row.string("crm") ?? "") ?? .amocrm, name: row.string("name") ?? "",
+                      baseURL: row.string("base_url") ?? "",
+                      authKind: CRMAuthKind(rawValue: row.string("auth_kind") ?? "") ?? .token,
+                      status: row.string("status") ?? "unchecked", statusDetail: row.string("status_detail"),
+                      hasSecret: row["secret"] != .null, createdAt: row.date("created_at") ?? Date(),
+                      updatedAt: row.date("updated_at") ?? Date())
+    }
+}

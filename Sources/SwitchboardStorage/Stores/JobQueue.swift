@@ -1,0 +1,284 @@
+import Foundation
+import SwitchboardCore
+
+public enum JobState: String, Codable, Sendable, CaseIterable {
+    case queued, running, done, dead
+}
+
+/// What to deliver: written in the same transaction as the change that caused it.
+public struct JobSpec: Sendable {
+    public var tenantId: String
+    /// Jobs with one key run in order, one at a time (one CRM account = one partition).
+    public var partitionKey: String
+    public var kind: String
+    public var payload: String
+    public var callId: String?
+    /// A second job with the same key is not created (repeated events).
+    public var dedupeKey: String?
+    public var maxAttempts: Int
+    public var runAt: Date?
+
+    public init(tenantId: String, partitionKey: String, kind: String, payload: String, callId: String? = nil,
+                dedupeKey: String? = nil, maxAttempts: Int = 30, runAt: Date? = nil) {
+        self.tenantId = tenantId
+        self.partitionKey = partitionKey
+        self.kind = kind
+        self.payload = payload
+        self.callId = callId
+        self.dedupeKey = dedupeKey
+        self.maxAttempts = maxAttempts
+        self.runAt = runAt
+    }
+}
+
+public struct Job: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var tenantId: String
+    public var partitionKey: String
+    public var kind: String
+    public var payload: String
+    public var state: JobState
+    public var attempts: Int
+    public var maxAttempts: Int
+    public var runAt: Date
+    public var leaseOwner: String?
+    public var leaseExpiresAt: Date?
+    public var lastError: String?
+    public var callId: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var finishedAt: Date?
+}
+
+/// One request and answer (or note) made during an attempt, for the call journal.
+public struct Exchange: Codable, Sendable, Equatable {
+    public var at: Date
+    public var request: String
+    public var status: Int?
+    public var response: String?
+    public var note: String?
+
+    public init(at: Date = Date(), request: String, status: Int? = nil, response: String? = nil, note: String? = nil) {
+        self.at = at
+        self.request = request
+        self.status = status
+        self.response = response
+        self.note = note
+    }
+}
+
+public struct JobAttempt: Codable, Sendable, Equatable {
+    public var attempt: Int
+    public var worker: String
+    public var startedAt: Date
+    public var finishedAt: Date
+    /// `done`, `retry`, `dead` or `released` (worker shut down mid-job).
+    public var outcome: String
+    public var detail: String?
+    public var exchanges: [Exchange]
+}
+
+/// How an attempt ended, as the worker reports it.
+public enum AttemptResult: Sendable {
+    case done
+    case retry(at: Date, reason: String)
+    case dead(reason: String)
+    /// Handed back without counting the attempt (graceful shutdown).
+    case released
+}
+
+/// The durable delivery queue over either backend.
+public struct JobQueue: Sendable {
+    let db: any Database
+    /// Wakes this process's workers when a job is committed here.
+    public let wake: WakeSignal
+    public static let notifyChannel = "switchboard_jobs"
+
+    public init(db: any Database, wake: WakeSignal) {
+        self.db = db
+        self.wake = wake
+    }
+
+    /// Adds a job inside the caller's transaction; returns nil if a job with the same dedupe key exists.
+    @discardableResult
+    public func enqueue(_ spec: JobSpec, in tx: any SQLExecutor) async throws -> Int64? {
+        let now = Date()
+        let rows = try await tx.query("""
+            INSERT INTO jobs (tenant_id, partition_key, kind, payload, state, attempts, max_attempts, run_at, call_id,
+              dedupe_key, created_at, updated_at)
+            VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (dedupe_key) DO NOTHING RETURNING id
+            """, [.text(spec.tenantId), .text(spec.partitionKey), .text(spec.kind), .text(spec.payload),
+                  .int(Int64(spec.maxAttempts)), .of(spec.runAt ?? now), .of(spec.callId), .of(spec.dedupeKey),
+                  .of(now), .of(now)])
+        guard let id = rows.first?.int64("id") else { return nil }
+        if tx.dialect == .postgres {
+            try await tx.execute("SELECT pg_notify(?, '')", [.text(Self.notifyChannel)])
+        }
+        let wake = self.wake
+        tx.afterCommit { wake.signal() }
+        return id
+    }
+
+    @discardableResult
+    public func enqueue(_ spec: JobSpec) async throws -> Int64? {
+        try await db.transaction { tx in try await enqueue(spec, in: tx) }
+    }
+
+    /// Leases up to `limit` runnable jobs, each the head of its partition, so no partition runs two at once.
+    /// A running job whose lease expired (its worker died) is taken over.
+    public func claim(worker: String, limit: Int, lease: Duration, now: Date = Date()) async throws -> [Job] {
+        let dialect = db.dialect
+        let leaseUntil = now.addingTimeInterval(lease.seconds)
+        return try await db.transaction { tx in
+            let lock = dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+            let ids = try await tx.query("""
+                SELECT j.id FROM jobs j
+                WHERE ((j.state = 'queued' AND j.run_at <= ?) OR (j.state = 'running' AND j.lease_expires_at <= ?))
+                  AND j.id = (SELECT MIN(k.id) FROM jobs k WHERE k.partition_key = j.partition_key
+                              AND k.state IN ('queued', 'running'))
+                ORDER BY j.run_at, j.id LIMIT ?\(lock)
+                """, [.of(now), .of(now), .int(Int64(limit))]).compactMap { $0.int64("id") }
+            var jobs: [Job] = []
+            for id in ids {
+                if let row = try await tx.one("""
+                    UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?,
+                      updated_at = ? WHERE id = ? RETURNING *
+                    """, [.text(worker), .of(leaseUntil), .of(now), .int(id)]) {
+                    jobs.append(Self.job(row))
+                }
+            }
+            return jobs
+        }
+    }
+
+    /// Extends the lease of a job this worker still holds; false if it lost the lease.
+    public func heartbeat(jobId: Int64, worker: String, lease: Duration) async throws -> Bool {
+        try await db.transaction { tx in
+            !(try await tx.query("""
+                UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running' RETURNING id
+                """, [.of(Date().addingTimeInterval(lease.seconds)), .int(jobId), .text(worker)]).isEmpty)
+        }
+    }
+
+    /// Records the attempt and moves the job on; false if the worker no longer held the lease.
+    @discardableResult
+    public func finish(_ job: Job, worker: String, startedAt: Date, result: AttemptResult,
+                       exchanges: [Exchange]) async throws -> Bool {
+        let now = Date()
+        let wake = self.wake
+        return try await db.transaction { tx in
+            let update: (String, [SQLValue], String, String?)
+            switch result {
+            case .done:
+                update = ("state = 'done', finished_at = ?, last_error = NULL", [.of(now)], "done", nil)
+            case .retry(let at, let reason):
+                update = ("state = 'queued', run_at = ?, last_error = ?", [.of(at), .text(reason)], "retry", reason)
+            case .dead(let reason):
+                update = ("state = 'dead', finished_at = ?, last_error = ?", [.of(now), .text(reason)], "dead", reason)
+            case .released:
+                update = ("state = 'queued', attempts = attempts - 1", [], "released", "worker shut down; job handed back")
+            }
+            let rows = try await tx.query("""
+                UPDATE jobs SET \(update.0), lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+                WHERE id = ? AND lease_owner = ? AND state = 'running' RETURNING id
+                """, update.1 + [.of(now), .int(job.id), .text(worker)])
+            guard !rows.isEmpty else { return false }
+            try await tx.execute("""
+                INSERT INTO job_attempts (job_id, tenant_id, attempt, worker, started_at, finished_at, outcome, detail, exchanges)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.int(job.id), .text(job.tenantId), .int(Int64(job.attempts)), .text(worker), .of(startedAt), .of(now),
+                      .text(update.2), .of(update.3), .text(JSON.string(exchanges))])
+            // The partition's next job may run now.
+            tx.afterCommit { wake.signal() }
+            return true
+        }
+    }
+
+    /// Puts a dead job back in the queue (a tenant's "retry").
+    public func replay(tenantId: String, id: Int64) async throws -> Bool {
+        let now = Date()
+        let wake = self.wake
+        let dialect = db.dialect
+        return try await db.transaction { tx in
+            let rows = try await tx.query("""
+                UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?, finished_at = NULL, updated_at = ?
+                WHERE tenant_id = ? AND id = ? AND state = 'dead' RETURNING id
+                """, [.of(now), .of(now), .text(tenantId), .int(id)])
+            guard !rows.isEmpty else { return false }
+            if dialect == .postgres { try await tx.execute("SELECT pg_notify(?, '')", [.text(Self.notifyChannel)]) }
+            tx.afterCommit { wake.signal() }
+            return true
+        }
+    }
+
+    public func get(tenantId: String, id: Int64) async throws -> Job? {
+        try await db.read { r in
+            try await r.one("SELECT * FROM jobs WHERE tenant_id = ? AND id = ?", [.text(tenantId), .int(id)]).map(Self.job)
+        }
+    }
+
+    public func list(tenantId: String, state: JobState? = nil, callId: String? = nil, limit: Int = 100) async throws -> [Job] {
+        var sql = "SELECT * FROM jobs WHERE tenant_id = ?"
+        var binds: [SQLValue] = [.text(tenantId)]
+        if let state { sql += " AND state = ?"; binds.append(.text(state.rawValue)) }
+        if let callId { sql += " AND call_id = ?"; binds.append(.text(callId)) }
+        sql += " ORDER BY id DESC LIMIT ?"
+        binds.append(.int(Int64(limit)))
+        let (query, values) = (sql, binds)
+        return try await db.read { r in try await r.query(query, values).map(Self.job) }
+    }
+
+    public func attempts(tenantId: String, jobId: Int64) async throws -> [JobAttempt] {
+        try await db.read { r in
+            try await r.query("SELECT * FROM job_attempts WHERE tenant_id = ? AND job_id = ? ORDER BY id",
+                              [.text(tenantId), .int(jobId)]).map {
+                JobAttempt(attempt: $0.int("attempt") ?? 0, worker: $0.string("worker") ?? "",
+                           startedAt: $0.date("started_at") ?? Date(), finishedAt: $0.date("finished_at") ?? Date(),
+                           outcome: $0.string("outcome") ?? "", detail: $0.string("detail"),
+                           exchanges: (try? JSON.decode([Exchange].self, from: $0.string("exchanges") ?? "[]")) ?? [])
+            }
+        }
+    }
+
+    /// Jobs per state, for metrics.
+    public func counts() async throws -> [JobState: Int] {
+        try await db.read { r in
+            var out: [JobState: Int] = [:]
+            for row in try await r.query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state", []) {
+                if let s = JobState(rawValue: row.string("state") ?? "") { out[s] = row.int("n") ?? 0 }
+            }
+            return out
+        }
+    }
+
+    /// When the next queued job becomes due or a lease runs out, if ever.
+    public func nextDue() async throws -> Date? {
+        try await db.read { r in
+            let row = try await r.one("""
+                SELECT MIN(t) AS t FROM (
+                  SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued'
+                  UNION ALL SELECT MIN(lease_expires_at) AS t FROM jobs WHERE state = 'running') x
+                """, [])
+            return row?.date("t")
+        }
+    }
+
+    static func job(_ row: SQLRow) -> Job {
+        Job(id: row.int64("id") ?? 0, tenantId: row.string("tenant_id") ?? "", partitionKey: row.string("partition_key") ?? "",
+            kind: row.string("kind") ?? "", payload: row.string("payload") ?? "",
+            state: JobState(rawValue: row.string("state") ?? "") ?? .queued, attempts: row.int("attempts") ?? 0,
+            maxAttempts: row.int("max_attempts") ?? 0, runAt: row.date("run_at") ?? Date(),
+            leaseOwner: row.string("lease_owner"), leaseExpiresAt: row.date("lease_expires_at"),
+            lastError: row.string("last_error"), callId: row.string("call_id"),
+            createdAt: row.date("created_at") ?? Date(), updatedAt: row.date("updated_at") ?? Date(),
+            finishedAt: row.date("finished_at"))
+    }
+}
+
+public extension Duration {
+    var seconds: Double {
+        let c = components
+        return Double(c.seconds) + Double(c.attoseconds) / 1e18
+    }
+}

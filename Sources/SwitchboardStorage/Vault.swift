@@ -1,0 +1,109 @@
+@preconcurrency import Crypto
+import Foundation
+
+/// Encrypts CRM and PBX secrets at rest with AES-256-GCM under the installation's master key.
+public struct CredentialVault: Sendable {
+    private let key: SymmetricKey
+
+    public init(key: SymmetricKey) { self.key = key }
+
+    /// The master key from `SWITCHBOARD_MASTER_KEY` (base64 or hex of 32 bytes), or from `file`,
+    /// which is created with mode 0600 on first start.
+    public static func load(environmentValue: String?, file: URL) throws -> CredentialVault {
+        if let value = environmentValue?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty {
+            guard let bytes = decodeKey(value) else {
+                throw VaultError("SWITCHBOARD_MASTER_KEY must be 32 bytes, base64 or hex encoded")
+            }
+            return CredentialVault(key: SymmetricKey(data: bytes))
+        }
+        let fm = FileManager.default
+        if fm.fileExists(atPath: file.path) {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            guard let bytes = decodeKey(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw VaultError("master key file \(file.path) is not 32 bytes of base64")
+            }
+            return CredentialVault(key: SymmetricKey(data: bytes))
+        }
+        let key = SymmetricKey(size: .bits256)
+        let encoded = key.withUnsafeBytes { Data($0).base64EncodedString() }
+        try fm.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard fm.createFile(atPath: file.path, contents: Data((encoded + "\n").utf8),
+                            attributes: [.posixPermissions: 0o600]) else {
+            throw VaultError("cannot create master key file \(file.path)")
+        }
+        return CredentialVault(key: key)
+    }
+
+    static func decodeKey(_ text: String) -> [UInt8]? {
+        if let data = Data(base64Encoded: text), data.count == 32 { return Array(data) }
+        if text.count == 64 {
+            var bytes: [UInt8] = []
+            var index = text.startIndex
+            while index < text.endIndex {
+                let next = text.index(index, offsetBy: 2)
+                guard let b = UInt8(text[index..<next], radix: 16) else { return nil }
+                bytes.append(b)
+                index = next
+            }
+            return bytes
+        }
+        return nil
+    }
+
+    /// Seals `plaintext`, bound to `context` (e.g. the tenant and record id) so a sealed value cannot be moved.
+    public func seal(_ plaintext: [UInt8], context: String) throws -> [UInt8] {
+        let box = try AES.GCM.seal(plaintext, using: key, authenticating: Array(context.utf8))
+        guard let combined = box.combined else { throw VaultError("AES-GCM produced no output") }
+        return [1] + Array(combined)  // leading byte: format version
+    }
+
+    public func open(_ sealed: [UInt8], context: String) throws -> [UInt8] {
+        guard sealed.first == 1 else { throw VaultError("unknown sealed format") }
+        let box = try AES.GCM.SealedBox(combined: sealed.dropFirst())
+        return Array(try AES.GCM.open(box, using: key, authenticating: Array(context.utf8)))
+    }
+
+    public func seal<T: Encodable>(json value: T, context: String) throws -> [UInt8] {
+        try seal(Array(JSONEncoder().encode(value)), context: context)
+    }
+
+    public func open<T: Decodable>(_ type: T.Type, from sealed: [UInt8], context: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(try open(sealed, context: context)))
+    }
+}
+
+public struct VaultError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+public enum Hashing {
+    /// Hex SHA-256, for API tokens and session ids (high-entropy values need no slow hash).
+    public static func sha256Hex(_ text: String) -> String {
+        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A random URL-safe secret with a prefix, e.g. `sb_…`.
+    public static func randomToken(prefix: String, bytes: Int = 32) -> String {
+        let raw = (0..<bytes).map { _ in UInt8.random(in: 0...255) }
+        let b64 = Data(raw).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        return prefix + b64
+    }
+
+    /// Compares two secrets in time that does not depend on where they differ.
+    public static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var diff = UInt8(x.count == y.count ? 0 : 1)
+        for i in 0..<max(x.count, y.count) {
+            diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+        }
+        return diff == 0
+    }
+
+    public static func hmacSHA256Hex(key: String, message: [UInt8]) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(key.utf8)))
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
+}

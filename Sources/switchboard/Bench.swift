@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import Histogram
+import Logging
+import SwitchboardApp
+import SwitchboardCore
+import SwitchboardDelivery
+import SwitchboardStorage
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Measure throughput and latency.",
+                                                    subcommands: [QueueBench.self])
+}
+
+/// Records the enqueue→start latency of every job it runs.
+final class LatencyRecorder: JobHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+    private(set) var count = 0
+    let work: Duration
+
+    init(work: Duration) { self.work = work }
+
+    func run(_ job: Job, log: AttemptLog) async throws {
+        let micros = UInt64(max(0, Date().timeIntervalSince(job.createdAt)) * 1_000_000)
+        lock.withLock {
+            _ = histogram.record(micros)
+            count += 1
+        }
+        if work > .zero { try await Task.sleep(for: work) }
+    }
+
+    var snapshot: (Histogram<UInt64>, Int) { lock.withLock { (histogram, count) } }
+}
+
+struct QueueBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queue",
+        abstract: "Enqueue jobs while workers drain them; print jobs/s and enqueue→start latency percentiles.")
+
+    @Option(help: "Jobs to run.") var jobs = 5000
+    @Option(help: "Partitions (CRM accounts) the jobs are spread over.") var partitions = 64
+    @Option(help: "Concurrent producers.") var producers = 8
+    @Option(help: "Worker concurrency.") var concurrency = 32
+    @Option(help: "Simulated CRM time per job, in milliseconds.") var workMs = 0
+    @Option(help: "PostgreSQL URL; SQLite in a temporary directory when omitted.") var databaseURL: String?
+    @Option(help: "SQLite synchronous mode (FULL or NORMAL).") var sqliteSynchronous = "FULL"
+
+    func run() async throws {
+        var config = AppConfig()
+        config.dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)").path
+        config.databaseURL = databaseURL
+        config.sqliteSynchronous = sqliteSynchronous
+        config.logLevel = "error"
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let sb = try await Switchboard.open(config: config, logger: logger)
+        if sb.db.dialect == .postgres {
+            // A clean slate for the run: only the benchmark's own jobs.
+            try await sb.db.transaction { tx in try await tx.execute("DELETE FROM jobs WHERE tenant_id = 'bench'") }
+        }
+        let recorder = LatencyRecorder(work: .milliseconds(Int64(workMs)))
+        let worker = sb.makeWorker(handlers: ["bench": recorder], concurrency: concurrency, lease: .seconds(60))
+        let workerTask = Task { await worker.run() }
+        let start = ContinuousClock.now
+        let perProducer = jobs / producers
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for p in 0..<producers {
+                group.addTask {
+                    for i in 0..<perProducer {
+                        let n = p * perProducer + i
+                        try await sb.queue.enqueue(JobSpec(tenantId: "bench", partitionKey: "p\(n % partitions)",
+                                                           kind: "bench", payload: "{}"))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let enqueued = ContinuousClock.now - start
+        let total = perProducer * producers
+        while recorder.snapshot.1 < total { try await Task.sleep(for: .milliseconds(5)) }
+        // Wait until every job is recorded as done, not just started.
+        while (try await sb.queue.counts()[.done] ?? 0) < total { try await Task.sleep(for: .milliseconds(5)) }
+        let elapsed = ContinuousClock.now - start
+        worker.stop()
+        await workerTask.value
+        let (h, _) = recorder.snapshot
+        func ms(_ p: Double) -> String { String(format: "%.2f ms", Double(h.valueAtPercentile(p)) / 1000) }
+        print("backend: \(sb.db.dialect.rawValue)\(sb.db.dialect == .sqlite ? " (synchronous=\(sqliteSynchronous))" : "")")
+        print("jobs: \(total) over \(partitions) partitions, \(producers) producers, worker concurrency \(concurrency), work \(workMs) ms")
+        print(String(format: "enqueue: %.0f jobs/s", Double(total) / enqueued.seconds))
+        print(String(format: "end to end (enqueue → done): %.0f jobs/s in %.2f s", Double(total) / elapsed.seconds, elapsed.seconds))
+        print("enqueue→start latency: p50 \(ms(50)), p90 \(ms(90)), p99 \(ms(99)), p99.9 \(ms(99.9)), max \(ms(100))")
+        await sb.shutdown()
+        if sb.db.dialect == .sqlite { try? FileManager.default.removeItem(atPath: config.dataDir) }
+    }
+}
