@@ -99,8 +99,15 @@ public final class PostgresDatabase: Database, @unchecked Sendable {
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         let hooks = CommitHooks()
         let logger = self.logger
-        let result: T = try await client.withTransaction(logger: logger) { connection in
-            try await body(PostgresExecutor(connection: connection, hooks: hooks, logger: logger))
+        let result: T
+        do {
+            result = try await client.withTransaction(logger: logger) { connection in
+                try await body(PostgresExecutor(connection: connection, hooks: hooks, logger: logger))
+            }
+        } catch let error as PostgresTransactionError {
+            // Callers see their own error, as on SQLite.
+            if let inner = error.closureError { throw inner }
+            throw DatabaseError("PostgreSQL transaction failed: \(String(reflecting: error.beginError ?? error.commitError ?? error.rollbackError))")
         }
         hooks.run()
         return result

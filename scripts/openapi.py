@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Writes Sources/SwitchboardApp/Resources/openapi.json, the management API's OpenAPI document.
+Edit this file, run it, commit both; CI validates the result with openapi-spec-validator."""
+import json, os
+
+def ref(name): return {"$ref": f"#/components/schemas/{name}"}
+def arr(schema): return {"type": "array", "items": schema}
+def body(schema): return {"required": True, "content": {"application/json": {"schema": schema}}}
+def ok(schema, code="200", desc="OK"): return {code: {"description": desc, "content": {"application/json": {"schema": schema}}}}
+ERR = {"description": "Error", "content": {"application/json": {"schema": ref("Error")}}}
+def errs(*codes): return {str(c): ERR for c in codes}
+ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+def op(summary, responses, request=None, params=None, tag=None, secured=True):
+    o = {"summary": summary, "responses": {**responses, **errs(401)} if secured else responses}
+    if request: o["requestBody"] = body(request)
+    if params: o["parameters"] = params
+    if tag: o["tags"] = [tag]
+    if not secured: o["security"] = []
+    return o
+
+S = {"type": "string"}; I = {"type": "integer"}; B = {"type": "boolean"}; DT = {"type": "string", "format": "date-time"}
+def obj(props, required=()): return {"type": "object", "properties": props, "required": list(required)}
+
+schemas = {
+    "Error": obj({"error": obj({"message": S, "field": S}, ["message"])}, ["error"]),
+    "Tenant": obj({"id": S, "name": S, "region": S, "createdAt": DT}, ["id", "name"]),
+    "User": obj({"id": S, "tenantId": S, "email": S, "locale": S, "createdAt": DT}),
+    "NewUser": obj({"email": S, "password": {"type": "string", "minLength": 8}, "locale": {"enum": ["ru", "en"]}}, ["email", "password"]),
+    "APIToken": obj({"id": S, "name": S, "prefix": S, "createdAt": DT, "lastUsedAt": DT}),
+    "CreatedToken": obj({"token": ref("APIToken"), "secret": {"type": "string", "description": "Shown once."}}),
+    "CRMKind": {"enum": ["amocrm", "bitrix24", "megaplan", "moysklad"]},
+    "Credential": obj({"id": S, "tenantId": S, "crm": ref("CRMKind"), "name": S, "baseURL": S,
+                       "authKind": {"enum": ["oauth", "token", "password", "webhook"]},
+                       "status": {"enum": ["unchecked", "ok", "failed", "reconnect"]}, "statusDetail": S,
+                       "hasSecret": B, "createdAt": DT, "updatedAt": DT}),
+    "NewCredential": obj({"crm": ref("CRMKind"), "name": S,
+                          "baseURL": {"type": "string", "description": "With or without protocol; https required except on loopback."},
+                          "authKind": {"enum": ["oauth", "token", "password", "webhook"]},
+                          "login": S, "password": S, "token": S}, ["crm", "baseURL", "authKind"]),
+    "CredentialPatch": obj({"name": S, "baseURL": S, "login": S, "password": S, "token": S}),
+    "PBXConnection": obj({"id": S, "tenantId": S, "name": S, "protocol": {"enum": ["itoolabs", "switchboard"]},
+                          "apiURL": S, "apiFlavor": {"enum": ["legacy", "v1"]}, "hasAPIKey": B,
+                          "routingDeadlineMs": I, "region": S, "createdAt": DT, "updatedAt": DT}),
+    "NewPBXConnection": obj({"name": S, "protocol": {"enum": ["itoolabs", "switchboard"]}, "apiURL": S, "apiKey": S,
+                             "apiFlavor": {"enum": ["legacy", "v1"]},
+                             "routingDeadlineMs": {"type": "integer", "minimum": 100, "maximum": 10000}, "region": S},
+                            ["name", "protocol"]),
+    "PBXConnectionPatch": obj({"name": S, "apiURL": S, "apiKey": S, "apiFlavor": {"enum": ["legacy", "v1"]},
+                               "routingDeadlineMs": I, "region": S}),
+    "PBXSetup": obj({"connection": ref("PBXConnection"), "webhookURL": S,
+                     "secret": {"type": "string", "description": "ITooLabs crm_token, or the HMAC key of Switchboard's protocol."}}),
+    "Employee": obj({"id": S, "tenantId": S, "pbxConnectionId": S, "login": S, "extension": S, "name": S, "email": S,
+                     "directNumber": S, "hasSIP": B}),
+    "NewEmployee": obj({"login": S, "extension": S, "name": S, "email": S, "directNumber": S, "hasSIP": B}, ["login"]),
+    "Integration": obj({"id": S, "tenantId": S, "crm": ref("CRMKind"), "name": S, "credentialId": S, "pbxConnectionId": S,
+                        "active": B, "settings": {"type": "object"}, "createdAt": DT, "updatedAt": DT}),
+    "NewIntegration": obj({"crm": ref("CRMKind"), "name": S, "credentialId": S, "pbxConnectionId": S, "active": B,
+                           "settings": {"type": "object"}}, ["crm"]),
+    "IntegrationPatch": obj({"name": S, "credentialId": S, "pbxConnectionId": S, "active": B, "settings": {"type": "object"}}),
+    "Mapping": obj({"crmUserId": S, "crmUserName": S, "employeeId": S, "useForRouting": B}, ["crmUserId", "crmUserName", "employeeId", "useForRouting"]),
+    "Job": obj({"id": I, "tenantId": S, "partitionKey": S, "kind": S, "payload": S,
+                "state": {"enum": ["queued", "running", "done", "dead"]}, "attempts": I, "maxAttempts": I, "runAt": DT,
+                "leaseOwner": S, "leaseExpiresAt": DT, "lastError": S, "callId": S, "createdAt": DT, "updatedAt": DT,
+                "finishedAt": DT}),
+    "Exchange": obj({"at": DT, "request": S, "status": I, "response": S, "note": S}),
+    "JobAttempt": obj({"attempt": I, "worker": S, "startedAt": DT, "finishedAt": DT,
+                       "outcome": {"enum": ["done", "retry", "dead", "released"]}, "detail": S, "exchanges": arr(ref("Exchange"))}),
+    "JobDetail": obj({"job": ref("Job"), "attempts": arr(ref("JobAttempt"))}),
+}
+
+T = "Tenant"
+paths = {
+    "/healthz": {"get": op("Liveness", ok(obj({"status": S})), tag="Operations", secured=False)},
+    "/readyz": {"get": op("Readiness: storage reachable", {**ok(obj({"status": S, "storage": S})), **errs(503)}, tag="Operations", secured=False)},
+    "/metrics": {"get": {"summary": "Prometheus metrics", "tags": ["Operations"], "security": [],
+                         "responses": {"200": {"description": "Text exposition format", "content": {"text/plain": {"schema": S}}}}}},
+    "/api/v1/openapi.json": {"get": op("This document", ok({"type": "object"}), tag="Operations", secured=False)},
+    "/api/v1/tenant": {"get": op("The tenant of the presented token", ok(ref("Tenant")), tag=T)},
+    "/api/v1/tokens": {"get": op("API tokens (never their secrets)", ok(arr(ref("APIToken"))), tag=T),
+                       "post": op("Create a token; its secret is shown once", ok(ref("CreatedToken"), "201", "Created"), obj({"name": S}, ["name"]), tag=T)},
+    "/api/v1/tokens/{id}": {"delete": op("Revoke a token", {"204": {"description": "Deleted"}, **errs(404)}, params=ID, tag=T)},
+    "/api/v1/users": {"get": op("Cabinet users", ok(arr(ref("User"))), tag=T),
+                      "post": op("Add a cabinet user", {**ok(ref("User"), "201", "Created"), **errs(400, 409, 422)}, ref("NewUser"), tag=T)},
+    "/api/v1/pbx-connections": {
+        "get": op("PBX connections", ok(arr(ref("PBXConnection"))), tag="PBX"),
+        "post": op("Add a PBX connection; returns the URL and secret to paste into the PBX",
+                   {**ok(ref("PBXSetup"), "201", "Created"), **errs(400, 422)}, ref("NewPBXConnection"), tag="PBX")},
+    "/api/v1/pbx-connections/{id}": {
+        "get": op("One PBX connection", {**ok(ref("PBXConnection")), **errs(404)}, params=ID, tag="PBX"),
+        "patch": op("Change a PBX connection", {**ok(ref("PBXConnection")), **errs(400, 404, 422)}, ref("PBXConnectionPatch"), ID, tag="PBX"),
+        "delete": op("Delete a PBX connection", {"204": {"description": "Deleted"}, **errs(404)}, params=ID, tag="PBX")},
+    "/api/v1/pbx-connections/{id}/setup": {"get": op("The webhook URL and secret to paste into the PBX", {**ok(ref("PBXSetup")), **errs(404)}, params=ID, tag="PBX")},
+    "/api/v1/pbx-connections/{id}/employees": {
+        "get": op("Employees of a PBX connection", {**ok(arr(ref("Employee"))), **errs(404)}, params=ID, tag="PBX"),
+        "post": op("Add or update an employee by login", {**ok(ref("Employee"), "201", "Created"), **errs(400, 404, 422)}, ref("NewEmployee"), ID, tag="PBX")},
+    "/api/v1/employees/{id}": {"delete": op("Remove an employee", {"204": {"description": "Deleted"}, **errs(404)}, params=ID, tag="PBX")},
+    "/api/v1/credentials": {
+        "get": op("CRM credential sets (secrets are never returned)", ok(arr(ref("Credential"))),
+                  params=[{"name": "crm", "in": "query", "schema": ref("CRMKind")}], tag="CRM"),
+        "post": op("Add a credential set", {**ok(ref("Credential"), "201", "Created"), **errs(400, 422)}, ref("NewCredential"), tag="CRM")},
+    "/api/v1/credentials/{id}": {
+        "get": op("One credential set", {**ok(ref("Credential")), **errs(404)}, params=ID, tag="CRM"),
+        "patch": op("Edit name, URL or secret", {**ok(ref("Credential")), **errs(400, 404, 422)}, ref("CredentialPatch"), ID, tag="CRM"),
+        "delete": op("Delete a credential set", {"204": {"description": "Deleted"}, **errs(404)}, params=ID, tag="CRM")},
+    "/api/v1/integrations": {
+        "get": op("Integrations", ok(arr(ref("Integration"))), tag="CRM"),
+        "post": op("Add an integration (inactive unless said otherwise)", {**ok(ref("Integration"), "201", "Created"), **errs(400, 422)}, ref("NewIntegration"), tag="CRM")},
+    "/api/v1/integrations/{id}": {
+        "get": op("One integration", {**ok(ref("Integration")), **errs(404)}, params=ID, tag="CRM"),
+        "patch": op("Change an integration: switch, settings, credentials", {**ok(ref("Integration")), **errs(400, 404, 422)}, ref("IntegrationPatch"), ID, tag="CRM"),
+        "delete": op("Delete an integration", {"204": {"description": "Deleted"}, **errs(404)}, params=ID, tag="CRM")},
+    "/api/v1/integrations/{id}/mappings": {
+        "get": op("Employee mappings (CRM user ↔ PBX employee)", {**ok(arr(ref("Mapping"))), **errs(404)}, params=ID, tag="CRM"),
+        "put": op("Replace the employee mappings", {**ok(arr(ref("Mapping"))), **errs(400, 404, 422)}, arr(ref("Mapping")), ID, tag="CRM")},
+    "/api/v1/jobs": {"get": op("Delivery jobs, newest first", {**ok(arr(ref("Job"))), **errs(400)}, params=[
+        {"name": "state", "in": "query", "schema": {"enum": ["queued", "running", "done", "dead"]}},
+        {"name": "callId", "in": "query", "schema": S},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}], tag="Delivery")},
+    "/api/v1/jobs/{id}": {"get": op("A job with every attempt and its requests and answers", {**ok(ref("JobDetail")), **errs(404)}, params=ID, tag="Delivery")},
+    "/api/v1/jobs/{id}/replay": {"post": op("Put a dead job back in the queue", {**ok(ref("Job")), **errs(404, 409)}, params=ID, tag="Delivery")},
+}
+
+extra = os.path.join(os.path.dirname(__file__), "openapi_pbx.py")
+if os.path.exists(extra):
+    ns = {"ref": ref, "arr": arr, "obj": obj, "ok": ok, "errs": errs, "S": S, "I": I, "B": B, "DT": DT, "op": op, "ID": ID}
+    exec(open(extra).read(), ns)
+    paths.update(ns["paths"]); schemas.update(ns["schemas"])
+
+doc = {
+    "openapi": "3.1.0",
+    "info": {"title": "Switchboard management API", "version": "1.0.0",
+             "description": "Everything the cabinet does, as JSON. Authenticate with `Authorization: Bearer <API token>`; "
+                            "every request sees only the token's tenant."},
+    "servers": [{"url": "http://127.0.0.1:8080"}],
+    "security": [{"bearer": []}],
+    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": schemas},
+    "paths": paths,
+}
+out = os.path.join(os.path.dirname(__file__), "..", "Sources", "SwitchboardApp", "Resources", "openapi.json")
+with open(out, "w") as f:
+    json.dump(doc, f, indent=1, ensure_ascii=False, sort_keys=False)
+    f.write("\n")
+print("wrote", os.path.normpath(out))
