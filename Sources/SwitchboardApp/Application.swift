@@ -41,6 +41,7 @@ extension Switchboard {
         router.add(middleware: LogRequestsMiddleware(.debug))
         Operations(sb: self).register(on: router)
         ManagementAPI(sb: self).register(on: router)
+        PBXRoutes(sb: self).register(on: router)
         return router
     }
 

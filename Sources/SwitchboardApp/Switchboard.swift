@@ -3,6 +3,7 @@ import Logging
 import Prometheus
 import SwitchboardCore
 import SwitchboardDelivery
+import SwitchboardPBX
 import SwitchboardStorage
 
 /// Everything one Switchboard instance holds: storage, stores, the queue, metrics.
@@ -20,9 +21,16 @@ public final class Switchboard: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let httpMetrics: HTTPMetrics
     public let deliveryMetrics: DeliveryMetrics
+    public let calls: CallStore
+    public let ingestor: CallIngestor
+    public let routing: RoutingService
+    let extraHandlers: [String: any JobHandler]
+    let connections: ConnectionCache
 
     /// Opens storage (creating the data directory), runs migrations and loads the master key.
-    public static func open(config: AppConfig, logger: Logger) async throws -> Switchboard {
+    /// `lookups` and `handlers` add CRM connectors' personal-manager lookups and job handlers (tests add fakes here).
+    public static func open(config: AppConfig, logger: Logger, lookups: [CRMKind: any ManagerLookup] = [:],
+                            handlers: [String: any JobHandler] = [:]) async throws -> Switchboard {
         let dataDir = URL(fileURLWithPath: config.dataDir)
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
         let db: any Database
@@ -35,10 +43,11 @@ public final class Switchboard: Sendable {
         if !applied.isEmpty { logger.info("storage migrated", metadata: ["versions": "\(applied)"]) }
         let vault = try CredentialVault.load(environmentValue: ProcessInfo.processInfo.environment["SWITCHBOARD_MASTER_KEY"],
                                              file: dataDir.appendingPathComponent("master.key"))
-        return Switchboard(config: config, logger: logger, db: db, vault: vault)
+        return Switchboard(config: config, logger: logger, db: db, vault: vault, lookups: lookups, handlers: handlers)
     }
 
-    init(config: AppConfig, logger: Logger, db: any Database, vault: CredentialVault) {
+    init(config: AppConfig, logger: Logger, db: any Database, vault: CredentialVault,
+         lookups: [CRMKind: any ManagerLookup], handlers: [String: any JobHandler]) {
         self.config = config
         self.logger = logger
         self.db = db
@@ -51,11 +60,30 @@ public final class Switchboard: Sendable {
         self.registry = PrometheusCollectorRegistry()
         self.httpMetrics = HTTPMetrics(registry: registry)
         self.deliveryMetrics = DeliveryMetrics(registry: registry)
+        self.calls = CallStore(db: db)
+        self.extraHandlers = handlers
+        self.routing = RoutingService(integrations: integrations, pbx: pbx, lookups: lookups, logger: logger)
+        self.connections = ConnectionCache(pbx: pbx)
+        self.ingestor = CallIngestor(db: db, queue: queue, handledKinds: [], logger: logger)
+        self.ingestor.handledKinds = Set(jobHandlers().keys)
     }
 
     /// The job handlers of every connector, by job kind.
     public func jobHandlers() -> [String: any JobHandler] {
-        [:]
+        extraHandlers
+    }
+
+    /// The command client of a PBX connection, if its API address and key are set.
+    public func commands(for connection: PBXConnection) async throws -> (any PBXCommands)? {
+        guard let url = connection.apiURL, !url.isEmpty, let key = try await pbx.apiKey(connectionId: connection.id) else {
+            return nil
+        }
+        switch connection.protocol {
+        case .itoolabs:
+            return ITooLabsCommands(baseURL: url, key: key, flavor: .init(rawValue: connection.apiFlavor) ?? .legacy)
+        case .switchboard:
+            return nil
+        }
     }
 
     public func makeWorker(handlers: [String: any JobHandler]? = nil, concurrency: Int? = nil,

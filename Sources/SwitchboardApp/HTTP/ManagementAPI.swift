@@ -36,6 +36,7 @@ struct ManagementAPI {
         registerCredentials(api)
         registerIntegrations(api)
         registerJobs(api)
+        registerCalls(api)
     }
 
     // MARK: tokens and users
@@ -156,12 +157,15 @@ struct ManagementAPI {
                                                   routingDeadlineMs: body.routingDeadlineMs, region: body.region) else {
                 throw APIError(.notFound, "PBX connection not found")
             }
+            sb.connections.invalidate(c.id)
+            sb.routing.invalidateDirectory(connectionId: c.id)
             return jsonResponse(c)
         }
         api.delete("pbx-connections/:id") { req, ctx in
             guard try await sb.pbx.delete(tenantId: try await tenantId(req), id: try ctx.param("id")) else {
                 throw APIError(.notFound, "PBX connection not found")
             }
+            sb.connections.invalidate(try ctx.param("id"))
             return Response(status: .noContent)
         }
         struct NewEmployee: Decodable {
@@ -187,6 +191,7 @@ struct ManagementAPI {
                                                 extension_: body.extension, name: body.name ?? body.login, email: body.email,
                                                 directNumber: body.directNumber, hasSIP: body.hasSIP ?? true)
             }
+            sb.routing.invalidateDirectory(connectionId: e.pbxConnectionId)
             return jsonResponse(e, status: .created)
         }
         api.delete("employees/:id") { req, ctx in
@@ -330,6 +335,7 @@ struct ManagementAPI {
                 i.settings = v
             }
             let updated = try await mapStoreError { try await sb.integrations.update(i) }
+            sb.routing.invalidateDirectory()
             guard let updated else { throw APIError(.notFound, "integration not found") }
             return jsonResponse(updated)
         }
@@ -350,6 +356,7 @@ struct ManagementAPI {
             let id = try ctx.param("id")
             let body = try await req.decodeJSON([EmployeeMapping].self)
             try await mapStoreError { try await sb.integrations.replaceMappings(tenantId: t, integrationId: id, body) }
+            sb.routing.invalidateDirectory()
             return jsonResponse(try await sb.integrations.mappings(tenantId: t, integrationId: id))
         }
     }

@@ -100,14 +100,18 @@ public struct JobQueue: Sendable {
     }
 
     /// Adds a job inside the caller's transaction; returns nil if a job with the same dedupe key exists.
+    /// With `advance`, a queued job with the same dedupe key that is scheduled later is moved up to `runAt` instead.
     @discardableResult
-    public func enqueue(_ spec: JobSpec, in tx: any SQLExecutor) async throws -> Int64? {
+    public func enqueue(_ spec: JobSpec, in tx: any SQLExecutor, advance: Bool = false) async throws -> Int64? {
         let now = Date()
+        let onConflict = advance
+            ? "DO UPDATE SET run_at = excluded.run_at, updated_at = excluded.updated_at WHERE jobs.state = 'queued' AND jobs.run_at > excluded.run_at"
+            : "DO NOTHING"
         let rows = try await tx.query("""
             INSERT INTO jobs (tenant_id, partition_key, kind, payload, state, attempts, max_attempts, run_at, call_id,
               dedupe_key, created_at, updated_at)
             VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (dedupe_key) DO NOTHING RETURNING id
+            ON CONFLICT (dedupe_key) \(onConflict) RETURNING id
             """, [.text(spec.tenantId), .text(spec.partitionKey), .text(spec.kind), .text(spec.payload),
                   .int(Int64(spec.maxAttempts)), .of(spec.runAt ?? now), .of(spec.callId), .of(spec.dedupeKey),
                   .of(now), .of(now)])
@@ -126,7 +130,8 @@ public struct JobQueue: Sendable {
     }
 
     /// Leases up to `limit` runnable jobs, each the head of its partition, so no partition runs two at once.
-    /// A running job whose lease expired (its worker died) is taken over.
+    /// A running job whose lease expired (its worker died) is taken over. A job waiting for a retry holds its
+    /// partition (order survives outages); a job merely scheduled for later does not, until it is due.
     public func claim(worker: String, limit: Int, lease: Duration, now: Date = Date()) async throws -> [Job] {
         let dialect = db.dialect
         let leaseUntil = now.addingTimeInterval(lease.seconds)
@@ -136,9 +141,9 @@ public struct JobQueue: Sendable {
                 SELECT j.id FROM jobs j
                 WHERE ((j.state = 'queued' AND j.run_at <= ?) OR (j.state = 'running' AND j.lease_expires_at <= ?))
                   AND j.id = (SELECT MIN(k.id) FROM jobs k WHERE k.partition_key = j.partition_key
-                              AND k.state IN ('queued', 'running'))
+                              AND (k.state = 'running' OR (k.state = 'queued' AND (k.attempts > 0 OR k.run_at <= ?))))
                 ORDER BY j.run_at, j.id LIMIT ?\(lock)
-                """, [.of(now), .of(now), .int(Int64(limit))]).compactMap { $0.int64("id") }
+                """, [.of(now), .of(now), .of(now), .int(Int64(limit))]).compactMap { $0.int64("id") }
             var jobs: [Job] = []
             for id in ids {
                 if let row = try await tx.one("""

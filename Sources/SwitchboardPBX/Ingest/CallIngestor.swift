@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import SwitchboardCore
+import SwitchboardStorage
+
+/// The payload of every call job: which call, for which integration, and for ringing, which employee.
+public struct CallJobPayload: Codable, Sendable, Equatable {
+    public var callId: String
+    public var integrationId: String
+    public var employeeLogin: String?
+
+    public init(callId: String, integrationId: String, employeeLogin: String? = nil) {
+        self.callId = callId
+        self.integrationId = integrationId
+        self.employeeLogin = employeeLogin
+    }
+}
+
+/// Job kinds for calls: `<crm>.call.ringing` (show the card) and `<crm>.call.finished` (log the call, run the rules).
+public enum CallJobKind {
+    public static func ringing(_ crm: CRMKind) -> String { "\(crm.rawValue).call.ringing" }
+    public static func finished(_ crm: CRMKind) -> String { "\(crm.rawValue).call.finished" }
+
+    /// Integrations of one CRM account share a partition: its actions run in order, under its rate limit.
+    public static func partition(_ integration: Integration) -> String {
+        "crm:\(integration.credentialId ?? integration.id)"
+    }
+}
+
+/// Stores PBX events durably, with the jobs they cause, before the PBX gets its answer.
+public final class CallIngestor: @unchecked Sendable {
+    let calls: CallStore
+    let queue: JobQueue
+    let committer: GroupCommitter
+    let logger: Logger
+    /// The job kinds some handler can run; no job is made for a kind nobody handles.
+    public var handledKinds: Set<String> {
+        get { lock.withLock { _handledKinds } }
+        set { lock.withLock { _handledKinds = newValue } }
+    }
+    private var _handledKinds: Set<String>
+    private let lock = NSLock()
+
+    public init(db: any Database, queue: JobQueue, handledKinds: Set<String>, logger: Logger) {
+        self.calls = CallStore(db: db)
+        self.queue = queue
+        self.committer = GroupCommitter(db: db)
+        self._handledKinds = handledKinds
+        self.logger = logger
+    }
+
+    /// How long a finished call waits for the PBX's final record before its CRM actions run anyway.
+    public static func finalGrace(for proto: PBXProtocol) -> TimeInterval {
+        switch proto {
+        case .itoolabs: return 90  // `history` follows COMPLETED and carries the recording link
+        case .switchboard: return 0
+        }
+    }
+
+    /// Ingests one request's events; each event commits with its jobs, batched with other requests' events.
+    public func ingest(_ events: [CallEvent], raw: String, connection: PBXConnection, region: String) async throws -> [IngestOutcome] {
+        var outcomes: [IngestOutcome] = []
+        for event in events {
+            let outcome = try await committer.run { [self] tx in
+                let outcome = try await calls.ingest(event, raw: raw, tenantId: connection.tenantId, connectionId: connection.id,
+                                                     region: region, in: tx)
+                if !outcome.transitions.isEmpty {
+                    try await enqueueJobs(for: outcome, event: event, connection: connection, in: tx)
+                }
+                return outcome
+            }
+            outcomes.append(outcome)
+        }
+        return outcomes
+    }
+
+    func enqueueJobs(for outcome: IngestOutcome, event: CallEvent, connection: PBXConnection, in tx: any SQLExecutor) async throws {
+        let integrations = try await tx.query("""
+            SELECT id, crm, credential_id FROM integrations WHERE pbx_connection_id = ? AND active = 1
+            """, [.text(connection.id)])
+        let call = outcome.call
+        for row in integrations {
+            guard let id = row.string("id"), let crm = CRMKind(rawValue: row.string("crm") ?? "") else { continue }
+            let partition = "crm:\(row.string("credential_id") ?? id)"
+            for transition in outcome.transitions {
+                var spec: JobSpec
+                var advance = false
+                switch transition {
+                case .employeeRinging:
+                    let kind = CallJobKind.ringing(crm)
+                    guard handledKinds.contains(kind), !call.isOver, let who = event.employeeLogin ?? event.extension_ else { continue }
+                    spec = JobSpec(tenantId: call.tenantId, partitionKey: partition, kind: kind,
+                                   payload: JSON.string(CallJobPayload(callId: call.id, integrationId: id, employeeLogin: who)),
+                                   callId: call.id, dedupeKey: "\(call.id):\(id):ringing:\(who)", maxAttempts: 3)
+                case .ended, .finalized:
+                    let kind = CallJobKind.finished(crm)
+                    guard handledKinds.contains(kind) else { continue }
+                    let grace = transition == .finalized ? 0 : Self.finalGrace(for: connection.protocol)
+                    spec = JobSpec(tenantId: call.tenantId, partitionKey: partition, kind: kind,
+                                   payload: JSON.string(CallJobPayload(callId: call.id, integrationId: id)),
+                                   callId: call.id, dedupeKey: "\(call.id):\(id):finished",
+                                   runAt: Date().addingTimeInterval(grace))
+                    advance = true
+                case .employeeAnswered:
+                    continue
+                }
+                try await queue.enqueue(spec, in: tx, advance: advance)
+            }
+        }
+    }
+}

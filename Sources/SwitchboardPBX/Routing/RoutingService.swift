@@ -1,0 +1,192 @@
+import Foundation
+import Logging
+import SwitchboardCore
+import SwitchboardStorage
+
+/// Answers personal-manager requests (CORE-6) from a cache of phone → responsible CRM user → employee,
+/// asks the CRM only within the deadline, and otherwise answers "no preference" so the PBX falls back
+/// to its scenario. A lookup that misses the deadline goes on and fills the cache for the next call.
+public final class RoutingService: @unchecked Sendable {
+    struct Directory {
+        var integrations: [Integration]
+        /// integration id → CRM user id → employee
+        var employees: [String: [String: Employee]]
+        var loadedAt: ContinuousClock.Instant
+    }
+
+    enum Entry {
+        case value(ResponsibleUser?, expires: ContinuousClock.Instant)
+        case pending(Task<ResponsibleUser?, any Error>)
+    }
+
+    let integrations: IntegrationStore
+    let pbx: PBXStore
+    let lookups: [CRMKind: any ManagerLookup]
+    let logger: Logger
+    let positiveTTL: Duration
+    let negativeTTL: Duration
+    let directoryTTL: Duration
+    private let lock = NSLock()
+    private var cache: [String: Entry] = [:]
+    private var directories: [String: Directory] = [:]
+
+    public init(integrations: IntegrationStore, pbx: PBXStore, lookups: [CRMKind: any ManagerLookup], logger: Logger,
+                positiveTTL: Duration = .seconds(600), negativeTTL: Duration = .seconds(120), directoryTTL: Duration = .seconds(5)) {
+        self.integrations = integrations
+        self.pbx = pbx
+        self.lookups = lookups
+        self.logger = logger
+        self.positiveTTL = positiveTTL
+        self.negativeTTL = negativeTTL
+        self.directoryTTL = directoryTTL
+    }
+
+    /// Forgets what is known of a number (a CRM webhook said the contact's responsible changed), or everything.
+    public func invalidate(integrationId: String, phone: PhoneNumber? = nil) {
+        lock.withLock {
+            if let key = phone.flatMap({ cacheKey(integrationId, $0) }) {
+                cache.removeValue(forKey: key)
+            } else {
+                cache = cache.filter { !$0.key.hasPrefix(integrationId + ":") }
+            }
+        }
+    }
+
+    /// Forgets the cached integrations and mappings of a connection (settings changed).
+    public func invalidateDirectory(connectionId: String? = nil) {
+        lock.withLock {
+            if let connectionId { directories.removeValue(forKey: connectionId) } else { directories = [:] }
+        }
+    }
+
+    func cacheKey(_ integrationId: String, _ phone: PhoneNumber) -> String? {
+        phone.last10.map { "\(integrationId):\($0)" }
+    }
+
+    func loadDirectory(for connection: PBXConnection) async throws -> Directory {
+        let now = ContinuousClock.now
+        if let d = lock.withLock({ directories[connection.id] }), now - d.loadedAt < directoryTTL { return d }
+        let active = try await integrations.active(pbxConnectionId: connection.id).filter(\.personalManagerRouting)
+        let staff = Dictionary(try await pbx.employees(tenantId: connection.tenantId, connectionId: connection.id).map { ($0.id, $0) },
+                               uniquingKeysWith: { a, _ in a })
+        var employees: [String: [String: Employee]] = [:]
+        for integration in active {
+            var byUser: [String: Employee] = [:]
+            for m in try await integrations.mappings(tenantId: connection.tenantId, integrationId: integration.id)
+            where m.useForRouting {
+                if let e = staff[m.employeeId] { byUser[m.crmUserId] = e }
+            }
+            employees[integration.id] = byUser
+        }
+        let d = Directory(integrations: active, employees: employees, loadedAt: now)
+        lock.withLock { directories[connection.id] = d }
+        return d
+    }
+
+    /// Answers within `deadline`, whatever the CRM does.
+    public func route(connection: PBXConnection, client: PhoneNumber, deadline: Duration) async -> RoutingDecision {
+        let start = ContinuousClock.now
+        guard client.last10 != nil else { return .noPreference("the caller's number is hidden or too short") }
+        let directory: Directory
+        do {
+            directory = try await loadDirectory(for: connection)
+        } catch {
+            logger.error("routing: cannot read integrations", metadata: ["error": "\(error)"])
+            return .noPreference("storage unavailable")
+        }
+        guard !directory.integrations.isEmpty else { return .noPreference("personal-manager forwarding is off") }
+        var reasons: [String] = []
+        for integration in directory.integrations {
+            guard let lookup = lookups[integration.crm] else {
+                reasons.append("\(integration.crm.rawValue) has no manager lookup")
+                continue
+            }
+            let remaining = deadline - (ContinuousClock.now - start)
+            let (user, source) = await responsible(integration: integration, client: client, lookup: lookup, within: remaining)
+            switch source {
+            case .timedOut:
+                reasons.append("\(integration.crm.rawValue) did not answer within \(deadline.milliseconds) ms")
+                continue
+            case .failed(let why):
+                reasons.append("\(integration.crm.rawValue) lookup failed: \(why)")
+                continue
+            case .cache, .crm:
+                guard let user else {
+                    reasons.append("no contact with this number in \(integration.crm.rawValue)")
+                    continue
+                }
+                guard let employee = directory.employees[integration.id]?[user.crmUserId] else {
+                    reasons.append("the responsible user \(user.crmUserId) is not mapped to an employee")
+                    continue
+                }
+                return RoutingDecision(employee: employee, crmUserId: user.crmUserId, contactName: user.contactName,
+                                       reason: source == .cache ? "cache" : "crm", integrationId: integration.id)
+            }
+        }
+        return .noPreference(reasons.joined(separator: "; "))
+    }
+
+    enum Source: Equatable {
+        case cache, crm, timedOut
+        case failed(String)
+    }
+
+    func responsible(integration: Integration, client: PhoneNumber, lookup: any ManagerLookup,
+                     within remaining: Duration) async -> (ResponsibleUser?, Source) {
+        guard let key = cacheKey(integration.id, client) else { return (nil, .failed("no number")) }
+        let now = ContinuousClock.now
+        enum Found { case cached(ResponsibleUser?), waiting(Task<ResponsibleUser?, any Error>) }
+        let found: Found = lock.withLock {
+            switch cache[key] {
+            case .value(let user, let expires)? where expires > now:
+                return .cached(user)
+            case .pending(let t)?:
+                return .waiting(t)
+            default:
+                let t = Task<ResponsibleUser?, any Error> { [weak self] in
+                    do {
+                        let user = try await lookup.responsible(for: client, integration: integration)
+                        self?.store(key, user)
+                        return user
+                    } catch {
+                        self?.forget(key)
+                        throw error
+                    }
+                }
+                cache[key] = .pending(t)
+                return .waiting(t)
+            }
+        }
+        let task: Task<ResponsibleUser?, any Error>
+        switch found {
+        case .cached(let user): return (user, .cache)
+        case .waiting(let t): task = t
+        }
+        guard remaining > .zero else { return (nil, .timedOut) }
+        return await withTaskGroup(of: (ResponsibleUser?, Source).self) { group in
+            group.addTask {
+                do { return (try await task.value, .crm) } catch { return (nil, .failed("\(error)")) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: remaining)
+                return (nil, .timedOut)
+            }
+            let first = await group.next() ?? (nil, .timedOut)
+            group.cancelAll()
+            return first
+        }
+    }
+
+    func forget(_ key: String) {
+        lock.withLock { _ = cache.removeValue(forKey: key) }
+    }
+
+    func store(_ key: String, _ user: ResponsibleUser?) {
+        let ttl = user == nil ? negativeTTL : positiveTTL
+        lock.withLock { cache[key] = .value(user, expires: .now + ttl) }
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 { Int64(seconds * 1000) }
+}
