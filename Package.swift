@@ -44,9 +44,15 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The PBX simulator: plays call scenarios over the real protocols and stands in for the PBX's API.
+        .target(name: "SwitchboardSimulator", dependencies: [
+            "SwitchboardCore", "SwitchboardPBX", "SwitchboardStorage",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         // Composition root: configuration, HTTP server, workers, services.
         .target(name: "SwitchboardApp", dependencies: [
-            "SwitchboardCore", "SwitchboardStorage", "SwitchboardDelivery", "SwitchboardPBX",
+            "SwitchboardCore", "SwitchboardStorage", "SwitchboardDelivery", "SwitchboardPBX", "SwitchboardSimulator",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -59,7 +65,9 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .testTarget(name: "SwitchboardTests", dependencies: [
-            "SwitchboardApp",
+            "SwitchboardApp", "SwitchboardSimulator",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

@@ -43,9 +43,11 @@ public struct Leg: Codable, Sendable, Equatable {
     public var endedAt: Date?
     /// The provider's end reason as it came: `COMPLETED`, `CANCELLED`, `TRANSFERRED`, …
     public var endReason: String?
+    /// The provider call id this leg came on (a transfer's second id puts it after the first).
+    public var segment: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, employeeLogin, extension_ = "extension", group, state, startedAt, answeredAt, endedAt, endReason
+        case id, employeeLogin, extension_ = "extension", group, state, startedAt, answeredAt, endedAt, endReason, segment
     }
 
     public init(id: String, employeeLogin: String?, extension_: String?, group: String?, state: LegState, startedAt: Date,
@@ -108,6 +110,8 @@ public struct Call: Codable, Sendable, Equatable {
     public var origin: String
     /// A leg ended by a transfer and the next employee has not rung yet: the call is not over.
     public var transferPending: Bool
+    /// Transfers as (from provider id, to provider id): they order the talkers when events come out of order.
+    public var transfers: [[String]]
 
     public init(id: String, tenantId: String, pbxConnectionId: String, externalIds: [String], createdAt: Date) {
         self.id = id
@@ -123,6 +127,30 @@ public struct Call: Codable, Sendable, Equatable {
         self.createdAt = createdAt
         self.origin = "pbx"
         self.transferPending = false
+        self.transfers = []
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        tenantId = try c.decode(String.self, forKey: .tenantId)
+        pbxConnectionId = try c.decode(String.self, forKey: .pbxConnectionId)
+        externalIds = try c.decode([String].self, forKey: .externalIds)
+        direction = try c.decode(CallDirection.self, forKey: .direction)
+        client = try c.decodeIfPresent(PhoneNumber.self, forKey: .client)
+        lineNumber = try c.decodeIfPresent(String.self, forKey: .lineNumber)
+        state = try c.decode(CallState.self, forKey: .state)
+        legs = try c.decode([Leg].self, forKey: .legs)
+        talkers = try c.decode([String].self, forKey: .talkers)
+        createdAt = try c.decode(Date.self, forKey: .createdAt)
+        answeredAt = try c.decodeIfPresent(Date.self, forKey: .answeredAt)
+        endedAt = try c.decodeIfPresent(Date.self, forKey: .endedAt)
+        final = try c.decodeIfPresent(CallFinal.self, forKey: .final)
+        recordingURL = try c.decodeIfPresent(String.self, forKey: .recordingURL)
+        rating = try c.decodeIfPresent(Int.self, forKey: .rating)
+        origin = try c.decodeIfPresent(String.self, forKey: .origin) ?? "pbx"
+        transferPending = try c.decodeIfPresent(Bool.self, forKey: .transferPending) ?? false
+        transfers = try c.decodeIfPresent([[String]].self, forKey: .transfers) ?? []
     }
 
     public var firstTalker: String? { talkers.first }

@@ -138,7 +138,12 @@ public enum CallReducer {
                     leg.endReason = leg.endReason ?? event.providerType
                 }
             }
-            if event.kind == .transferred { call.transferPending = true }
+            if event.kind == .transferred {
+                call.transferPending = true
+                if let to = event.relatedExternalId, !call.transfers.contains([event.externalCallId, to]) {
+                    call.transfers.append([event.externalCallId, to])
+                }
+            }
             // The call ends when nobody is on it any more and no transfer is under way. A group member's
             // CANCELLED while a colleague talks leaves the call going; an answered call stays answered.
             if !call.legs.isEmpty, call.legs.allSatisfy({ $0.state == .ended }), !call.transferPending {
@@ -184,11 +189,35 @@ public enum CallReducer {
             if let r = event.rating { call.rating = r }
         }
 
+        orderTalkers(&call)
         if before.state.rank < CallState.ended.rank && call.state.rank >= CallState.ended.rank {
             transitions.append(.ended)
         }
         if before.state != .finalized && call.state == .finalized { transitions.append(.finalized) }
         return (call, transitions)
+    }
+
+    /// Talkers in conversation order: by transfer hop (a transfer's target comes after its origin), then answer time.
+    static func orderTalkers(_ call: inout Call) {
+        guard call.talkers.count > 1 else { return }
+        var rank: [String: Int] = [:]
+        let targets = Set(call.transfers.map { $0[1] })
+        for root in call.externalIds where !targets.contains(root) { rank[root] = 0 }
+        for _ in 0..<call.transfers.count {
+            for t in call.transfers where t.count == 2 {
+                if let r = rank[t[0]], (rank[t[1]] ?? Int.max) > r + 1 { rank[t[1]] = r + 1 }
+            }
+        }
+        let answered = call.legs.enumerated().filter { call.talkers.contains($0.element.id) && $0.element.answeredAt != nil }
+            .sorted { a, b in
+                let ra = rank[a.element.segment ?? ""] ?? 0, rb = rank[b.element.segment ?? ""] ?? 0
+                if ra != rb { return ra < rb }
+                if a.element.answeredAt! != b.element.answeredAt! { return a.element.answeredAt! < b.element.answeredAt! }
+                return a.offset < b.offset
+            }
+        var ordered = answered.map(\.element.id)
+        for t in call.talkers where !ordered.contains(t) { ordered.append(t) }
+        call.talkers = ordered
     }
 
     static func advance(_ call: inout Call, to state: CallState) {
@@ -203,6 +232,7 @@ public enum CallReducer {
         } else {
             var leg = Leg(id: id, employeeLogin: event.employeeLogin, extension_: event.extension_, group: event.group,
                           state: .ringing, startedAt: event.occurredAt)
+            leg.segment = event.externalCallId
             change(&leg)
             call.legs.append(leg)
         }
