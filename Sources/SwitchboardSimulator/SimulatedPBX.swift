@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import SwitchboardCore
 import SwitchboardPBX
 import SwitchboardStorage
@@ -74,11 +75,19 @@ public struct ScenarioPlayer: Sendable {
         ])
     }
 
+    public func get(_ path: String, headers: [String: String] = [:]) async throws -> Reply {
+        try await request(.GET, path, body: nil, headers: headers)
+    }
+
     public func post(_ path: String, body: [UInt8], headers: [String: String]) async throws -> Reply {
+        try await request(.POST, path, body: body, headers: headers)
+    }
+
+    func request(_ method: HTTPMethod, _ path: String, body: [UInt8]?, headers: [String: String]) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
-        request.method = .POST
+        request.method = method
         for (k, v) in headers { request.headers.add(name: k, value: v) }
-        request.body = .bytes(ByteBuffer(bytes: body))
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response = try await http.execute(request, timeout: .seconds(30))
         var buffer = try await response.body.collect(upTo: 1 << 20)
         return Reply(status: Int(response.status.code), body: buffer.readString(length: buffer.readableBytes) ?? "")

@@ -11,6 +11,14 @@ public struct PBXAccount: Codable, Sendable, Equatable {
     public var `extension`: String?
     public var email: String?
     public var directNumber: String?
+
+    public init(login: String, name: String? = nil, extension: String? = nil, email: String? = nil, directNumber: String? = nil) {
+        self.login = login
+        self.name = name
+        self.extension = `extension`
+        self.email = email
+        self.directNumber = directNumber
+    }
 }
 
 /// One line of the PBX's call history (for reconciliation).

@@ -163,17 +163,21 @@ public final class RoutingService: @unchecked Sendable {
         case .waiting(let t): task = t
         }
         guard remaining > .zero else { return (nil, .timedOut) }
-        return await withTaskGroup(of: (ResponsibleUser?, Source).self) { group in
-            group.addTask {
-                do { return (try await task.value, .crm) } catch { return (nil, .failed("\(error)")) }
-            }
-            group.addTask {
+        // Whichever comes first, the CRM's answer or the deadline, answers; a late CRM answer still fills the cache.
+        return await withCheckedContinuation { (c: CheckedContinuation<(ResponsibleUser?, Source), Never>) in
+            let once = Once()
+            let timer = Task {
                 try? await Task.sleep(for: remaining)
-                return (nil, .timedOut)
+                if once.claim() { c.resume(returning: (nil, .timedOut)) }
             }
-            let first = await group.next() ?? (nil, .timedOut)
-            group.cancelAll()
-            return first
+            Task {
+                let outcome: (ResponsibleUser?, Source)
+                do { outcome = (try await task.value, .crm) } catch { outcome = (nil, .failed("\(error)")) }
+                if once.claim() {
+                    timer.cancel()
+                    c.resume(returning: outcome)
+                }
+            }
         }
     }
 
@@ -189,4 +193,18 @@ public final class RoutingService: @unchecked Sendable {
 
 extension Duration {
     var milliseconds: Int64 { Int64(seconds * 1000) }
+}
+
+/// True for the first caller only.
+final class Once: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+
+    func claim() -> Bool {
+        lock.withLock {
+            if done { return false }
+            done = true
+            return true
+        }
+    }
 }
