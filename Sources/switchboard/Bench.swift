@@ -9,7 +9,7 @@ import SwitchboardStorage
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure throughput and latency.",
-                                                    subcommands: [QueueBench.self])
+                                                    subcommands: [QueueBench.self, IngestBench.self])
 }
 
 /// Records the enqueue→start latency of every job it runs.

@@ -10,7 +10,7 @@ struct SwitchboardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Switchboard: telephony ↔ CRM integration hub.",
-        subcommands: [Serve.self, Migrate.self, TenantCommand.self, Bench.self],
+        subcommands: [Serve.self, Migrate.self, TenantCommand.self, Simulate.self, Bench.self],
         defaultSubcommand: Serve.self)
 }
 
