@@ -50,9 +50,16 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
+        // Faithful emulators of the CRMs' APIs, for tests, the demo, and tenants trying an integration.
+        .target(name: "SwitchboardSandbox", dependencies: [
+            "SwitchboardCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         // Composition root: configuration, HTTP server, workers, services.
         .target(name: "SwitchboardApp", dependencies: [
             "SwitchboardCore", "SwitchboardStorage", "SwitchboardDelivery", "SwitchboardPBX", "SwitchboardSimulator",
+            "SwitchboardSandbox",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
