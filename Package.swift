@@ -50,6 +50,13 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
+        // CRM connectors: each CRM's client, executor, personal-manager lookup and inbound webhooks.
+        .target(name: "SwitchboardCRM", dependencies: [
+            "SwitchboardCore", "SwitchboardStorage", "SwitchboardDelivery", "SwitchboardPBX",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Faithful emulators of the CRMs' APIs, for tests, the demo, and tenants trying an integration.
         .target(name: "SwitchboardSandbox", dependencies: [
             "SwitchboardCore",
@@ -59,7 +66,7 @@ let package = Package(
         // Composition root: configuration, HTTP server, workers, services.
         .target(name: "SwitchboardApp", dependencies: [
             "SwitchboardCore", "SwitchboardStorage", "SwitchboardDelivery", "SwitchboardPBX", "SwitchboardSimulator",
-            "SwitchboardSandbox",
+            "SwitchboardSandbox", "SwitchboardCRM",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

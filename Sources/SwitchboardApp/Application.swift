@@ -42,6 +42,7 @@ extension Switchboard {
         Operations(sb: self).register(on: router)
         ManagementAPI(sb: self).register(on: router)
         PBXRoutes(sb: self).register(on: router)
+        AmoRoutes(sb: self).register(on: router)
         return router
     }
 
@@ -59,7 +60,11 @@ extension Switchboard {
         Application(router: makeRouter(),
                     configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Switchboard"),
                     services: backgroundServices(workers: workers),
-                    onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+                    onServerRunning: { channel in
+                        let port = channel.localAddress?.port ?? 0
+                        self.serverStarted(port: port)
+                        await onRunning(port)
+                    },
                     logger: logger)
     }
 }

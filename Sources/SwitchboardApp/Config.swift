@@ -13,6 +13,8 @@ public struct AppConfig: Sendable, Codable {
     public var publicBaseURL: String?
     public var workerConcurrency: Int = 16
     public var jobLeaseSeconds: Int = 60
+    /// The first retry's delay; each next one doubles (with jitter), up to an hour.
+    public var retryBaseMs: Int = 2000
     public var logLevel: String = "info"
     /// SQLite's `synchronous` PRAGMA: FULL survives power loss; NORMAL survives a crash of the process.
     public var sqliteSynchronous: String = "FULL"
@@ -23,7 +25,7 @@ public struct AppConfig: Sendable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case host, port, dataDir, databaseURL, publicBaseURL, workerConcurrency, jobLeaseSeconds, logLevel,
+        case host, port, dataDir, databaseURL, publicBaseURL, workerConcurrency, jobLeaseSeconds, retryBaseMs, logLevel,
              sqliteSynchronous, amocrmClientId, amocrmClientSecret
     }
 
@@ -37,6 +39,7 @@ public struct AppConfig: Sendable, Codable {
         publicBaseURL = try c.decodeIfPresent(String.self, forKey: .publicBaseURL)
         workerConcurrency = try c.decodeIfPresent(Int.self, forKey: .workerConcurrency) ?? d.workerConcurrency
         jobLeaseSeconds = try c.decodeIfPresent(Int.self, forKey: .jobLeaseSeconds) ?? d.jobLeaseSeconds
+        retryBaseMs = try c.decodeIfPresent(Int.self, forKey: .retryBaseMs) ?? d.retryBaseMs
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
         sqliteSynchronous = try c.decodeIfPresent(String.self, forKey: .sqliteSynchronous) ?? d.sqliteSynchronous
         amocrmClientId = try c.decodeIfPresent(String.self, forKey: .amocrmClientId)
@@ -70,6 +73,7 @@ public struct AppConfig: Sendable, Codable {
             case .publicBaseURL: config.publicBaseURL = value
             case .workerConcurrency: config.workerConcurrency = Int(value) ?? config.workerConcurrency
             case .jobLeaseSeconds: config.jobLeaseSeconds = Int(value) ?? config.jobLeaseSeconds
+            case .retryBaseMs: config.retryBaseMs = Int(value) ?? config.retryBaseMs
             case .logLevel: config.logLevel = value
             case .sqliteSynchronous: config.sqliteSynchronous = value
             case .amocrmClientId: config.amocrmClientId = value

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Prometheus
 import SwitchboardCore
+import SwitchboardCRM
 import SwitchboardDelivery
 import SwitchboardPBX
 import SwitchboardStorage
@@ -25,7 +26,18 @@ public final class Switchboard: Sendable {
     public let ingestor: CallIngestor
     public let routing: RoutingService
     let extraHandlers: [String: any JobHandler]
+    public let amo: AmoConnector
+    public let entities: CRMEntityStore
     let connections: ConnectionCache
+    private let boundPort = LockedValue<Int?>(nil)
+
+    /// Where PBXs, CRMs and browsers reach this instance: the configured public URL, else the address it listens on.
+    public var baseURL: String {
+        if let url = config.publicBaseURL { return url }
+        return "http://\(config.host):\(boundPort.value ?? config.port)"
+    }
+
+    func serverStarted(port: Int) { boundPort.value = port }
 
     /// Opens storage (creating the data directory), runs migrations and loads the master key.
     /// `lookups` and `handlers` add CRM connectors' personal-manager lookups and job handlers (tests add fakes here).
@@ -61,8 +73,16 @@ public final class Switchboard: Sendable {
         self.httpMetrics = HTTPMetrics(registry: registry)
         self.deliveryMetrics = DeliveryMetrics(registry: registry)
         self.calls = CallStore(db: db)
-        self.extraHandlers = handlers
-        self.routing = RoutingService(integrations: integrations, pbx: pbx, lookups: lookups, logger: logger)
+        self.entities = CRMEntityStore(db: db)
+        let port = boundPort
+        let amo = AmoConnector(db: db, vault: vault) {
+            Self.amoOAuth(config, baseURL: config.publicBaseURL ?? "http://\(config.host):\(port.value ?? config.port)")
+        }
+        self.amo = amo
+        self.extraHandlers = amo.handlers.merging(handlers) { _, given in given }
+        self.routing = RoutingService(integrations: integrations, pbx: pbx,
+                                      lookups: [.amocrm: amo.managerLookup()].merging(lookups) { _, given in given },
+                                      logger: logger)
         self.connections = ConnectionCache(pbx: pbx)
         self.ingestor = CallIngestor(db: db, queue: queue, handledKinds: [], logger: logger)
         self.ingestor.handledKinds = Set(jobHandlers().keys)
@@ -92,11 +112,31 @@ public final class Switchboard: Sendable {
         configuration.concurrency = concurrency ?? config.workerConcurrency
         configuration.lease = lease ?? .seconds(Int64(config.jobLeaseSeconds))
         if let workerId { configuration.workerId = workerId }
+        configuration.backoff = Backoff(base: .milliseconds(Int64(config.retryBaseMs)), cap: .seconds(3600))
         return DeliveryWorker(queue: queue, handlers: handlers ?? jobHandlers(), configuration: configuration,
                               logger: logger, metrics: deliveryMetrics)
     }
 
+    /// The installation's amoCRM OAuth application, when configured.
+    static func amoOAuth(_ config: AppConfig, baseURL: String) -> AmoOAuthApp? {
+        guard let id = config.amocrmClientId, let secret = config.amocrmClientSecret else { return nil }
+        return AmoOAuthApp(clientId: id, clientSecret: secret, redirectURI: baseURL + "/oauth/amocrm/callback")
+    }
+
+    var amoOAuth: AmoOAuthApp? { Self.amoOAuth(config, baseURL: baseURL) }
+
     public func shutdown() async {
         await db.shutdown()
+    }
+}
+
+/// A value behind a lock.
+final class LockedValue<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _value: T
+    init(_ value: T) { _value = value }
+    var value: T {
+        get { lock.withLock { _value } }
+        set { lock.withLock { _value = newValue } }
     }
 }

@@ -131,7 +131,7 @@ public final class AmoSandbox: @unchecked Sendable {
         api.get("v4/leads/pipelines") { req, _ in try await self.guarded(req) { _ in self.pipelines() } }
         api.get("v4/contacts") { req, _ in try await self.guarded(req) { _ in self.searchContacts(req) } }
         api.post("v4/contacts") { req, _ in try await self.guarded(req) { try self.addContacts($0) } }
-        api.get("v4/leads") { req, _ in try await self.guarded(req) { _ in self.listLeads() } }
+        api.get("v4/leads") { req, _ in try await self.guarded(req) { _ in self.listLeads(req) } }
         api.post("v4/leads") { req, _ in try await self.guarded(req) { try self.addLeads($0) } }
         api.post("v4/leads/complex") { req, _ in try await self.guarded(req) { try self.addComplex($0) } }
         api.post("v4/leads/unsorted/sip") { req, _ in try await self.guarded(req) { try self.addUnsorted($0) } }
@@ -238,6 +238,7 @@ public final class AmoSandbox: @unchecked Sendable {
     }
 
     func token(_ req: Request) async throws -> Response {
+        lock.withLock { requests["POST /oauth2/access_token", default: 0] += 1 }
         guard let b = try? await Self.body(req) as? [String: Any] else {
             return Self.problem(400, "Bad Request", "body must be JSON")
         }
@@ -316,8 +317,13 @@ public final class AmoSandbox: @unchecked Sendable {
         return Self.raw(["_page": 1, "_embedded": ["contacts": found.map { contactJSON($0, withLeads: withLeads) }]])
     }
 
-    func listLeads() -> Response {
-        Self.raw(["_page": 1, "_embedded": ["leads": leads.map {
+    /// `filter[id][]=…` narrows the list, as on amoCRM.
+    func listLeads(_ req: Request) -> Response {
+        let ids = Set(req.uri.queryParameters.getAll("filter[id][]").compactMap { Int(String($0)) }
+            + req.uri.queryParameters.getAll("filter[id]").compactMap { Int(String($0)) })
+        let chosen = ids.isEmpty ? leads : leads.filter { ids.contains($0.id) }
+        if chosen.isEmpty { return Response(status: .noContent) }
+        return Self.raw(["_page": 1, "_embedded": ["leads": chosen.map {
             ["id": $0.id, "name": $0.name, "price": $0.price, "responsible_user_id": $0.responsible_user_id,
              "status_id": $0.status_id, "pipeline_id": $0.pipeline_id, "created_at": $0.created_at,
              "_embedded": ["tags": $0.tags.map { ["name": $0] }, "contacts": $0.contact_ids.map { ["id": $0] }]] as [String: Any]

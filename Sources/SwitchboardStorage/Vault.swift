@@ -63,6 +63,14 @@ public struct CredentialVault: Sendable {
         return Array(try AES.GCM.open(box, using: key, authenticating: Array(context.utf8)))
     }
 
+    /// A keyed tag for `text` (OAuth state, webhook and widget keys): unforgeable without the master key.
+    public func mac(_ text: String, purpose: String) -> String {
+        let derived = HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Array("switchboard-\(purpose)".utf8), outputByteCount: 32)
+        let tag = HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: derived)
+        return Data(tag).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
     public func seal<T: Encodable>(json value: T, context: String) throws -> [UInt8] {
         try seal(Array(JSONEncoder().encode(value)), context: context)
     }

@@ -108,7 +108,7 @@ struct ManagementAPI {
 
     func setup(_ c: PBXConnection, secret: String) -> PBXSetup {
         let path = c.protocol == .itoolabs ? "pbx/itoolabs/\(c.id)" : "pbx/events/\(c.id)"
-        return PBXSetup(connection: c, webhookURL: "\(sb.config.baseURL)/\(path)", secret: secret)
+        return PBXSetup(connection: c, webhookURL: "\(sb.baseURL)/\(path)", secret: secret)
     }
 
     func validate(deadline: Int?, flavor: String?) throws {
@@ -307,6 +307,7 @@ struct ManagementAPI {
             let body = try await req.decodeJSON(NewIntegration.self)
             let settings = body.settings ?? .object([:])
             guard settings.isObject else { throw APIError(.unprocessableContent, "settings must be an object", field: "settings") }
+            try validateSettings(crm: body.crm, settings: settings, given: body.settings != nil, active: body.active ?? false)
             let i = try await mapStoreError {
                 try await sb.integrations.create(tenantId: t, crm: body.crm, name: body.name ?? body.crm.rawValue,
                                                  credentialId: body.credentialId, pbxConnectionId: body.pbxConnectionId,
@@ -334,6 +335,7 @@ struct ManagementAPI {
                 guard v.isObject else { throw APIError(.unprocessableContent, "settings must be an object", field: "settings") }
                 i.settings = v
             }
+            try validateSettings(crm: i.crm, settings: i.settings, given: body.settings != nil, active: i.active)
             let updated = try await mapStoreError { try await sb.integrations.update(i) }
             sb.routing.invalidateDirectory()
             guard let updated else { throw APIError(.notFound, "integration not found") }
@@ -396,6 +398,46 @@ struct ManagementAPI {
             }
             return jsonResponse(try await sb.queue.get(tenantId: t, id: id))
         }
+    }
+}
+
+extension ManagementAPI {
+    /// Settings are checked when they are written, and before an integration is switched on.
+    func validateSettings(crm: CRMKind, settings: JSONValue, given: Bool, active: Bool) throws {
+        guard given || active else { return }
+        switch crm {
+        case .amocrm:
+            let typed: AmoSettings
+            do {
+                typed = try JSON.decode(AmoSettings.self, from: JSON.string(settings))
+            } catch {
+                throw APIError(.unprocessableContent, "amoCRM settings cannot be read: \(error)", field: "settings")
+            }
+            if let first = typed.validate().first {
+                throw SettingsError(problems: typed.validate(), first: first)
+            }
+        default:
+            break
+        }
+    }
+}
+
+/// Every settings problem at once, each with its field, so a form can mark them all.
+struct SettingsError: HTTPResponseError {
+    let problems: [AmoSettings.Problem]
+    let first: AmoSettings.Problem
+    var status: HTTPResponse.Status { .unprocessableContent }
+
+    struct Body: Encodable {
+        struct Err: Encodable { var message: String; var field: String; var problems: [Item] }
+        struct Item: Encodable { var field: String; var message: String }
+        var error: Err
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        jsonResponse(Body(error: .init(message: first.description, field: "settings." + first.field,
+                                              problems: problems.map { .init(field: "settings." + $0.field, message: $0.message) })),
+                            status: status)
     }
 }
 

@@ -91,7 +91,7 @@ public final class CallIngestor: @unchecked Sendable {
                     guard handledKinds.contains(kind), !call.isOver, let who = event.employeeLogin ?? event.extension_ else { continue }
                     spec = JobSpec(tenantId: call.tenantId, partitionKey: partition, kind: kind,
                                    payload: JSON.string(CallJobPayload(callId: call.id, integrationId: id, employeeLogin: who)),
-                                   callId: call.id, dedupeKey: "\(call.id):\(id):ringing:\(who)", maxAttempts: 3)
+                                   callId: call.id, dedupeKey: "\(call.id):\(id):ringing:\(who)", maxAttempts: 10)
                 case .ended, .finalized:
                     let kind = CallJobKind.finished(crm)
                     guard handledKinds.contains(kind) else { continue }

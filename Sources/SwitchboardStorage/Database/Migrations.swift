@@ -130,6 +130,10 @@ public enum Migrations {
               created_at BIGINT NOT NULL, PRIMARY KEY (integration_id, scope, kind))
             """,
         ]),
+        Migration(version: 2, name: "credential refresh lease", statements: [
+            // One worker at a time refreshes an OAuth token: amoCRM's refresh tokens are single-use.
+            "ALTER TABLE crm_credentials ADD COLUMN refresh_lock_until BIGINT",
+        ]),
     ]
 
     /// Applies every migration not applied yet; safe to call from several instances at once.

@@ -97,3 +97,29 @@ public struct CredentialStore: Sendable {
                       updatedAt: row.date("updated_at") ?? Date())
     }
 }
+
+extension CredentialStore {
+    /// Takes the right to refresh this credential's OAuth token until `until`; false if another worker holds it.
+    public func lockRefresh(tenantId: String, id: String, until: Date) async throws -> Bool {
+        let now = Date()
+        return try await db.transaction { tx in
+            !(try await tx.query("""
+                UPDATE crm_credentials SET refresh_lock_until = ?
+                WHERE tenant_id = ? AND id = ? AND (refresh_lock_until IS NULL OR refresh_lock_until < ?) RETURNING id
+                """, [.of(until), .text(tenantId), .text(id), .of(now)]).isEmpty)
+        }
+    }
+
+    /// Stores a refreshed secret, sets the status, and gives up the refresh lease, in one transaction.
+    public func storeRefreshed(tenantId: String, id: String, secret: CRMSecret?, status: String, detail: String?) async throws {
+        let sealed = try secret.map { try vault.seal(json: $0, context: Self.context(tenantId, id)) }
+        try await db.transaction { tx in
+            try await tx.execute("""
+                UPDATE crm_credentials SET secret = COALESCE(?, secret), status = ?, status_detail = ?, refresh_lock_until = NULL,
+                  token_expires_at = COALESCE(?, token_expires_at), updated_at = ?
+                WHERE tenant_id = ? AND id = ?
+                """, [.of(sealed), .text(status), .of(detail), .of(secret?.accessTokenExpiresAt), .of(Date()),
+                      .text(tenantId), .text(id)])
+        }
+    }
+}

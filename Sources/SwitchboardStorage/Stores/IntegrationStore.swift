@@ -40,6 +40,11 @@ public struct IntegrationStore: Sendable {
         }
     }
 
+    /// An integration by id alone: for inbound calls (widgets, webhooks) that prove themselves with a key.
+    public func find(id: String) async throws -> Integration? {
+        try await db.read { r in try await r.one("SELECT * FROM integrations WHERE id = ?", [.text(id)]).map(Self.integration) }
+    }
+
     public func list(tenantId: String) async throws -> [Integration] {
         try await db.read { r in
             try await r.query("SELECT * FROM integrations WHERE tenant_id = ? ORDER BY created_at", [.text(tenantId)]).map(Self.integration)

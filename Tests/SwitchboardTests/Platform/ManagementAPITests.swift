@@ -191,7 +191,7 @@ struct ManagementAPITests {
                     return try #require(try res.body.json()["id"]?.stringValue)
                 }
                 let intId = try await client.execute(uri: "/api/v1/integrations", method: .post, headers: a.auth, body: body("""
-                    {"crm":"amocrm","pbxConnectionId":"\(pbxId)","settings":{"incoming":{"answeredUnknown":"contactAndDeal"}}}
+                    {"crm":"amocrm","pbxConnectionId":"\(pbxId)","settings":{"defaultResponsibleUserId":5,"incoming":{"tags":true}}}
                     """)) { res in
                     #expect(res.status == .created)
                     let json = try res.body.json()
@@ -208,7 +208,7 @@ struct ManagementAPITests {
                 try await client.execute(uri: "/api/v1/integrations/\(intId)", method: .patch, headers: a.auth,
                                          body: body(#"{"active":true}"#)) { res in
                     #expect(res.body.j["active"] == .bool(true))
-                    #expect(res.body.j["settings"]?["incoming"]?["answeredUnknown"]?.stringValue == "contactAndDeal")
+                    #expect(res.body.j["settings"]?["incoming"]?["tags"] == .bool(true))
                 }
                 let newToken = try await client.execute(uri: "/api/v1/tokens", method: .post, headers: a.auth,
                                                         body: body(#"{"name":"cabinet"}"#)) { res in

@@ -1,0 +1,161 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import NIOCore
+import SwitchboardCore
+import SwitchboardCRM
+import SwitchboardDelivery
+import SwitchboardPBX
+import SwitchboardStorage
+
+/// amoCRM-specific endpoints: connection test, OAuth, live pipelines and users, the webhook that keeps routing
+/// fresh, and the widget's click-to-call.
+struct AmoRoutes {
+    let sb: Switchboard
+    var api: ManagementAPI { ManagementAPI(sb: sb) }
+
+    func register(on router: Router<BasicRequestContext>) {
+        let v1 = router.group("api/v1")
+        v1.post("credentials/:id/test") { req, ctx in try await test(req, ctx) }
+        v1.get("credentials/:id/amocrm/users") { req, ctx in
+            let (_, amo) = try await amoAPI(req, ctx)
+            return jsonResponse(try await crm { try await amo.users() })
+        }
+        v1.get("credentials/:id/amocrm/pipelines") { req, ctx in
+            let (_, amo) = try await amoAPI(req, ctx)
+            return jsonResponse(try await crm { try await amo.pipelines() })
+        }
+        v1.post("credentials/:id/oauth") { req, ctx in
+            let t = try await api.tenantId(req)
+            guard let c = try await sb.credentials.get(tenantId: t, id: try ctx.param("id")), c.crm == .amocrm else {
+                throw APIError(.notFound, "amoCRM credentials not found")
+            }
+            guard let oauth = sb.amoOAuth else {
+                throw APIError(.conflict, "this installation has no amoCRM OAuth application (SWITCHBOARD_AMOCRM_CLIENT_ID and _SECRET)")
+            }
+            let state = "\(t).\(c.id).\(sb.vault.mac("\(t).\(c.id)", purpose: "oauth-state"))"
+            return jsonResponse(["authorizeURL": oauth.authorizeURL(accountURL: c.baseURL, state: state)])
+        }
+        router.get("oauth/amocrm/callback") { req, _ in try await oauthCallback(req) }
+        router.post("webhooks/amocrm/:integration/:key") { req, ctx in try await webhook(req, ctx) }
+        router.post("integrations/amocrm/:integration/click-to-call") { req, ctx in try await clickToCall(req, ctx) }
+        v1.get("integrations/:id/amocrm/widget") { req, ctx in
+            let t = try await api.tenantId(req)
+            guard let i = try await sb.integrations.get(tenantId: t, id: try ctx.param("id")), i.crm == .amocrm else {
+                throw APIError(.notFound, "amoCRM integration not found")
+            }
+            return jsonResponse(["clickToCallURL": "\(sb.baseURL)/integrations/amocrm/\(i.id)/click-to-call",
+                                 "widgetKey": widgetKey(i.id),
+                                 "webhookURL": webhookURL(i.id)])
+        }
+    }
+
+    func widgetKey(_ integrationId: String) -> String { sb.vault.mac(integrationId, purpose: "amocrm-widget") }
+    func webhookURL(_ integrationId: String) -> String {
+        "\(sb.baseURL)/webhooks/amocrm/\(integrationId)/\(sb.vault.mac(integrationId, purpose: "amocrm-webhook"))"
+    }
+
+    /// Runs CRM reads for the cabinet, turning CRM failures into answers a tenant understands.
+    func crm<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let e as DeliveryError {
+            switch e {
+            case .retryable(let m, _): throw APIError(.badGateway, m)
+            case .permanent(let m): throw APIError(.unprocessableContent, m)
+            }
+        }
+    }
+
+    func amoAPI(_ req: Request, _ ctx: BasicRequestContext) async throws -> (CRMCredential, AmoAPI) {
+        let t = try await api.tenantId(req)
+        guard let c = try await sb.credentials.get(tenantId: t, id: try ctx.param("id")) else {
+            throw APIError(.notFound, "credentials not found")
+        }
+        guard c.crm == .amocrm else { throw APIError(.unprocessableContent, "these are \(c.crm.rawValue) credentials") }
+        return (c, AmoAPI(client: sb.amo.client(tenantId: t, credential: c, log: nil)))
+    }
+
+    /// CORE-1 "test": "connection works, account X, N users", or why not.
+    func test(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let (c, amo) = try await amoAPI(req, ctx)
+        do {
+            let account = try await amo.account()
+            let users = try await amo.users()
+            try await sb.credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "ok", detail: nil)
+            struct OK: Encodable { var ok: Bool; var message: String; var account: String; var users: Int }
+            return jsonResponse(OK(ok: true, message: "connection works, account \(account.name), \(users.count) users",
+                                   account: account.name, users: users.count))
+        } catch let e as DeliveryError {
+            try? await sb.credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "failed", detail: e.description)
+            struct Failed: Encodable { var ok: Bool; var message: String }
+            return jsonResponse(Failed(ok: false, message: e.description), status: .unprocessableContent)
+        }
+    }
+
+    func oauthCallback(_ req: Request) async throws -> Response {
+        let q = req.uri.queryParameters
+        guard let code = q["code"].map(String.init), let state = q["state"].map(String.init) else {
+            throw APIError(.badRequest, "code and state are required")
+        }
+        let parts = state.split(separator: ".", maxSplits: 2).map(String.init)
+        guard parts.count == 3, Hashing.constantTimeEquals(sb.vault.mac("\(parts[0]).\(parts[1])", purpose: "oauth-state"), parts[2]) else {
+            throw APIError(.badRequest, "the state does not match: start the connection again")
+        }
+        guard let credential = try await sb.credentials.get(tenantId: parts[0], id: parts[1]),
+              let oauth = sb.amoOAuth else {
+            throw APIError(.notFound, "credentials not found")
+        }
+        let secret: CRMSecret
+        do {
+            secret = try await AmoClient.exchangeCode(code, accountURL: credential.baseURL, oauth: oauth)
+        } catch {
+            try await sb.credentials.setStatus(tenantId: credential.tenantId, id: credential.id, status: "failed",
+                                               detail: "\(error)")
+            throw APIError(.badGateway, "amoCRM did not accept the authorization: \(error)")
+        }
+        _ = try await sb.credentials.update(tenantId: credential.tenantId, id: credential.id, name: nil, baseURL: nil, secret: secret)
+        try await sb.credentials.storeRefreshed(tenantId: credential.tenantId, id: credential.id, secret: nil, status: "ok", detail: nil)
+        let html = "<!doctype html><meta charset=utf-8><title>Switchboard</title><p>amoCRM подключена. Можно закрыть это окно.</p>" +
+            "<p>amoCRM is connected. You may close this window.</p>"
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// amoCRM's webhooks (contact responsible changed): the routing cache forgets what it knew.
+    /// They are unsigned, so the URL carries a key only Switchboard can make.
+    func webhook(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let id = try ctx.param("integration")
+        guard Hashing.constantTimeEquals(try ctx.param("key"), sb.vault.mac(id, purpose: "amocrm-webhook")) else {
+            throw APIError(.unauthorized, "unknown webhook key")
+        }
+        let body = String(decoding: try await req.bodyBytes(), as: UTF8.self)
+        let fields = ITooLabsAdapter.parseForm(body)
+        ctx.logger.info("amoCRM webhook", metadata: ["integration": "\(id)", "keys": "\(fields.keys.sorted().prefix(5))"])
+        sb.routing.invalidate(integrationId: id)
+        return jsonResponse(["ok": "true"])
+    }
+
+    /// The amoCRM widget's click on a number: the PBX calls the employee mapped to the amoCRM user, then the client.
+    func clickToCall(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let id = try ctx.param("integration")
+        struct Click: Decodable { var phone: String; var amo_user_id: Int; var key: String }
+        let click = try await req.decodeJSON(Click.self)
+        guard Hashing.constantTimeEquals(click.key, widgetKey(id)) else { throw APIError(.unauthorized, "unknown widget key") }
+        guard let integration = try await sb.integrations.find(id: id), integration.active else {
+            throw APIError(.conflict, "the integration is switched off")
+        }
+        guard let mapping = try await sb.integrations.mappings(tenantId: integration.tenantId, integrationId: id)
+                .first(where: { $0.crmUserId == String(click.amo_user_id) }),
+              let employee = try await sb.pbx.employees(tenantId: integration.tenantId).first(where: { $0.id == mapping.employeeId }) else {
+            throw APIError(.unprocessableContent, "amoCRM user \(click.amo_user_id) is not mapped to an employee")
+        }
+        let connection = try await api.connectionOf(employee)
+        let client = PhoneNumber.parse(click.phone, region: connection.region)
+        guard client.e164 != nil else { throw APIError(.unprocessableContent, "not a phone number", field: "phone") }
+        let callerId = integration.clickToCall.callerId(for: employee)
+        let pbxCallId = try await api.runCommand(connection) {
+            try await $0.originate(employeeLogin: employee.login, clientNumber: client, callerId: callerId)
+        }
+        return jsonResponse(["status": "calling", "pbxCallId": pbxCallId ?? ""], status: .accepted)
+    }
+}

@@ -1,0 +1,260 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SwitchboardCore
+import SwitchboardDelivery
+import SwitchboardStorage
+
+/// The installation's amoCRM OAuth application and where amoCRM sends tenants back.
+public struct AmoOAuthApp: Sendable {
+    public var clientId: String
+    public var clientSecret: String
+    public var redirectURI: String
+
+    public init(clientId: String, clientSecret: String, redirectURI: String) {
+        self.clientId = clientId
+        self.clientSecret = clientSecret
+        self.redirectURI = redirectURI
+    }
+
+    /// Where a tenant grants access. amoCRM's own page is on www.amocrm.ru; an account on a loopback address
+    /// (the sandbox or a test double) serves its own. One place to correct if amoCRM moves it.
+    public func authorizeURL(accountURL: String, state: String) -> String {
+        let host = URLComponents(string: accountURL)?.host ?? ""
+        let base = AccountURL.isLoopback(host) ? accountURL + "/oauth" : "https://www.amocrm.ru/oauth"
+        var c = URLComponents(string: base)!
+        c.queryItems = [URLQueryItem(name: "client_id", value: clientId), URLQueryItem(name: "state", value: state),
+                        URLQueryItem(name: "mode", value: "post_message"), URLQueryItem(name: "redirect_uri", value: redirectURI)]
+        return c.string!
+    }
+}
+
+/// Keeps one amoCRM account under 7 requests per second across all of this instance's work.
+final class AmoRateLimiter: @unchecked Sendable {
+    static let shared = AmoRateLimiter()
+    private let lock = NSLock()
+    private var sent: [String: [ContinuousClock.Instant]] = [:]
+    let perSecond = 7
+
+    /// Waits until the account may take one more request.
+    func acquire(_ account: String) async {
+        while true {
+            let wait: Duration? = lock.withLock {
+                let now = ContinuousClock.now
+                var times = sent[account, default: []].filter { now - $0 < .seconds(1) }
+                if times.count < perSecond {
+                    times.append(now)
+                    sent[account] = times
+                    return nil
+                }
+                sent[account] = times
+                return .seconds(1) - (now - times[0]) + .milliseconds(5)
+            }
+            guard let wait else { return }
+            try? await Task.sleep(for: wait)
+        }
+    }
+}
+
+/// amoCRM's HTTP API for one credential set: authentication (OAuth with refresh, or a long-lived token),
+/// the per-account rate limit, errors mapped to retryable or permanent, and every exchange logged for the journal.
+public struct AmoClient: Sendable {
+    public let tenantId: String
+    public let credential: CRMCredential
+    let credentials: CredentialStore
+    let oauth: AmoOAuthApp?
+    let http: HTTPClient
+    let log: AttemptLog?
+
+    public init(tenantId: String, credential: CRMCredential, credentials: CredentialStore, oauth: AmoOAuthApp?,
+                http: HTTPClient = .shared, log: AttemptLog?) {
+        self.tenantId = tenantId
+        self.credential = credential
+        self.credentials = credentials
+        self.oauth = oauth
+        self.http = http
+        self.log = log
+    }
+
+    public struct Answer: Sendable {
+        public var status: Int
+        public var body: [UInt8]
+        public var json: Any? { body.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(body)) }
+    }
+
+    var base: String { credential.baseURL }
+
+    // MARK: tokens
+
+    /// A usable access token; refreshes an OAuth token that expires within a minute (one worker at a time).
+    func accessToken(forceRefresh: Bool = false) async throws -> String {
+        guard let secret = try await credentials.secret(tenantId: tenantId, id: credential.id) else {
+            throw DeliveryError.permanent("amoCRM credentials \"\(credential.name)\" have no token: connect the account again")
+        }
+        switch credential.authKind {
+        case .token:
+            guard let token = secret.token else { throw DeliveryError.permanent("no long-lived token stored") }
+            return token
+        case .oauth:
+            if !forceRefresh, let token = secret.accessToken, let expires = secret.accessTokenExpiresAt,
+               expires.timeIntervalSinceNow > 60 {
+                return token
+            }
+            return try await refresh(stale: secret.accessToken)
+        default:
+            throw DeliveryError.permanent("amoCRM needs OAuth or a long-lived token, not \(credential.authKind.rawValue)")
+        }
+    }
+
+    /// amoCRM's refresh tokens are single-use: whoever holds the lease refreshes, the others wait and read the result.
+    func refresh(stale: String?) async throws -> String {
+        for _ in 0..<100 {
+            if try await credentials.lockRefresh(tenantId: tenantId, id: credential.id, until: Date().addingTimeInterval(30)) {
+                // Someone may have refreshed between our read and our lease.
+                let current = try await credentials.secret(tenantId: tenantId, id: credential.id) ?? CRMSecret()
+                if let token = current.accessToken, token != stale, let exp = current.accessTokenExpiresAt, exp.timeIntervalSinceNow > 60 {
+                    try await credentials.storeRefreshed(tenantId: tenantId, id: credential.id, secret: nil, status: "ok", detail: nil)
+                    return token
+                }
+                return try await exchange(refreshToken: current.refreshToken, current: current)
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            let current = try await credentials.secret(tenantId: tenantId, id: credential.id)
+            if let token = current?.accessToken, token != stale, let exp = current?.accessTokenExpiresAt, exp.timeIntervalSinceNow > 60 {
+                return token
+            }
+        }
+        throw DeliveryError.retryable("another worker is still refreshing the amoCRM token")
+    }
+
+    func exchange(refreshToken: String?, current: CRMSecret) async throws -> String {
+        guard let oauth, let refreshToken else {
+            try await credentials.storeRefreshed(tenantId: tenantId, id: credential.id, secret: nil, status: "reconnect",
+                                                 detail: "no refresh token; connect the account again")
+            throw DeliveryError.permanent("amoCRM access expired and cannot be refreshed: connect the account again")
+        }
+        let answer: Answer
+        do {
+            answer = try await send(.POST, "/oauth2/access_token", json: [
+                "client_id": oauth.clientId, "client_secret": oauth.clientSecret, "grant_type": "refresh_token",
+                "refresh_token": refreshToken, "redirect_uri": oauth.redirectURI,
+            ], token: nil, what: "refresh the access token")
+        } catch {
+            try? await credentials.storeRefreshed(tenantId: tenantId, id: credential.id, secret: nil, status: credential.status, detail: nil)
+            throw error
+        }
+        guard answer.status == 200, let json = answer.json as? [String: Any], let access = json["access_token"] as? String,
+              let refresh = json["refresh_token"] as? String else {
+            if answer.status >= 500 || answer.status == 429 {
+                try? await credentials.storeRefreshed(tenantId: tenantId, id: credential.id, secret: nil, status: credential.status, detail: nil)
+                throw DeliveryError.retryable("amoCRM token endpoint answered \(answer.status)")
+            }
+            try await credentials.storeRefreshed(tenantId: tenantId, id: credential.id, secret: nil, status: "reconnect",
+                                                 detail: "amoCRM revoked access (\(answer.status)); connect the account again")
+            throw DeliveryError.permanent("amoCRM revoked access: connect the account again")
+        }
+        var secret = current
+        secret.accessToken = access
+        secret.refreshToken = refresh
+        secret.accessTokenExpiresAt = Date().addingTimeInterval(Double(json["expires_in"] as? Int ?? 86_400))
+        try await credentials.storeRefreshed(tenantId: tenantId, id: credential.id, secret: secret, status: "ok", detail: nil)
+        return access
+    }
+
+    /// Exchanges an authorization code (the OAuth callback) for the first token pair.
+    public static func exchangeCode(_ code: String, accountURL: String, oauth: AmoOAuthApp, http: HTTPClient = .shared) async throws -> CRMSecret {
+        var request = HTTPClientRequest(url: accountURL + "/oauth2/access_token")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: [
+            "client_id": oauth.clientId, "client_secret": oauth.clientSecret, "grant_type": "authorization_code",
+            "code": code, "redirect_uri": oauth.redirectURI,
+        ])))
+        let response = try await http.execute(request, timeout: .seconds(20))
+        var buffer = try await response.body.collect(upTo: 1 << 20)
+        let json = (try? JSONSerialization.jsonObject(with: Data(buffer.readBytes(length: buffer.readableBytes) ?? []))) as? [String: Any]
+        guard response.status == .ok, let access = json?["access_token"] as? String, let refresh = json?["refresh_token"] as? String else {
+            throw DeliveryError.permanent("amoCRM refused the authorization code (HTTP \(response.status.code))")
+        }
+        return CRMSecret(accessToken: access, refreshToken: refresh,
+                         accessTokenExpiresAt: Date().addingTimeInterval(Double(json?["expires_in"] as? Int ?? 86_400)))
+    }
+
+    // MARK: requests
+
+    /// Calls the API: waits for the rate limit, authenticates, refreshes once on 401, maps errors.
+    /// Statuses in `accept` come back as answers instead of errors.
+    public func call(_ method: HTTPMethod, _ path: String, json: Any? = nil, what: String, accept: Set<Int> = []) async throws -> Answer {
+        var token = try await accessToken()
+        var answer = try await send(method, path, json: json, token: token, what: what)
+        if answer.status == 401 && credential.authKind == .oauth {
+            token = try await accessToken(forceRefresh: true)
+            answer = try await send(method, path, json: json, token: token, what: what)
+        }
+        if accept.contains(answer.status) { return answer }
+        switch answer.status {
+        case 200..<300:
+            return answer
+        case 401:
+            try await credentials.setStatus(tenantId: tenantId, id: credential.id, status: "reconnect",
+                                            detail: "amoCRM refused the token (401)")
+            throw DeliveryError.permanent("amoCRM refused the token (401): connect the account again")
+        case 403:
+            try await credentials.setStatus(tenantId: tenantId, id: credential.id, status: "failed",
+                                            detail: "amoCRM answered 403: the account or the integration is blocked")
+            throw DeliveryError.permanent("amoCRM answered 403: the account or the integration is blocked")
+        default:
+            throw DeliveryError.forHTTPStatus(answer.status, reason: "amoCRM refused to \(what): HTTP \(answer.status) \(Self.explain(answer))",
+                                              retryAfter: nil)
+        }
+    }
+
+    /// Reads amoCRM's error bodies: validation errors with their paths, or the problem's detail.
+    static func explain(_ answer: Answer) -> String {
+        guard let json = answer.json as? [String: Any] else { return String(decoding: answer.body.prefix(200), as: UTF8.self) }
+        if let v = json["validation-errors"] as? [[String: Any]] {
+            return v.flatMap { ($0["errors"] as? [[String: Any]] ?? []).map { "\($0["path"] ?? ""): \($0["detail"] ?? "")" } }
+                .joined(separator: "; ")
+        }
+        if let errors = json["errors"] as? [[String: Any]] { return errors.compactMap { $0["title"] as? String }.joined(separator: "; ") }
+        return (json["detail"] as? String) ?? (json["title"] as? String) ?? ""
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, json: Any?, token: String?, what: String) async throws -> Answer {
+        await AmoRateLimiter.shared.acquire(credential.id)
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        var bodyText = ""
+        if let json {
+            let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: data))
+            // Token exchanges carry secrets: the journal gets the path only.
+            bodyText = path.hasPrefix("/oauth2") ? "" : String(decoding: data, as: UTF8.self)
+        }
+        let line = "\(method.rawValue) \(path)" + (bodyText.isEmpty ? "" : " \(bodyText.prefix(2000))")
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .seconds(30))
+        } catch {
+            log?.record(Exchange(request: line, note: "no answer: \(error)"))
+            throw DeliveryError.retryable("amoCRM unreachable while trying to \(what): \(error)")
+        }
+        var buffer = try await response.body.collect(upTo: 8 << 20)
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        let status = Int(response.status.code)
+        let shown = path.hasPrefix("/oauth2") ? "(token response not recorded)" : String(decoding: bytes.prefix(2000), as: UTF8.self)
+        log?.record(Exchange(request: line, status: status, response: shown))
+        if status == 429 {
+            // amoCRM's Retry-After is UNCONFIRMED (api-notes A2): honour it when present, else back off.
+            let after = response.headers.first(name: "Retry-After").flatMap { Double($0) }.map { Duration.milliseconds(Int64($0 * 1000)) }
+            throw DeliveryError.retryable("amoCRM rate limit (429) while trying to \(what)", retryAfter: after)
+        }
+        if status >= 500 {
+            throw DeliveryError.retryable("amoCRM answered \(status) while trying to \(what)")
+        }
+        return Answer(status: status, body: bytes)
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import SwitchboardCore
+
+/// What Switchboard made in a CRM for one call (or chat), so a retry never makes it twice.
+public struct CRMEntityStore: Sendable {
+    let db: any Database
+
+    public init(db: any Database) { self.db = db }
+
+    /// kind → CRM id of what exists for `scope` (a call id) in `integrationId`.
+    public func all(integrationId: String, scope: String) async throws -> [String: String] {
+        try await db.read { r in
+            var out: [String: String] = [:]
+            for row in try await r.query("SELECT kind, crm_id FROM crm_entities WHERE integration_id = ? AND scope = ?",
+                                         [.text(integrationId), .text(scope)]) {
+                out[row.string("kind")!] = row.string("crm_id")
+            }
+            return out
+        }
+    }
+
+    /// Remembers one made thing right after the CRM confirmed it.
+    public func remember(integrationId: String, scope: String, kind: String, crmId: String) async throws {
+        try await db.transaction { tx in
+            try await tx.execute("""
+                INSERT INTO crm_entities (integration_id, scope, kind, crm_id, created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (integration_id, scope, kind) DO UPDATE SET crm_id = excluded.crm_id
+                """, [.text(integrationId), .text(scope), .text(kind), .text(crmId), .of(Date())])
+        }
+    }
+}

@@ -1,0 +1,312 @@
+import Foundation
+import Testing
+@testable import SwitchboardApp
+import SwitchboardCore
+import SwitchboardCRM
+import SwitchboardPBX
+import SwitchboardSandbox
+import SwitchboardSimulator
+import SwitchboardStorage
+
+/// A tenant wired end to end: PBX simulator → Switchboard → amoCRM sandbox.
+struct AmoWorld {
+    let sb: Switchboard
+    let sandbox: AmoSandbox
+    let sandboxURL: String
+    let base: String
+    let fx: PBXFixture
+    let integration: Integration
+    let credential: CRMCredential
+
+    var player: ScenarioPlayer { fx.player(base) }
+
+    static let P = 7_001, STAGE = 70_011, SERVICE = 7_002, SERVICE_STAGE = 70_021
+    static let ANNA = 8_001, BORIS = 8_002, VERA = 8_003
+    static let olga = "79165551234"  // the sandbox's existing client, managed by Boris
+
+    static func settings(_ change: (inout AmoSettings) -> Void = { _ in }) -> AmoSettings {
+        var s = AmoSettings(defaultResponsibleUserId: VERA)
+        s.incoming.answeredUnknown = AmoRule(enabled: true, action: .contactAndDeal, pipelineId: P, statusId: STAGE)
+        s.incoming.missedUnknown = AmoRule(enabled: true, action: .unsorted, pipelineId: P)
+        s.incoming.answeredKnown = AmoRule(enabled: true, action: .deal, pipelineId: P, statusId: STAGE)
+        s.incoming.missedKnown = AmoRule(enabled: true, action: .dealAlways, pipelineId: SERVICE, statusId: SERVICE_STAGE)
+        s.incoming.tags = true
+        s.incoming.taskForAnswerer = true
+        s.outgoing.answeredUnknown = AmoRule(enabled: true, action: .contactAndDeal, pipelineId: P, statusId: STAGE)
+        s.personalManager = true
+        change(&s)
+        return s
+    }
+
+    /// Runs `body` with everything up: the sandbox, Switchboard (HTTP and workers), a mapped tenant.
+    static func with(_ backend: Backend, sandboxOptions: AmoSandbox.Options = .init(), oauth: Bool = false,
+                     settings: AmoSettings = settings(), active: Bool = true,
+                     _ body: (AmoWorld) async throws -> Void) async throws {
+        let sandbox = AmoSandbox(seed: .demo, options: sandboxOptions)
+        try await withLiveApplication({ sandbox.application(logger: testLogger(), onRunning: $0) }) { sandboxURL in
+            let storage = try await TestStorage.make(backend)
+            var config = storage.config
+            config.retryBaseMs = 100
+            if oauth {
+                config.amocrmClientId = AmoSandboxSeed.demo.client_id
+                config.amocrmClientSecret = AmoSandboxSeed.demo.client_secret
+            }
+            let sb = try await Switchboard.open(config: config, logger: testLogger())
+            do {
+                try await withLiveSwitchboard(sb) { base in
+                    let fx = try await PBXFixture.make(sb)
+                    var employees: [String: Employee] = [:]
+                    for login in ["anna", "boris", "vera", "ivan"] {
+                        employees[login] = try await sb.pbx.upsertEmployee(tenantId: fx.tenant.id, connectionId: fx.connection.id,
+                                                                           login: login, extension_: nil, name: login, email: nil,
+                                                                           directNumber: nil)
+                    }
+                    let credential = try await sb.credentials.create(
+                        tenantId: fx.tenant.id, crm: .amocrm, name: "Sandbox", baseURL: sandboxURL, authKind: oauth ? .oauth : .token,
+                        secret: oauth ? CRMSecret() : CRMSecret(token: "demo-long-lived-token"))
+                    let integration = try await sb.integrations.create(
+                        tenantId: fx.tenant.id, crm: .amocrm, name: "amoCRM", credentialId: credential.id,
+                        pbxConnectionId: fx.connection.id, active: active,
+                        settings: try JSON.decode(JSONValue.self, from: JSON.string(settings)))
+                    try await sb.integrations.replaceMappings(tenantId: fx.tenant.id, integrationId: integration.id, [
+                        EmployeeMapping(crmUserId: String(ANNA), crmUserName: "Анна", employeeId: employees["anna"]!.id),
+                        EmployeeMapping(crmUserId: String(BORIS), crmUserName: "Борис", employeeId: employees["boris"]!.id),
+                        EmployeeMapping(crmUserId: String(VERA), crmUserName: "Вера", employeeId: employees["vera"]!.id),
+                    ])
+                    try await body(AmoWorld(sb: sb, sandbox: sandbox, sandboxURL: sandboxURL, base: base, fx: fx,
+                                            integration: integration, credential: credential))
+                }
+            } catch {
+                await sb.shutdown()
+                await storage.cleanUp()
+                throw error
+            }
+            await sb.shutdown()
+            await storage.cleanUp()
+        }
+    }
+
+    /// Waits until the tenant's jobs have all run (none queued or running).
+    func settled(_ what: String = "the CRM jobs to finish") async throws {
+        try await eventually(timeout: .seconds(60), what) {
+            let jobs = try await sb.queue.list(tenantId: fx.tenant.id, limit: 1000)
+            return !jobs.isEmpty && jobs.allSatisfy { $0.state == .done || $0.state == .dead }
+        }
+    }
+
+    func play(_ s: SimScenario) async throws {
+        try await player.play(s)
+    }
+
+    func dead() async throws -> [Job] { try await sb.queue.list(tenantId: fx.tenant.id, state: .dead) }
+}
+
+@Suite("amoCRM end to end: PBX simulator → Switchboard → sandbox")
+struct AmoScenarioTests {
+    @Test("answered call from an unknown number: contact + deal with tags, the call with its recording, a task",
+          arguments: Backend.available)
+    func answeredUnknown(_ backend: Backend) async throws {
+        try await AmoWorld.with(backend) { w in
+            let s = ITooLabsScenarios.answered(client: "79031112233", employee: "anna", talk: 47)
+            try await w.play(s)
+            try await w.settled()
+            #expect(try await w.dead().isEmpty)
+            let st = w.sandbox.snapshot()
+            let contact = try #require(st.contacts.first { $0.phones.contains("+79031112233") })
+            #expect(contact.tags == ["+79031112233"])
+            #expect(contact.responsible_user_id == AmoWorld.ANNA)
+            let lead = try #require(st.leads.first { $0.contact_ids == [contact.id] })
+            #expect(lead.pipeline_id == AmoWorld.P && lead.status_id == AmoWorld.STAGE)
+            #expect(lead.tags == ["+79031112233"] && lead.responsible_user_id == AmoWorld.ANNA)
+            #expect(st.calls.count == 1)
+            #expect(st.calls[0].entity_type == "leads" && st.calls[0].entity_id == lead.id)
+            #expect(st.calls[0].duration == 47 && st.calls[0].link?.hasSuffix(".mp3") == true && st.calls[0].call_status == 4)
+            #expect(st.tasks.count == 1 && st.tasks[0].responsible_user_id == AmoWorld.ANNA && st.tasks[0].entity_id == lead.id)
+            #expect(st.events.map(\.users) == [[AmoWorld.ANNA]])  // the card for Anna while her phone rang (CORE-4)
+            #expect(st.unsorted.isEmpty)
+            // One request makes the contact and the deal together.
+            #expect(st.requests["POST /api/v4/leads/complex"] == 1 && st.requests["POST /api/v4/contacts"] == nil)
+            // The journal has the plan's reasons and every request with its answer.
+            let call = try #require(try await w.sb.calls.find(connectionId: w.fx.connection.id, externalId: s.callId))
+            let finished = try #require(try await w.sb.queue.list(tenantId: w.fx.tenant.id, callId: call.id)
+                .first { $0.kind == CallJobKind.finished(.amocrm) })
+            let attempts = try await w.sb.queue.attempts(tenantId: w.fx.tenant.id, jobId: finished.id)
+            #expect(attempts.last?.exchanges.contains { $0.note?.contains("create a contact and a deal") == true } == true)
+            #expect(attempts.last?.exchanges.contains { $0.request.hasPrefix("POST /api/v4/calls") && $0.status == 200 } == true)
+            #expect(!(attempts.last?.exchanges.contains { $0.request.contains("demo-long-lived-token") } ?? true))
+        }
+    }
+
+    @Test("missed call from an unknown number → Unsorted entry with the call; missed existing client → a new deal always",
+          arguments: Backend.available)
+    func missedCalls(_ backend: Backend) async throws {
+        try await AmoWorld.with(backend) { w in
+            try await w.play(ITooLabsScenarios.missed(client: "79032223344", employee: "boris"))
+            try await w.play(ITooLabsScenarios.missed(client: AmoWorld.olga, employee: "anna"))
+            try await w.settled()
+            #expect(try await w.dead().isEmpty)
+            let st = w.sandbox.snapshot()
+            #expect(st.unsorted.count == 1)
+            #expect(st.unsorted[0].pipeline_id == AmoWorld.P && st.unsorted[0].metadata["from"] == "+79032223344")
+            let olga = try #require(st.contacts.first { $0.id == 5_001 })
+            let serviceLeads = st.leads.filter { $0.pipeline_id == AmoWorld.SERVICE }
+            #expect(serviceLeads.count == 1 && serviceLeads[0].contact_ids == [olga.id])
+            #expect(serviceLeads[0].responsible_user_id == AmoWorld.BORIS)  // missed: the client's own manager
+            #expect(st.tasks.isEmpty)  // no task on missed calls
+            #expect(st.calls.count == 2)  // one with the Unsorted entry, one for Olga
+            #expect(st.calls.contains { $0.entity_type == "leads" && $0.entity_id == serviceLeads[0].id })
+        }
+    }
+
+    @Test("existing client with an open deal: the deal is reused, the call lands on it", arguments: Backend.available)
+    func existingClientOpenDeal(_ backend: Backend) async throws {
+        try await AmoWorld.with(backend) { w in
+            try await w.play(ITooLabsScenarios.answered(client: AmoWorld.olga, employee: "boris"))
+            try await w.settled()
+            let firstLead = try #require(w.sandbox.snapshot().leads.first)
+            // The second call finds the deal the first made, and reuses it.
+            try await w.play(ITooLabsScenarios.answered(client: "8 (916) 555-12-34", employee: "anna"))
+            try await w.settled()
+            let st = w.sandbox.snapshot()
+            #expect(st.leads.count == 1)
+            #expect(st.calls.count == 2 && st.calls.allSatisfy { $0.entity_type == "leads" && $0.entity_id == firstLead.id })
+            #expect(st.contacts.count == 1)  // no duplicate contact
+            #expect(st.tasks.count == 2)
+        }
+    }
+
+    @Test("outgoing, filtered numbers, a switched-off integration and unmapped employees", arguments: Backend.available)
+    func filtersAndSwitches(_ backend: Backend) async throws {
+        try await AmoWorld.with(backend, settings: AmoWorld.settings { $0.incoming.filterNumbers = ["+7 903 000-00-00"] }) { w in
+            try await w.play(ITooLabsScenarios.outgoing(client: "79034445566", employee: "vera"))
+            try await w.play(ITooLabsScenarios.answered(client: "89030000000", employee: "anna"))  // filtered
+            try await w.play(ITooLabsScenarios.answered(client: "79035556677", employee: "ivan"))  // ivan is not mapped
+            try await w.settled()
+            var st = w.sandbox.snapshot()
+            let outgoing = try #require(st.contacts.first { $0.phones == ["+79034445566"] })
+            #expect(outgoing.responsible_user_id == AmoWorld.VERA)
+            #expect(!st.contacts.contains { $0.phones.contains("+79030000000") })
+            let ivans = try #require(st.contacts.first { $0.phones == ["+79035556677"] })
+            #expect(ivans.responsible_user_id == AmoWorld.VERA)  // the default responsible: the talker is unmapped
+            #expect(st.events.allSatisfy { !$0.phone_number.contains("79035556677") })  // no card for an unmapped employee
+            #expect(st.tasks.isEmpty)  // outgoing has no task switch on, Anna's call is filtered, Ivan is not mapped
+
+            // Switched off: nothing reaches amoCRM.
+            var off = w.integration
+            off.active = false
+            _ = try await w.sb.integrations.update(off)
+            let before = st.contacts.count
+            try await w.play(ITooLabsScenarios.answered(client: "79036667788", employee: "anna"))
+            try await eventually("the call to be stored") {
+                try await w.sb.calls.list(tenantId: w.fx.tenant.id, filter: .init(number: "9036667788")).first?.isOver == true
+            }
+            st = w.sandbox.snapshot()
+            #expect(st.contacts.count == before)
+        }
+    }
+
+    @Test("amoCRM down for a while: every action arrives after it recovers, in order, once", arguments: Backend.available)
+    func outage(_ backend: Backend) async throws {
+        try await AmoWorld.with(backend) { w in
+            w.sandbox.startOutage(status: 503, seconds: 2)
+            let calls = ["79041110001", "79041110002", "79041110003"]
+            for n in calls { try await w.play(ITooLabsScenarios.answered(client: n, employee: "anna")) }
+            try await w.settled("the calls to reach amoCRM after the outage")
+            #expect(try await w.dead().isEmpty)
+            let st = w.sandbox.snapshot()
+            #expect(st.contacts.filter { calls.map { "+" + $0 }.contains($0.phones.first ?? "") }.count == 3)
+            #expect(st.leads.count == 3 && st.calls.count == 3 && st.tasks.count == 3)
+            // In order: the deals were made in the order the calls ended.
+            let order = st.leads.sorted { $0.id < $1.id }.compactMap { lead in st.contacts.first { lead.contact_ids.contains($0.id) }?.phones.first }
+            #expect(order == calls.map { "+" + $0 })
+            let retried = try await w.sb.queue.list(tenantId: w.fx.tenant.id).filter { $0.attempts > 1 }
+            #expect(!retried.isEmpty)
+        }
+    }
+
+    @Test("a 429 storm: Switchboard backs off and every call lands once", arguments: Backend.available)
+    func rateLimitStorm(_ backend: Backend) async throws {
+        var options = AmoSandbox.Options()
+        options.requestsPerSecond = 2  // far below what Switchboard allows itself: 429s guaranteed
+        try await AmoWorld.with(backend, sandboxOptions: options) { w in
+            let numbers = (0..<4).map { "7905111000\($0)" }
+            for n in numbers { try await w.play(ITooLabsScenarios.answered(client: n, employee: "boris")) }
+            try await w.settled("the calls to land despite the 429s")
+            #expect(try await w.dead().isEmpty)
+            let st = w.sandbox.snapshot()
+            #expect(st.rejected429 > 0)
+            #expect(st.leads.count == 4 && st.calls.count == 4 && st.tasks.count == 4)
+            #expect(Set(st.contacts.flatMap(\.phones)).isSuperset(of: numbers.map { "+" + $0 }))
+        }
+    }
+
+    @Test("OAuth: connect through the authorization code, tokens expiring mid-run are refreshed", arguments: Backend.available)
+    func oauth(_ backend: Backend) async throws {
+        var options = AmoSandbox.Options()
+        options.accessTokenLifetime = 3600
+        try await AmoWorld.with(backend, sandboxOptions: options, oauth: true) { w in
+            let client = ScenarioPlayer(baseURL: w.base, connectionId: "", secret: "")
+            let headers = ["Authorization": "Bearer \(w.fx.tenant.token)", "Content-Type": "application/json"]
+            let start = try await client.post("/api/v1/credentials/\(w.credential.id)/oauth", body: [], headers: headers)
+            let url = try JSON.decode([String: String].self, from: start.body)["authorizeURL"] ?? ""
+            #expect(url.hasPrefix(w.sandboxURL + "/oauth?"))
+            // The tenant approves in amoCRM, which sends the browser back to Switchboard's callback.
+            let approve = try await ScenarioPlayer(baseURL: "", connectionId: "", secret: "").get(url)
+            #expect(approve.status == 302 || approve.status == 200)
+            try await eventually("the credential to be connected") {
+                try await w.sb.credentials.get(tenantId: w.fx.tenant.id, id: w.credential.id)?.status == "ok"
+            }
+            let test = try await client.post("/api/v1/credentials/\(w.credential.id)/test", body: [], headers: headers)
+            #expect(test.status == 200 && test.body.contains("connection works, account demo, 3 users"))
+
+            try await w.play(ITooLabsScenarios.answered(client: "79061110001", employee: "anna"))
+            try await w.settled()
+            w.sandbox.expireAccessTokens()
+            try await w.play(ITooLabsScenarios.answered(client: "79061110002", employee: "anna"))
+            try await w.play(ITooLabsScenarios.answered(client: "79061110003", employee: "vera"))
+            try await w.settled("the calls after the token expired")
+            #expect(try await w.dead().isEmpty)
+            #expect(w.sandbox.snapshot().leads.count == 3)
+            #expect(w.sandbox.snapshot().requests["POST /oauth2/access_token"] ?? 0 >= 2)  // the code, then a refresh
+            let secret = try #require(try await w.sb.credentials.secret(tenantId: w.fx.tenant.id, id: w.credential.id))
+            #expect(secret.refreshToken?.hasPrefix("sbx-rt-") == true)
+        }
+    }
+
+    @Test("a revoked long-lived token dead-letters with a reason and marks the credentials for re-connection",
+          arguments: Backend.available)
+    func revokedToken(_ backend: Backend) async throws {
+        try await AmoWorld.with(backend) { w in
+            _ = try await w.sb.credentials.update(tenantId: w.fx.tenant.id, id: w.credential.id, name: nil, baseURL: nil,
+                                                  secret: CRMSecret(token: "revoked"))
+            try await w.play(ITooLabsScenarios.answered(client: "79071110001", employee: "anna"))
+            try await w.settled()
+            let dead = try await w.dead()
+            #expect(dead.contains { $0.lastError?.contains("connect the account again") == true })
+            #expect(try await w.sb.credentials.get(tenantId: w.fx.tenant.id, id: w.credential.id)?.status == "reconnect")
+            #expect(w.sandbox.snapshot().leads.isEmpty)
+        }
+    }
+
+    @Test("personal manager: routing answers with the contact's responsible, and a webhook refreshes it",
+          arguments: Backend.available)
+    func personalManager(_ backend: Backend) async throws {
+        try await AmoWorld.with(backend) { w in
+            var r = try await w.player.askContact(phone: AmoWorld.olga)
+            #expect(try JSON.decode([String: String].self, from: r.body)["responsible"] == "boris")
+            // amoCRM tells Switchboard that Olga now belongs to Anna.
+            let hook = try await ScenarioPlayer(baseURL: w.base, connectionId: "", secret: "")
+                .get("/api/v1/integrations/\(w.integration.id)/amocrm/widget", headers: ["Authorization": "Bearer \(w.fx.tenant.token)"])
+            let webhookURL = try JSON.decode([String: String].self, from: hook.body)["webhookURL"]!
+            await w.sandbox.setResponsible(contactId: 5_001, userId: AmoWorld.ANNA)
+            let bad = try await ScenarioPlayer(baseURL: "", connectionId: "", secret: "")
+                .post(webhookURL.replacingOccurrences(of: w.integration.id + "/", with: w.integration.id + "/x"), body: [], headers: [:])
+            #expect(bad.status == 401)
+            _ = try await ScenarioPlayer(baseURL: "", connectionId: "", secret: "").post(webhookURL,
+                body: Array("contacts[update][0][id]=5001&contacts[update][0][responsible_user_id]=8001".utf8),
+                headers: ["Content-Type": "application/x-www-form-urlencoded"])
+            r = try await w.player.askContact(phone: AmoWorld.olga)
+            #expect(try JSON.decode([String: String].self, from: r.body)["responsible"] == "anna")
+        }
+    }
+}
