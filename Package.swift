@@ -74,7 +74,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "switchboard", dependencies: [
-            "SwitchboardApp", "SwitchboardSimulator",
+            "SwitchboardApp", "SwitchboardSimulator", "SwitchboardSandbox",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

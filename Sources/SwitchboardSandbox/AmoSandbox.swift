@@ -16,7 +16,7 @@ public final class AmoSandbox: @unchecked Sendable {
     }
 
     let lock = NSLock()
-    let seed: AmoSandboxSeed
+    public let seed: AmoSandboxSeed
     public var options: Options
     var nextId = 900_000
     var contacts: [AmoSandboxSnapshot.Contact] = []

@@ -10,7 +10,7 @@ struct SwitchboardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Switchboard: telephony ↔ CRM integration hub.",
-        subcommands: [Serve.self, Migrate.self, TenantCommand.self, Simulate.self, Bench.self],
+        subcommands: [Serve.self, Demo.self, Migrate.self, TenantCommand.self, Simulate.self, SandboxCommand.self, Bench.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -34,6 +34,9 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
+/// Start-up lines reach a log file or pipe at once, not when a buffer fills.
+func lineBufferedOutput() { setvbuf(stdout, nil, _IOLBF, 0) }
+
 func makeLogger(_ config: AppConfig) -> Logger {
     var logger = Logger(label: "switchboard")
     logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
@@ -46,6 +49,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Serve HTTP only; leave delivery to other instances.") var noWorkers = false
 
     func run() async throws {
+        lineBufferedOutput()
         let config = try options.resolve()
         let logger = makeLogger(config)
         let sb = try await Switchboard.open(config: config, logger: logger)
