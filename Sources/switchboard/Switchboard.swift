@@ -35,7 +35,7 @@ struct CommonOptions: ParsableArguments {
 }
 
 /// Start-up lines reach a log file or pipe at once, not when a buffer fills.
-func lineBufferedOutput() { setvbuf(stdout, nil, _IOLBF, 0) }
+func lineBufferedOutput() { nonisolated(unsafe) let out = stdout; setvbuf(out, nil, _IOLBF, 0) }
 
 func makeLogger(_ config: AppConfig) -> Logger {
     var logger = Logger(label: "switchboard")
