@@ -131,7 +131,8 @@ public final class DeliveryWorker: Sendable {
                         self.queue.wake.signal()
                     }
                 }
-                if claimed.isEmpty || inFlight.value >= configuration.concurrency {
+                // A claim that found fewer jobs than it had room for has taken all that is due: wait for news.
+                if claimed.count < free || inFlight.value >= configuration.concurrency {
                     await queue.wake.wait(timeout: await sleepBudget())
                 }
             }

@@ -30,7 +30,7 @@ struct SandboxCommand: AsyncParsableCommand {
             var logger = Logger(label: "amocrm-sandbox")
             logger.logLevel = .warning
             let app = sandbox.application(host: host, port: port, logger: logger) { port in
-                print("amoCRM sandbox on http://\(host):\(port); state at /sandbox/state")
+                say("amoCRM sandbox on http://\(host):\(port); state at /sandbox/state")
                 print("long-lived token: \(sandbox.seed.long_lived_tokens.first ?? "-"), OAuth client \(sandbox.seed.client_id)")
             }
             try await app.runService()
@@ -47,7 +47,6 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Data directory for the demo (wiped on start).") var dataDir = "./switchboard-demo-data"
 
     func run() async throws {
-        lineBufferedOutput()
         try? FileManager.default.removeItem(atPath: dataDir)
         var config = AppConfig()
         config.port = port
@@ -98,7 +97,7 @@ struct Demo: AsyncParsableCommand {
         let caller = DemoCaller(player: player, every: every)
         let services: [any Service] = [
             sb.buildApplication(workers: true) { port in
-                print("""
+                say("""
 
                 Switchboard demo is running on http://127.0.0.1:\(port)
                   tenant:        \(tenant.name)
@@ -146,9 +145,9 @@ struct DemoCaller: Service {
             }
             do {
                 try await player.play(scenario)
-                print("simulated call: \(scenario.name) from +\(client)")
+                say("simulated call: \(scenario.name) from +\(client)")
             } catch {
-                print("simulated call failed: \(error)")
+                say("simulated call failed: \(error)")
             }
             try? await Task.sleep(for: .seconds(every))
         }

@@ -34,8 +34,11 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
-/// Start-up lines reach a log file or pipe at once, not when a buffer fills.
-func lineBufferedOutput() { nonisolated(unsafe) let out = stdout; setvbuf(out, nil, _IOLBF, 0) }
+/// Prints and flushes at once, so start-up lines reach a log file or pipe immediately.
+func say(_ text: String) {
+    print(text)
+    fflush(nil)
+}
 
 func makeLogger(_ config: AppConfig) -> Logger {
     var logger = Logger(label: "switchboard")
@@ -49,13 +52,12 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Serve HTTP only; leave delivery to other instances.") var noWorkers = false
 
     func run() async throws {
-        lineBufferedOutput()
         let config = try options.resolve()
         let logger = makeLogger(config)
         let sb = try await Switchboard.open(config: config, logger: logger)
         let app = sb.buildApplication(workers: !noWorkers) { port in
-            print("Switchboard listens on http://\(config.host):\(port)")
-            print("Data: \(config.storageDescription)")
+            say("Switchboard listens on http://\(config.host):\(port)")
+            say("Data: \(config.storageDescription)")
         }
         try await app.runService()
         await sb.shutdown()

@@ -134,6 +134,10 @@ public enum Migrations {
             // One worker at a time refreshes an OAuth token: amoCRM's refresh tokens are single-use.
             "ALTER TABLE crm_credentials ADD COLUMN refresh_lock_until BIGINT",
         ]),
+        Migration(version: 3, name: "active jobs index", statements: [
+            // Claiming looks only at queued and running jobs; done ones pile up and must not slow it down.
+            "CREATE INDEX jobs_active ON jobs (partition_key, id) WHERE state IN ('queued', 'running')",
+        ]),
     ]
 
     /// Applies every migration not applied yet; safe to call from several instances at once.

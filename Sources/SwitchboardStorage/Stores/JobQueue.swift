@@ -92,11 +92,14 @@ public struct JobQueue: Sendable {
     let db: any Database
     /// Wakes this process's workers when a job is committed here.
     public let wake: WakeSignal
+    /// Attempts that end together commit together.
+    let finisher: GroupCommitter
     public static let notifyChannel = "switchboard_jobs"
 
     public init(db: any Database, wake: WakeSignal) {
         self.db = db
         self.wake = wake
+        self.finisher = GroupCommitter(db: db, maxBatch: 256)
     }
 
     /// Adds a job inside the caller's transaction; returns nil if a job with the same dedupe key exists.
@@ -132,25 +135,40 @@ public struct JobQueue: Sendable {
     /// Leases up to `limit` runnable jobs, each the head of its partition, so no partition runs two at once.
     /// A running job whose lease expired (its worker died) is taken over. A job waiting for a retry holds its
     /// partition (order survives outages); a job merely scheduled for later does not, until it is due.
+    ///
+    /// Every step is an index lookup: due candidates by time, then for each, "is an earlier job of its partition
+    /// still in the way?", then a conditional update that another instance's concurrent claim makes fail
+    /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so instances skip each other's rows instead of waiting).
     public func claim(worker: String, limit: Int, lease: Duration, now: Date = Date()) async throws -> [Job] {
         let dialect = db.dialect
         let leaseUntil = now.addingTimeInterval(lease.seconds)
         return try await db.transaction { tx in
-            let lock = dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
-            let ids = try await tx.query("""
-                SELECT j.id FROM jobs j
-                WHERE ((j.state = 'queued' AND j.run_at <= ?) OR (j.state = 'running' AND j.lease_expires_at <= ?))
-                  AND j.id = (SELECT MIN(k.id) FROM jobs k WHERE k.partition_key = j.partition_key
-                              AND (k.state = 'running' OR (k.state = 'queued' AND (k.attempts > 0 OR k.run_at <= ?))))
-                ORDER BY j.run_at, j.id LIMIT ?\(lock)
-                """, [.of(now), .of(now), .of(now), .int(Int64(limit))]).compactMap { $0.int64("id") }
+            var candidates = try await tx.query("""
+                SELECT id, partition_key FROM jobs WHERE state = 'running' AND lease_expires_at <= ?
+                ORDER BY lease_expires_at LIMIT ?
+                """, [.of(now), .int(Int64(limit))])
+            candidates += try await tx.query("""
+                SELECT id, partition_key FROM jobs WHERE state = 'queued' AND run_at <= ? ORDER BY run_at, id LIMIT ?
+                """, [.of(now), .int(Int64(limit * 8))])
+            var taken = Set<String>()
             var jobs: [Job] = []
-            for id in ids {
+            for candidate in candidates where jobs.count < limit {
+                guard let id = candidate.int64("id"), let partition = candidate.string("partition_key"),
+                      !taken.contains(partition) else { continue }
+                let blocker = try await tx.one("""
+                    SELECT id FROM jobs WHERE partition_key = ? AND id < ? AND state IN ('queued', 'running')
+                      AND (state = 'running' OR attempts > 0 OR run_at <= ?) LIMIT 1
+                    """, [.text(partition), .int(id), .of(now)])
+                if blocker != nil { continue }
+                let target = dialect == .postgres
+                    ? "(SELECT id FROM jobs WHERE id = ? AND (state = 'queued' OR (state = 'running' AND lease_expires_at <= ?)) FOR UPDATE SKIP LOCKED)"
+                    : "(SELECT id FROM jobs WHERE id = ? AND (state = 'queued' OR (state = 'running' AND lease_expires_at <= ?)))"
                 if let row = try await tx.one("""
                     UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?,
-                      updated_at = ? WHERE id = ? RETURNING *
-                    """, [.text(worker), .of(leaseUntil), .of(now), .int(id)]) {
+                      updated_at = ? WHERE id = \(target) RETURNING *
+                    """, [.text(worker), .of(leaseUntil), .of(now), .int(id), .of(now)]) {
                     jobs.append(Self.job(row))
+                    taken.insert(partition)
                 }
             }
             return jobs
@@ -172,7 +190,7 @@ public struct JobQueue: Sendable {
                        exchanges: [Exchange]) async throws -> Bool {
         let now = Date()
         let wake = self.wake
-        return try await db.transaction { tx in
+        return try await finisher.run { tx in
             let update: (String, [SQLValue], String, String?)
             switch result {
             case .done:
