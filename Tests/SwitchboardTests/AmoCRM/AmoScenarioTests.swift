@@ -309,4 +309,37 @@ struct AmoScenarioTests {
             #expect(try JSON.decode([String: String].self, from: r.body)["responsible"] == "anna")
         }
     }
+
+    @Test("the widget's click-to-call: the employee mapped to the amoCRM user is rung first, with the caller-ID rules",
+          arguments: Backend.available)
+    func widgetClickToCall(_ backend: Backend) async throws {
+        let settings = AmoWorld.settings { $0.clickToCall = ClickToCallSettings(callerId: "+7 495 111-22-33", overrideCallerId: true) }
+        try await AmoWorld.with(backend, settings: settings) { w in
+            let pbx = SimulatedPBXServer(key: "pbx-key", accounts: [])
+            try await withLiveApplication({ pbx.application(logger: testLogger(), onRunning: $0) }) { pbxURL in
+                _ = try await w.sb.pbx.update(tenantId: w.fx.tenant.id, id: w.fx.connection.id, name: nil, apiURL: pbxURL,
+                                              apiKey: "pbx-key", apiFlavor: nil, routingDeadlineMs: nil, region: nil)
+                pbx.player = w.player
+                let info = try await ScenarioPlayer(baseURL: w.base, connectionId: "", secret: "")
+                    .get("/api/v1/integrations/\(w.integration.id)/amocrm/widget", headers: ["Authorization": "Bearer \(w.fx.tenant.token)"])
+                let widget = try JSON.decode([String: String].self, from: info.body)
+                let url = try #require(widget["clickToCallURL"]), key = try #require(widget["widgetKey"])
+                let web = ScenarioPlayer(baseURL: "", connectionId: "", secret: "")
+                let json = ["Content-Type": "application/json"]
+                var r = try await web.post(url, body: Array(#"{"phone":"+7 916 222-33-44","amo_user_id":8002,"key":"\#(key)"}"#.utf8), headers: json)
+                #expect(r.status == 202)
+                let make = try #require(pbx.commands.first { $0.cmd == "makeCall" })
+                #expect(make.fields["user"] == "boris" && make.fields["phone"] == "79162223344" && make.fields["clid"] == "74951112233")
+                r = try await web.post(url, body: Array(#"{"phone":"+79162223344","amo_user_id":8002,"key":"wrong"}"#.utf8), headers: json)
+                #expect(r.status == 401)
+                r = try await web.post(url, body: Array(#"{"phone":"+79162223344","amo_user_id":9999,"key":"\#(key)"}"#.utf8), headers: json)
+                #expect(r.status == 422 && r.body.contains("not mapped"))
+                #expect(pbx.commands.filter { $0.cmd == "makeCall" }.count == 1)
+                // The call the PBX starts comes back as an outgoing call and lands in amoCRM.
+                try await eventually("the click-to-call to reach amoCRM") {
+                    w.sandbox.snapshot().contacts.contains { $0.phones == ["+79162223344"] }
+                }
+            }
+        }
+    }
 }
