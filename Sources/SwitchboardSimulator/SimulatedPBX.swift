@@ -83,7 +83,7 @@ public struct ScenarioPlayer: Sendable {
         try await request(.POST, path, body: body, headers: headers)
     }
 
-    func request(_ method: HTTPMethod, _ path: String, body: [UInt8]?, headers: [String: String]) async throws -> Reply {
+    public func request(_ method: HTTPMethod, _ path: String, body: [UInt8]?, headers: [String: String]) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         for (k, v) in headers { request.headers.add(name: k, value: v) }

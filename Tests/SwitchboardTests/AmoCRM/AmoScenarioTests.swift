@@ -342,4 +342,39 @@ struct AmoScenarioTests {
             }
         }
     }
+
+    @Test("what the cabinet needs: connection test, live pipelines and users, settings checked field by field",
+          arguments: Backend.available)
+    func cabinetAPI(_ backend: Backend) async throws {
+        try await AmoWorld.with(backend) { w in
+            let api = ScenarioPlayer(baseURL: w.base, connectionId: "", secret: "")
+            let auth = ["Authorization": "Bearer \(w.fx.tenant.token)", "Content-Type": "application/json"]
+            let test = try await api.post("/api/v1/credentials/\(w.credential.id)/test", body: [], headers: auth)
+            #expect(test.status == 200 && test.body.contains("connection works, account demo, 3 users"))
+            let pipelines = try JSON.decode([AmoAPI.Pipeline].self, from: try await api.get(
+                "/api/v1/credentials/\(w.credential.id)/amocrm/pipelines", headers: auth).body)
+            #expect(pipelines.map(\.id) == [AmoWorld.P, AmoWorld.SERVICE])
+            #expect(pipelines[0].statuses.contains { $0.id == AmoWorld.STAGE })
+            let users = try JSON.decode([AmoAPI.User].self, from: try await api.get(
+                "/api/v1/credentials/\(w.credential.id)/amocrm/users", headers: auth).body)
+            #expect(users.map(\.id) == [AmoWorld.ANNA, AmoWorld.BORIS, AmoWorld.VERA])
+
+            // A deal action without a stage, and no default responsible: both named, nothing saved.
+            let bad = try await api.request(.PATCH, "/api/v1/integrations/\(w.integration.id)", body: Array("""
+                {"settings":{"incoming":{"answeredUnknown":{"enabled":true,"action":"contactAndDeal","pipelineId":7001}}}}
+                """.utf8), headers: auth)
+            #expect(bad.status == 422)
+            let problems = try JSON.decode(JSONValue.self, from: bad.body)["error"]?["problems"]
+            guard case .array(let items)? = problems else { throw TestFailure("no problems listed: \(bad.body)") }
+            #expect(items.compactMap { $0["field"]?.stringValue } == ["settings.defaultResponsibleUserId",
+                                                                      "settings.incoming.answeredUnknown.statusId"])
+            #expect(try await w.sb.integrations.get(tenantId: w.fx.tenant.id, id: w.integration.id)?.settings == w.integration.settings)
+
+            // A wrong token: the test says why, and the credentials show it.
+            _ = try await w.sb.credentials.update(tenantId: w.fx.tenant.id, id: w.credential.id, name: nil, baseURL: nil,
+                                                  secret: CRMSecret(token: "wrong"))
+            let failed = try await api.post("/api/v1/credentials/\(w.credential.id)/test", body: [], headers: auth)
+            #expect(failed.status == 422 && failed.body.contains("401"))
+        }
+    }
 }
