@@ -129,14 +129,3 @@ public final class Switchboard: Sendable {
         await db.shutdown()
     }
 }
-
-/// A value behind a lock.
-final class LockedValue<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _value: T
-    init(_ value: T) { _value = value }
-    var value: T {
-        get { lock.withLock { _value } }
-        set { lock.withLock { _value = newValue } }
-    }
-}

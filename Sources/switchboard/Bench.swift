@@ -14,23 +14,15 @@ struct Bench: AsyncParsableCommand {
 
 /// Records the enqueue→start latency of every job it runs.
 final class LatencyRecorder: JobHandler, @unchecked Sendable {
-    private let lock = NSLock()
-    private var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
-    private(set) var count = 0
+    let latency = LatencyHistogram()
     let work: Duration
 
     init(work: Duration) { self.work = work }
 
     func run(_ job: Job, log: AttemptLog) async throws {
-        let micros = UInt64(max(0, Date().timeIntervalSince(job.createdAt)) * 1_000_000)
-        lock.withLock {
-            _ = histogram.record(micros)
-            count += 1
-        }
+        latency.record(.seconds(max(0, Date().timeIntervalSince(job.createdAt))))
         if work > .zero { try await Task.sleep(for: work) }
     }
-
-    var snapshot: (Histogram<UInt64>, Int) { lock.withLock { (histogram, count) } }
 }
 
 struct QueueBench: AsyncParsableCommand {
@@ -78,19 +70,17 @@ struct QueueBench: AsyncParsableCommand {
         }
         let enqueued = ContinuousClock.now - start
         let total = perProducer * producers
-        while recorder.snapshot.1 < total { try await Task.sleep(for: .milliseconds(5)) }
+        while recorder.latency.count < total { try await Task.sleep(for: .milliseconds(5)) }
         // Wait until every job is recorded as done, not just started.
         while (try await sb.queue.counts()[.done] ?? 0) < total { try await Task.sleep(for: .milliseconds(5)) }
         let elapsed = ContinuousClock.now - start
         worker.stop()
         await workerTask.value
-        let (h, _) = recorder.snapshot
-        func ms(_ p: Double) -> String { String(format: "%.2f ms", Double(h.valueAtPercentile(p)) / 1000) }
         print("backend: \(sb.db.dialect.rawValue)\(sb.db.dialect == .sqlite ? " (synchronous=\(sqliteSynchronous))" : "")")
         print("jobs: \(total) over \(partitions) partitions, \(producers) producers, worker concurrency \(concurrency), work \(workMs) ms")
         print(String(format: "enqueue: %.0f jobs/s", Double(total) / enqueued.seconds))
         print(String(format: "end to end (enqueue → done): %.0f jobs/s in %.2f s", Double(total) / elapsed.seconds, elapsed.seconds))
-        print("enqueue→start latency: p50 \(ms(50)), p90 \(ms(90)), p99 \(ms(99)), p99.9 \(ms(99.9)), max \(ms(100))")
+        print("enqueue→start latency: \(recorder.latency.line())")
         await sb.shutdown()
         if sb.db.dialect == .sqlite { try? FileManager.default.removeItem(atPath: config.dataDir) }
     }

@@ -18,17 +18,22 @@ struct InstantLookup: ManagerLookup {
     }
 }
 
+/// Latencies in microseconds (HdrHistogram), printed as percentiles.
 final class LatencyHistogram: @unchecked Sendable {
     private let lock = NSLock()
-    private var h = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    private var h = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+
     func record(_ d: Duration) {
         let micros = UInt64(max(0, d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000))
         lock.withLock { _ = h.record(micros) }
     }
+
+    var count: Int { lock.withLock { Int(h.totalCount) } }
+
     func line() -> String {
         lock.withLock {
             func ms(_ p: Double) -> String { String(format: "%.2f", Double(h.valueAtPercentile(p)) / 1000) }
-            return "p50 \(ms(50)) ms, p99 \(ms(99)) ms, p99.9 \(ms(99.9)) ms, max \(ms(100)) ms"
+            return "p50 \(ms(50)) ms, p90 \(ms(90)) ms, p99 \(ms(99)) ms, p99.9 \(ms(99.9)) ms, max \(ms(100)) ms"
         }
     }
 }
@@ -141,16 +146,3 @@ final class Counter: @unchecked Sendable {
     func next() -> Int { lock.withLock { defer { n += 1 }; return n } }
 }
 
-actor PortBox {
-    var port: Int?
-    var waiters: [CheckedContinuation<Int, Never>] = []
-    func set(_ p: Int) {
-        port = p
-        waiters.forEach { $0.resume(returning: p) }
-        waiters = []
-    }
-    func get() async -> Int {
-        if let port { return port }
-        return await withCheckedContinuation { waiters.append($0) }
-    }
-}

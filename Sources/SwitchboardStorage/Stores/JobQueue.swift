@@ -143,6 +143,11 @@ public struct JobQueue: Sendable {
         let dialect = db.dialect
         let leaseUntil = now.addingTimeInterval(lease.seconds)
         return try await db.transaction { tx in
+            if dialect == .postgres {
+                // A claim lost in a database crash only makes the job run again, as a worker's crash would; the
+                // attempt's outcome is committed synchronously, which also makes every earlier claim durable.
+                try await tx.execute("SET LOCAL synchronous_commit TO OFF")
+            }
             var candidates = try await tx.query("""
                 SELECT id, partition_key FROM jobs WHERE state = 'running' AND lease_expires_at <= ?
                 ORDER BY lease_expires_at LIMIT ?

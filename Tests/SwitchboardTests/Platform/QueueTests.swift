@@ -147,7 +147,7 @@ struct QueueTests {
     func deadLetterAndReplay(_ backend: Backend) async throws {
         try await withSwitchboard(backend) { sb in
             let id = try #require(try await sb.queue.enqueue(spec(tenant: "ten_d", partition: "crm:A", payload: "bad")))
-            let fixed = LockedBox(false)
+            let fixed = LockedValue(false)
             let handler = RecordingHandler { _ in
                 if !fixed.value { throw DeliveryError.permanent("amoCRM refused: pipeline 42 no longer exists") }
             }
@@ -187,9 +187,11 @@ struct QueueTests {
         try await withSwitchboard(backend) { sb in
             let id = try #require(try await sb.queue.enqueue(spec(partition: "crm:A", payload: "x")))
             // A worker claims the job and dies: it never finishes nor renews the lease.
-            let claimed = try await sb.queue.claim(worker: "w-dead", limit: 10, lease: .milliseconds(300))
+            let t0 = Date()
+            let claimed = try await sb.queue.claim(worker: "w-dead", limit: 10, lease: .milliseconds(300), now: t0)
             #expect(claimed.map(\.id) == [id])
-            #expect(try await sb.queue.claim(worker: "w-other", limit: 10, lease: .seconds(30)).isEmpty)
+            // While the lease runs (seen from the same instant, whatever the machine's load), nobody else gets it.
+            #expect(try await sb.queue.claim(worker: "w-other", limit: 10, lease: .seconds(30), now: t0.addingTimeInterval(0.2)).isEmpty)
             let handler = RecordingHandler()
             try await runWorker(sb, handler, workerId: "w-alive") {
                 try await sb.queue.get(tenantId: "ten_q", id: id)?.state == .done
@@ -305,16 +307,6 @@ struct QueueTests {
         for (_, payloads) in byPartition { #expect(payloads == payloads.sorted()) }
         await a.shutdown(); await b.shutdown()
         await storage.cleanUp()
-    }
-}
-
-final class LockedBox<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _value: T
-    init(_ value: T) { _value = value }
-    var value: T {
-        get { lock.withLock { _value } }
-        set { lock.withLock { _value = newValue } }
     }
 }
 

@@ -4,23 +4,6 @@ import Logging
 import ServiceLifecycle
 import SwitchboardApp
 
-/// Gets the port a server bound to.
-actor PortBox {
-    var port: Int?
-    var waiters: [CheckedContinuation<Int, Never>] = []
-
-    func set(_ p: Int) {
-        port = p
-        waiters.forEach { $0.resume(returning: p) }
-        waiters = []
-    }
-
-    func get() async -> Int {
-        if let port { return port }
-        return await withCheckedContinuation { waiters.append($0) }
-    }
-}
-
 /// Runs `app` on a real socket for the duration of `body`, which gets the server's base URL.
 func withLiveApplication<A: ApplicationProtocol, T>(_ makeApp: (@escaping @Sendable (Int) async -> Void) -> A,
                                                     _ body: (String) async throws -> T) async throws -> T {
