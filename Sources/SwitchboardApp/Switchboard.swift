@@ -29,6 +29,7 @@ public final class Switchboard: Sendable {
     public let amo: AmoConnector
     public let entities: CRMEntityStore
     let connections: ConnectionCache
+    let signInLimiter = SignInLimiter()
     private let boundPort = LockedValue<Int?>(nil)
 
     /// Where PBXs, CRMs and browsers reach this instance: the configured public URL, else the address it listens on.

@@ -101,7 +101,7 @@ struct Demo: AsyncParsableCommand {
 
                 Switchboard demo is running on http://127.0.0.1:\(port)
                   tenant:        \(tenant.name)
-                  cabinet user:  demo@switchboard.local / \(password)
+                  cabinet:       http://127.0.0.1:\(port)/cabinet  (demo@switchboard.local / \(password))
                   API token:     \(token)
                   calls:         curl -H 'Authorization: Bearer \(token)' http://127.0.0.1:\(port)/api/v1/calls
                   one call:      curl -H 'Authorization: Bearer \(token)' http://127.0.0.1:\(port)/api/v1/calls/<id>

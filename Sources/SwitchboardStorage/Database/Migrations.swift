@@ -138,6 +138,13 @@ public enum Migrations {
             // Claiming looks only at queued and running jobs; done ones pile up and must not slow it down.
             "CREATE INDEX jobs_active ON jobs (partition_key, id) WHERE state IN ('queued', 'running')",
         ]),
+        Migration(version: 4, name: "cabinet sessions", statements: [
+            """
+            CREATE TABLE sessions (
+              id_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+              tenant_id TEXT NOT NULL, csrf TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)
+            """,
+        ]),
     ]
 
     /// Applies every migration not applied yet; safe to call from several instances at once.

@@ -1,0 +1,161 @@
+import Foundation
+import Hummingbird
+import SwitchboardCore
+import SwitchboardPBX
+import SwitchboardStorage
+
+extension Cabinet {
+    static func time(_ d: Date?) -> String {
+        guard let d else { return "" }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "Europe/Moscow")
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return f.string(from: d)
+    }
+
+    func integrationsPage(_ req: Request, _ s: SessionStore.Session) async throws -> Response {
+        let l = lang(req, s)
+        let list = try await sb.integrations.list(tenantId: s.tenantId)
+        let credentials = try await sb.credentials.list(tenantId: s.tenantId)
+        let lastHour = Date().addingTimeInterval(-3600)
+        let dead = try await sb.queue.list(tenantId: s.tenantId, state: .dead, limit: 1000).filter { $0.updatedAt > lastHour }
+        var cards = ""
+        for i in list {
+            let credential = credentials.first { $0.id == i.credentialId }
+            let errors = dead.filter { $0.partitionKey == "crm:\(i.credentialId ?? i.id)" }.count
+            var badges: [String] = [i.active ? "<span class=\"badge ok\">\(l.t("state.active"))</span>"
+                                             : "<span class=\"badge\">\(l.t("state.off"))</span>"]
+            if credential?.status == "reconnect" { badges.append("<span class=\"badge bad\">\(l.t("state.reconnect"))</span>") }
+            if errors > 0 { badges.append("<span class=\"badge warn\">\(l.t("state.errors")): \(errors)</span>") }
+            cards += """
+            <section class="card" aria-label="\(esc(i.name))"><h2>\(esc(i.name))</h2>
+            <p>\(esc(i.crm.rawValue)) · \(esc(credential?.name ?? ""))<br><small>\(esc(credential?.baseURL))</small></p>
+            <p>\(badges.joined(separator: " "))</p></section>
+            """
+        }
+        return page(l, title: l.t("integrations"), body: """
+            <h1>\(l.t("integrations"))</h1>
+            \(list.isEmpty ? "<p>\(l.t("no.integrations"))</p>" : "<div class=\"cards\">\(cards)</div>")
+            """, csrf: s.csrf, email: s.email)
+    }
+
+    func callsPage(_ req: Request, _ s: SessionStore.Session) async throws -> Response {
+        let l = lang(req, s)
+        let q = req.uri.queryParameters
+        var filter = CallStore.Filter(limit: 200)
+        let day = DateFormatter()
+        day.locale = Locale(identifier: "en_US_POSIX")
+        day.dateFormat = "yyyy-MM-dd"
+        day.timeZone = TimeZone(identifier: "Europe/Moscow")
+        let from = q["from"].map(String.init) ?? "", to = q["to"].map(String.init) ?? ""
+        filter.from = day.date(from: from)
+        filter.to = day.date(from: to).map { $0.addingTimeInterval(86_400) }
+        filter.number = q["number"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        filter.employee = q["employee"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        filter.result = q["result"].flatMap { CallResult(rawValue: String($0)) }
+        let calls = try await sb.calls.list(tenantId: s.tenantId, filter: filter)
+        let employees = try await sb.pbx.employees(tenantId: s.tenantId)
+        var rows = ""
+        for c in calls {
+            let jobs = try await sb.queue.list(tenantId: s.tenantId, callId: c.id)
+            let crm = jobs.isEmpty ? "—" : jobs.map { "<span class=\"badge \($0.state == .done ? "ok" : $0.state == .dead ? "bad" : "")\">\(l.t("job." + $0.state.rawValue))</span>" }.joined(separator: " ")
+            rows += """
+            <tr><td><a href="/cabinet/calls/\(esc(c.id))">\(Self.time(c.createdAt))</a></td><td>\(l.t("dir." + c.direction.rawValue))</td>
+            <td>\(esc(c.client?.display))</td><td>\(l.t("result." + c.result.rawValue))</td><td>\(esc(c.talkers.joined(separator: " → ")))</td>
+            <td>\(c.talkSec.map { "\($0) s" } ?? "")</td><td>\(crm)</td></tr>
+            """
+        }
+        let resultOptions = ([""] + CallResult.allCases.map(\.rawValue)).map { r in
+            "<option value=\"\(r)\"\(filter.result?.rawValue == r ? " selected" : "")>\(r.isEmpty ? l.t("any") : l.t("result." + r))</option>"
+        }.joined()
+        let employeeOptions = ([""] + employees.map(\.login)).map { e in
+            "<option value=\"\(esc(e))\"\(filter.employee == e ? " selected" : "")>\(e.isEmpty ? l.t("any") : esc(e))</option>"
+        }.joined()
+        return page(l, title: l.t("calls"), body: """
+            <h1>\(l.t("calls"))</h1>
+            <form class="filters" method="get" action="/cabinet/calls">
+              <label for="from">\(l.t("from"))<input id="from" name="from" type="date" value="\(esc(from))"></label>
+              <label for="to">\(l.t("to"))<input id="to" name="to" type="date" value="\(esc(to))"></label>
+              <label for="number">\(l.t("number"))<input id="number" name="number" inputmode="tel" value="\(esc(filter.number))"></label>
+              <label for="employee">\(l.t("employee"))<select id="employee" name="employee">\(employeeOptions)</select></label>
+              <label for="result">\(l.t("result"))<select id="result" name="result">\(resultOptions)</select></label>
+              <button type="submit">\(l.t("filter"))</button>
+            </form>
+            \(calls.isEmpty ? "<p>\(l.t("no.calls"))</p>" : """
+            <div class="scroll"><table><thead><tr><th>\(l.t("when"))</th><th>\(l.t("direction"))</th><th>\(l.t("number"))</th>
+            <th>\(l.t("result"))</th><th>\(l.t("talkers"))</th><th>\(l.t("duration"))</th><th>\(l.t("crm"))</th></tr></thead>
+            <tbody>\(rows)</tbody></table></div>
+            """)
+            """, csrf: s.csrf, email: s.email)
+    }
+
+    func callPage(_ req: Request, _ ctx: BasicRequestContext, _ s: SessionStore.Session) async throws -> Response {
+        let l = lang(req, s)
+        guard let call = try await sb.calls.get(tenantId: s.tenantId, id: try ctx.param("id")) else {
+            return page(l, title: "404", body: "<h1>404</h1>", status: .notFound, csrf: s.csrf, email: s.email)
+        }
+        let legs = call.legs.map {
+            "<tr><td>\(esc($0.employeeLogin ?? $0.id))</td><td>\(esc($0.group))</td><td>\(esc($0.state.rawValue))</td>" +
+                "<td>\(Self.time($0.startedAt))</td><td>\(Self.time($0.answeredAt))</td><td>\(esc($0.endReason))</td></tr>"
+        }.joined()
+        let events = try await sb.calls.events(tenantId: s.tenantId, callId: call.id).map {
+            "<tr><td>\(Self.time($0.receivedAt))</td><td>\(esc($0.event.providerType))</td><td>\(esc($0.event.employeeLogin))</td></tr>"
+        }.joined()
+        var jobs = ""
+        for job in try await sb.queue.list(tenantId: s.tenantId, callId: call.id).reversed() {
+            let attempts = try await sb.queue.attempts(tenantId: s.tenantId, jobId: job.id)
+            var rows = ""
+            for a in attempts {
+                for e in a.exchanges {
+                    rows += "<tr><td>\(a.attempt)</td><td><pre>\(esc(e.note ?? e.request))</pre></td>" +
+                        "<td>\(e.status.map(String.init) ?? "")</td><td><pre>\(esc(e.response.map { String($0.prefix(400)) }))</pre></td></tr>"
+                }
+                if let d = a.detail { rows += "<tr><td>\(a.attempt)</td><td colspan=\"3\" class=\"error\">\(esc(d))</td></tr>" }
+            }
+            let retry = job.state == .dead ? """
+                <form method="post" action="/cabinet/jobs/\(job.id)/retry" class="inline"><input type="hidden" name="csrf" value="\(esc(s.csrf))">
+                <button type="submit">\(l.t("retry"))</button></form>
+                """ : ""
+            jobs += """
+            <h3>\(esc(job.kind)) <span class="badge \(job.state == .done ? "ok" : job.state == .dead ? "bad" : "")">\(l.t("job." + job.state.rawValue))</span> \(retry)</h3>
+            \(job.lastError.map { "<p class=\"error\">\(l.t("reason")): \(esc($0))</p>" } ?? "")
+            <div class="scroll"><table><thead><tr><th>\(l.t("attempt"))</th><th>\(l.t("request"))</th><th>HTTP</th><th>\(l.t("answer"))</th></tr></thead>
+            <tbody>\(rows)</tbody></table></div>
+            """
+        }
+        return page(l, title: l.t("call"), body: """
+            <h1>\(l.t("call")) \(esc(call.client?.display)) · \(l.t("result." + call.result.rawValue))</h1>
+            <p>\(l.t("dir." + call.direction.rawValue)) · \(Self.time(call.createdAt)) · \(l.t("talkers")): \(esc(call.talkers.joined(separator: " → ")))
+            \(call.talkSec.map { "· \($0) s" } ?? "") \(call.recordingURL.map { "· <a href=\"\(esc($0))\">MP3</a>" } ?? "")</p>
+            <h2>\(l.t("legs"))</h2><div class="scroll"><table><tbody>\(legs)</tbody></table></div>
+            <h2>\(l.t("jobs"))</h2>\(jobs.isEmpty ? "<p>—</p>" : jobs)
+            <h2>\(l.t("events"))</h2><div class="scroll"><table><tbody>\(events)</tbody></table></div>
+            """, csrf: s.csrf, email: s.email)
+    }
+
+    func pbxPage(_ req: Request, _ s: SessionStore.Session) async throws -> Response {
+        let l = lang(req, s)
+        var body = "<h1>\(l.t("pbx"))</h1>"
+        for c in try await sb.pbx.list(tenantId: s.tenantId) {
+            let secret = try await sb.pbx.inboundSecret(connectionId: c.id) ?? ""
+            let path = c.protocol == .itoolabs ? "pbx/itoolabs/\(c.id)" : "pbx/events/\(c.id)"
+            let employees = try await sb.pbx.employees(tenantId: s.tenantId, connectionId: c.id)
+                .map { "<li>\(esc($0.name)) (\(esc($0.login))\($0.extension_.map { ", \(esc($0))" } ?? ""))</li>" }.joined()
+            let lines = try await sb.calls.lineNumbers(tenantId: s.tenantId, connectionId: c.id).map { "<li>\(esc($0))</li>" }.joined()
+            let recent = try await sb.calls.recentEvents(tenantId: s.tenantId, connectionId: c.id, limit: 10).map {
+                "<tr><td>\(Self.time($0.receivedAt))</td><td>\(esc($0.event.providerType))</td><td>\(esc($0.event.clientNumberRaw))</td><td>\(esc($0.event.employeeLogin))</td></tr>"
+            }.joined()
+            body += """
+            <section class="card"><h2>\(esc(c.name)) <span class="badge">\(esc(c.protocol.rawValue))</span></h2>
+            <p>\(l.t("pbx.url")): <code>\(esc(sb.baseURL))/\(esc(path))</code></p>
+            <p>\(l.t("pbx.token")): <code>\(esc(secret))</code></p>
+            <h3>\(l.t("pbx.employees"))</h3><ul>\(employees)</ul>
+            <h3>\(l.t("pbx.lines"))</h3><ul>\(lines)</ul>
+            <h3>\(l.t("pbx.last"))</h3>\(recent.isEmpty ? "<p>\(l.t("pbx.none"))</p>" : "<div class=\"scroll\"><table><tbody>\(recent)</tbody></table></div>")
+            </section>
+            """
+        }
+        return page(l, title: l.t("pbx"), body: body, csrf: s.csrf, email: s.email)
+    }
+}
