@@ -64,6 +64,8 @@ struct Cabinet {
             }
         }
         router.get("cabinet/pbx") { req, _ in try await authed(req) { try await pbxPage(req, $0) } }
+        router.get("cabinet/integrations/:id") { req, ctx in try await authed(req) { try await settingsPage(req, ctx, $0) } }
+        router.post("cabinet/integrations/:id") { req, ctx in try await authed(req) { try await saveSettings(req, ctx, $0) } }
     }
 
     // MARK: sessions

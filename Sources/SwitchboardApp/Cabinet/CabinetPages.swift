@@ -29,7 +29,7 @@ extension Cabinet {
             if credential?.status == "reconnect" { badges.append("<span class=\"badge bad\">\(l.t("state.reconnect"))</span>") }
             if errors > 0 { badges.append("<span class=\"badge warn\">\(l.t("state.errors")): \(errors)</span>") }
             cards += """
-            <section class="card" aria-label="\(esc(i.name))"><h2>\(esc(i.name))</h2>
+            <section class="card" aria-label="\(esc(i.name))"><h2><a href="/cabinet/integrations/\(esc(i.id))">\(esc(i.name))</a></h2>
             <p>\(esc(i.crm.rawValue)) · \(esc(credential?.name ?? ""))<br><small>\(esc(credential?.baseURL))</small></p>
             <p>\(badges.joined(separator: " "))</p></section>
             """

@@ -377,4 +377,59 @@ struct AmoScenarioTests {
             #expect(failed.status == 422 && failed.body.contains("401"))
         }
     }
+
+    @Test("the cabinet's amoCRM page: live pipelines and users, every setting, errors next to the field, one Save",
+          arguments: Backend.available)
+    func cabinetSettingsPage(_ backend: Backend) async throws {
+        try await AmoWorld.with(backend, active: false) { w in
+            let user = try await w.sb.tenants.addUser(tenantId: w.fx.tenant.id, email: "owner@acme.ru", passwordHash: Passwords.hash("long password"))
+            let (session, csrf) = try await SessionStore(db: w.sb.db).create(user: user)
+            let web = ScenarioPlayer(baseURL: w.base, connectionId: "", secret: "")
+            let cookie = ["Cookie": "sb_session=\(session)"]
+            let page = try await web.get("/cabinet/integrations/\(w.integration.id)", headers: cookie)
+            #expect(page.status == 200)
+            for text in ["Воронка → Первичный контакт", "Анна Смирнова", "Переадресация на персонального менеджера",
+                         "Ответственный менеджер по умолчанию в amoCRM", "Интеграция активна", "Создавать сделку всегда",
+                         "Фильтровать номера", "title=\"Пока выключено, в amoCRM ничего не отправляется"] {
+                #expect(page.body.contains(text), "the page shows \(text)")
+            }
+            let form = ["Cookie": "sb_session=\(session)", "Content-Type": "application/x-www-form-urlencoded"]
+            func encode(_ f: [String: String]) -> [UInt8] {
+                var allowed = CharacterSet.alphanumerics
+                allowed.insert(charactersIn: "-._")
+                return Array(f.map { "\($0.key.addingPercentEncoding(withAllowedCharacters: allowed)!)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }
+                    .joined(separator: "&").utf8)
+            }
+            var fields = ["csrf": csrf, "credentialId": w.credential.id,
+                          "incoming.answeredUnknown.enabled": "1", "incoming.answeredUnknown.action": "contactAndDeal",
+                          "incoming.answeredUnknown.target": "p:\(AmoWorld.P)",
+                          "incoming.missedUnknown.action": "unsorted", "incoming.answeredKnown.action": "deal",
+                          "incoming.missedKnown.action": "deal", "outgoing.answeredUnknown.action": "contactOnly",
+                          "outgoing.missedUnknown.action": "contactOnly", "outgoing.answeredKnown.action": "deal",
+                          "outgoing.missedKnown.action": "deal", "incoming.tags": "1", "personalManager": "1",
+                          "incoming.filterNumbers": "+7 903 000-00-00\n", "responsibleTalker": "first", "active": "1",
+                          "map.\(AmoWorld.ANNA)": "", "defaultResponsibleUserId": ""]
+            // A deal without a stage and no default responsible: refused, the messages stand next to their fields.
+            var r = try await web.post("/cabinet/integrations/\(w.integration.id)", body: encode(fields), headers: form)
+            #expect(r.status == 422)
+            #expect(r.body.contains("choose a stage") && r.body.contains("choose the default responsible user"))
+            #expect(try await w.sb.integrations.get(tenantId: w.fx.tenant.id, id: w.integration.id)?.active == false)
+            fields["incoming.answeredUnknown.target"] = "s:\(AmoWorld.P):\(AmoWorld.STAGE)"
+            fields["defaultResponsibleUserId"] = String(AmoWorld.VERA)
+            r = try await web.post("/cabinet/integrations/\(w.integration.id)", body: encode(fields), headers: form)
+            #expect(r.status == 200 && r.body.contains("Сохранено"))
+            let saved = try #require(try await w.sb.integrations.get(tenantId: w.fx.tenant.id, id: w.integration.id))
+            #expect(saved.active)
+            let settings = try JSON.decode(AmoSettings.self, from: JSON.string(saved.settings))
+            #expect(settings.incoming.answeredUnknown == AmoRule(enabled: true, action: .contactAndDeal, pipelineId: AmoWorld.P, statusId: AmoWorld.STAGE))
+            #expect(settings.incoming.tags && settings.personalManager && settings.responsibleTalker == .first)
+            #expect(settings.incoming.filterNumbers == ["+7 903 000-00-00"] && settings.defaultResponsibleUserId == AmoWorld.VERA)
+            // Anna's mapping was cleared in the form; the others were not in it and are gone too (the form is the whole truth).
+            #expect(try await w.sb.integrations.mappings(tenantId: w.fx.tenant.id, integrationId: w.integration.id).isEmpty)
+            // Without the session's CSRF token nothing is saved.
+            fields["csrf"] = "forged"
+            r = try await web.post("/cabinet/integrations/\(w.integration.id)", body: encode(fields), headers: form)
+            #expect(r.status == 403)
+        }
+    }
 }
