@@ -30,7 +30,7 @@ extension Cabinet {
     func hint(_ l: Lang, _ key: String) -> String {
         guard let h = Self.amoHints[key] else { return "" }
         let text = l == .ru ? h.ru : h.en
-        return "<span class=\"hint\" title=\"\(esc(text))\" aria-hidden=\"true\">ⓘ</span><small id=\"hint-\(key)\">\(esc(text))</small>"
+        return "<small id=\"hint-\(key)\"><span class=\"hint\" title=\"\(esc(text))\" aria-hidden=\"true\">?</span> \(esc(text))</small>"
     }
 
     static let actionNames: [AmoAction: (ru: String, en: String)] = [

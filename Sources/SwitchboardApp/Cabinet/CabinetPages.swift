@@ -128,7 +128,8 @@ extension Cabinet {
             <h1>\(l.t("call")) \(esc(call.client?.display)) · \(l.t("result." + call.result.rawValue))</h1>
             <p>\(l.t("dir." + call.direction.rawValue)) · \(Self.time(call.createdAt)) · \(l.t("talkers")): \(esc(call.talkers.joined(separator: " → ")))
             \(call.talkSec.map { "· \($0) s" } ?? "") \(call.recordingURL.map { "· <a href=\"\(esc($0))\">MP3</a>" } ?? "")</p>
-            <h2>\(l.t("legs"))</h2><div class="scroll"><table><tbody>\(legs)</tbody></table></div>
+            <h2>\(l.t("legs"))</h2><div class="scroll"><table><thead><tr><th>\(l.t("employee"))</th><th></th><th></th>
+            <th>\(l.t("when"))</th><th>\(l.t("result.answered"))</th><th></th></tr></thead><tbody>\(legs)</tbody></table></div>
             <h2>\(l.t("jobs"))</h2>\(jobs.isEmpty ? "<p>—</p>" : jobs)
             <h2>\(l.t("events"))</h2><div class="scroll"><table><tbody>\(events)</tbody></table></div>
             """, csrf: s.csrf, email: s.email)

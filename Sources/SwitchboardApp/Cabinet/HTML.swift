@@ -114,7 +114,7 @@ func page(_ lang: Lang, title: String, nav: Bool = true, body: String, status: H
     form.inline{display:inline}nav button{background:#fff;color:#1f3a5f}pre{white-space:pre-wrap;word-break:break-all;font-size:.8rem;margin:0}
     .error{color:#8a1c17;font-weight:600}.login{max-width:360px;margin:4rem auto;background:#fff;padding:1.5rem;border-radius:8px;border:1px solid #dde2ec}
     fieldset{border:1px solid #dde2ec;border-radius:8px;margin:.8rem 0;padding:.6rem .8rem;background:#fff;display:grid;gap:.5rem}
-    legend{font-weight:600}.hint{cursor:help;color:#1f3a5f;margin-left:.3rem}small{color:#5a6272}
+    legend{font-weight:600}.hint{cursor:help;display:inline-block;width:1.1rem;height:1.1rem;line-height:1.1rem;text-align:center;border-radius:50%;background:#1f3a5f;color:#fff;font-size:.75rem;font-weight:700}small{color:#5a6272}
     form.settings>label,form.settings>.check{margin:.6rem 0;max-width:640px}.check span{display:flex;gap:.4rem;align-items:center}
     textarea{font:inherit}.login form{display:flex;flex-direction:column;gap:.8rem}code{background:#eef1f7;padding:.1rem .3rem;border-radius:4px;word-break:break-all}
     </style></head>

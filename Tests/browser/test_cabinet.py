@@ -1,0 +1,144 @@
+"""Browser tests of the cabinet: headless Chromium (Debian's chromium + chromium-driver) through selenium.
+
+They start `switchboard demo` (Switchboard, the amoCRM sandbox and a simulated PBX placing calls), sign in with
+the printed credentials, configure the amoCRM integration, and find a simulated call in the journal with the
+deal it created in the sandbox. Screenshots go to test-artifacts/screenshots/.
+"""
+import json
+import os
+import re
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("SWITCHBOARD_BINARY", os.path.join(ROOT, ".build", "debug", "switchboard"))
+SHOTS = os.path.join(ROOT, "test-artifacts", "screenshots")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    port = free_port()
+    while any(socket.socket().connect_ex(("127.0.0.1", p)) == 0 for p in (port + 1, port + 2)):
+        port = free_port()
+    data = tmp_path_factory.mktemp("demo")
+    proc = subprocess.Popen([BINARY, "demo", "--port", str(port), "--every", "2", "--data-dir", str(data)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines, password, deadline = [], None, time.time() + 120
+    while time.time() < deadline and password is None:
+        line = proc.stdout.readline()
+        if not line:
+            time.sleep(0.1)
+            continue
+        lines.append(line)
+        m = re.search(r"\(demo@switchboard\.local / (\S+)\)", line)
+        if m:
+            password = m.group(1)
+    assert password, "demo did not print its credentials:\n" + "".join(lines)
+    yield {"base": f"http://127.0.0.1:{port}", "sandbox": f"http://127.0.0.1:{port + 1}", "password": password}
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = Options()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    os.makedirs(SHOTS, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def shot(driver, name):
+    driver.save_screenshot(os.path.join(SHOTS, name + ".png"))
+
+
+def sign_in(driver, demo):
+    driver.get(demo["base"] + "/cabinet/login")
+    shot(driver, "01-login")
+    driver.find_element(By.ID, "email").send_keys("demo@switchboard.local")
+    driver.find_element(By.ID, "password").send_keys(demo["password"])
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(driver, 20).until(lambda d: "/cabinet" in d.current_url and "login" not in d.current_url)
+
+
+def test_wrong_password_is_refused(demo, browser):
+    browser.get(demo["base"] + "/cabinet/login")
+    browser.find_element(By.ID, "email").send_keys("demo@switchboard.local")
+    browser.find_element(By.ID, "password").send_keys("not the password")
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    assert "Неверная почта или пароль" in browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+
+
+def test_configure_and_find_the_call_with_its_deal(demo, browser):
+    sign_in(browser, demo)
+    shot(browser, "02-integrations")
+    assert "активна" in browser.page_source
+    browser.find_element(By.LINK_TEXT, "amoCRM").click()
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "defaultResponsibleUserId"))
+    shot(browser, "03-settings")
+    # Every block of the guide is on the page, with the pipelines and users read live from the sandbox.
+    for text in ("Учетные данные", "Входящие звонки", "Исходящие звонки", "Сопоставление пользователей CRM", "Прочие параметры"):
+        assert text in browser.page_source
+    target = Select(browser.find_element(By.ID, "incoming.answeredUnknown.target"))
+    assert any("Первичный контакт" in o.text for o in target.options)
+    # Configure: answered calls from unknown numbers make a contact and a deal in "Переговоры".
+    Select(browser.find_element(By.ID, "incoming.answeredUnknown.action")).select_by_value("contactAndDeal")
+    target.select_by_visible_text("Воронка → Переговоры")
+    browser.find_element(By.CSS_SELECTOR, "form.settings button[type=submit]").click()
+    WebDriverWait(browser, 20).until(lambda d: "Сохранено" in d.page_source)
+    shot(browser, "04-saved")
+    assert browser.find_element(By.NAME, "active").is_selected()
+
+    # A simulated call lands in the journal, and its detail shows the deal made in amoCRM.
+    def answered_call_with_deal(driver):
+        driver.get(demo["base"] + "/cabinet/calls?result=answered")
+        for link in driver.find_elements(By.CSS_SELECTOR, "table tbody tr td:first-child a"):
+            href = link.get_attribute("href")
+            page = urllib.request.urlopen(urllib.request.Request(href, headers={
+                "Cookie": "sb_session=" + driver.get_cookie("sb_session")["value"]})).read().decode()
+            if "POST /api/v4/leads/complex" in page and "выполнено" in page:
+                return href
+        return False
+
+    href = WebDriverWait(browser, 60, poll_frequency=1).until(answered_call_with_deal)
+    shot(browser, "05-journal")
+    browser.get(href)
+    shot(browser, "06-call")
+    assert "POST /api/v4/leads/complex" in browser.page_source
+    state = json.load(urllib.request.urlopen(demo["sandbox"] + "/sandbox/state"))
+    assert state["leads"], "the sandbox holds the deals"
+    deal_ids = re.findall(r'"id":(\d+)', browser.page_source.replace("&quot;", '"'))
+    assert any(int(i) in {lead["id"] for lead in state["leads"]} for i in deal_ids)
+
+
+def test_english_and_keyboard(demo, browser):
+    sign_in(browser, demo)
+    browser.get(demo["base"] + "/cabinet/calls?lang=en")
+    assert "Call journal" in browser.page_source
+    shot(browser, "07-journal-en")
+    # Every form field has a label.
+    for field in browser.find_elements(By.CSS_SELECTOR, "form.filters input, form.filters select"):
+        fid = field.get_attribute("id")
+        assert browser.find_elements(By.CSS_SELECTOR, f"label[for='{fid}']"), fid
+    browser.get(demo["base"] + "/cabinet/calls?lang=ru")
