@@ -76,7 +76,8 @@ public final class Switchboard: Sendable {
         self.calls = CallStore(db: db)
         self.entities = CRMEntityStore(db: db)
         let port = boundPort
-        let amo = AmoConnector(db: db, vault: vault) {
+        let metrics = httpMetrics
+        let amo = AmoConnector(db: db, vault: vault, observe: { metrics.countOutbound(target: "amocrm", status: $0) }) {
             Self.amoOAuth(config, baseURL: config.publicBaseURL ?? "http://\(config.host):\(port.value ?? config.port)")
         }
         self.amo = amo

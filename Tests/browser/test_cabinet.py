@@ -90,6 +90,21 @@ def test_wrong_password_is_refused(demo, browser):
     assert "Неверная почта или пароль" in browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
 
 
+def test_add_and_test_credentials(demo, browser):
+    sign_in(browser, demo)
+    browser.find_element(By.LINK_TEXT, "Учетные данные").click()
+    browser.find_element(By.ID, "new-name").send_keys("Моя amoCRM")
+    browser.find_element(By.ID, "new-url").send_keys(demo["sandbox"].replace("http://", "http://"))
+    browser.find_element(By.ID, "new-token").send_keys("demo-long-lived-token")
+    browser.find_element(By.CSS_SELECTOR, "form.settings button[type=submit]").click()
+    WebDriverWait(browser, 20).until(lambda d: "Моя amoCRM" in d.page_source)
+    assert "demo-long-lived-token" not in browser.page_source  # secrets are write-only
+    card = [c for c in browser.find_elements(By.CSS_SELECTOR, "section.card") if "Моя amoCRM" in c.text][0]
+    card.find_element(By.CSS_SELECTOR, "button[value=test]").click()
+    WebDriverWait(browser, 20).until(lambda d: "connection works, account demo, 3 users" in d.page_source)
+    shot(browser, "02b-credentials")
+
+
 def test_configure_and_find_the_call_with_its_deal(demo, browser):
     sign_in(browser, demo)
     shot(browser, "02-integrations")
@@ -100,6 +115,8 @@ def test_configure_and_find_the_call_with_its_deal(demo, browser):
     # Every block of the guide is on the page, with the pipelines and users read live from the sandbox.
     for text in ("Учетные данные", "Входящие звонки", "Исходящие звонки", "Сопоставление пользователей CRM", "Прочие параметры"):
         assert text in browser.page_source
+    credential = Select(browser.find_element(By.ID, "credentialId"))
+    credential.select_by_visible_text([o.text for o in credential.options if o.text.startswith("Моя amoCRM")][0])
     target = Select(browser.find_element(By.ID, "incoming.answeredUnknown.target"))
     assert any("Первичный контакт" in o.text for o in target.options)
     # Configure: answered calls from unknown numbers make a contact and a deal in "Переговоры".

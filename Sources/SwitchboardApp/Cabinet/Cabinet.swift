@@ -66,6 +66,7 @@ struct Cabinet {
         router.get("cabinet/pbx") { req, _ in try await authed(req) { try await pbxPage(req, $0) } }
         router.get("cabinet/integrations/:id") { req, ctx in try await authed(req) { try await settingsPage(req, ctx, $0) } }
         router.post("cabinet/integrations/:id") { req, ctx in try await authed(req) { try await saveSettings(req, ctx, $0) } }
+        registerCredentials(on: router)
     }
 
     // MARK: sessions

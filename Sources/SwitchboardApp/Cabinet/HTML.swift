@@ -84,6 +84,7 @@ func page(_ lang: Lang, title: String, nav: Bool = true, body: String, status: H
         <header><nav aria-label="main">
           <a href="/cabinet">\(lang.t("nav.integrations"))</a>
           <a href="/cabinet/calls">\(lang.t("nav.calls"))</a>
+          <a href="/cabinet/credentials">\(lang == .ru ? "Учетные данные" : "Credentials")</a>
           <a href="/cabinet/pbx">\(lang.t("nav.pbx"))</a>
           <span class="grow"></span>
           <a href="?lang=\(other.rawValue)" hreflang="\(other.rawValue)">\(lang.t("lang.other"))</a>
@@ -116,7 +117,7 @@ func page(_ lang: Lang, title: String, nav: Bool = true, body: String, status: H
     fieldset{border:1px solid #dde2ec;border-radius:8px;margin:.8rem 0;padding:.6rem .8rem;background:#fff;display:grid;gap:.5rem}
     legend{font-weight:600}.hint{cursor:help;display:inline-block;width:1.1rem;height:1.1rem;line-height:1.1rem;text-align:center;border-radius:50%;background:#1f3a5f;color:#fff;font-size:.75rem;font-weight:700}small{color:#5a6272}
     form.settings>label,form.settings>.check{margin:.6rem 0;max-width:640px}.check span{display:flex;gap:.4rem;align-items:center}
-    textarea{font:inherit}.login form{display:flex;flex-direction:column;gap:.8rem}code{background:#eef1f7;padding:.1rem .3rem;border-radius:4px;word-break:break-all}
+    textarea{font:inherit}details{margin-top:.6rem}details label{margin:.4rem 0}summary{cursor:pointer}button.danger{background:#8a1c17}.login form{display:flex;flex-direction:column;gap:.8rem}code{background:#eef1f7;padding:.1rem .3rem;border-radius:4px;word-break:break-all}
     </style></head>
     <body>\(header)<main>\(body)</main></body></html>
     """

@@ -33,8 +33,7 @@ struct AmoRoutes {
             guard let oauth = sb.amoOAuth else {
                 throw APIError(.conflict, "this installation has no amoCRM OAuth application (SWITCHBOARD_AMOCRM_CLIENT_ID and _SECRET)")
             }
-            let state = "\(t).\(c.id).\(sb.vault.mac("\(t).\(c.id)", purpose: "oauth-state"))"
-            return jsonResponse(["authorizeURL": oauth.authorizeURL(accountURL: c.baseURL, state: state)])
+            return jsonResponse(["authorizeURL": Self.authorizeURL(sb, oauth, c)])
         }
         router.get("oauth/amocrm/callback") { req, _ in try await oauthCallback(req) }
         router.post("webhooks/amocrm/:integration/:key") { req, ctx in try await webhook(req, ctx) }
@@ -48,6 +47,11 @@ struct AmoRoutes {
                                  "widgetKey": widgetKey(i.id),
                                  "webhookURL": webhookURL(i.id)])
         }
+    }
+
+    static func authorizeURL(_ sb: Switchboard, _ oauth: AmoOAuthApp, _ c: CRMCredential) -> String {
+        let state = "\(c.tenantId).\(c.id).\(sb.vault.mac("\(c.tenantId).\(c.id)", purpose: "oauth-state"))"
+        return oauth.authorizeURL(accountURL: c.baseURL, state: state)
     }
 
     func widgetKey(_ integrationId: String) -> String { sb.vault.mac(integrationId, purpose: "amocrm-widget") }
@@ -76,21 +80,25 @@ struct AmoRoutes {
         return (c, AmoAPI(client: sb.amo.client(tenantId: t, credential: c, log: nil)))
     }
 
-    /// CORE-1 "test": "connection works, account X, N users", or why not.
-    func test(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
-        let (c, amo) = try await amoAPI(req, ctx)
+    /// CORE-1 "test": "connection works, account X, N users", or why not; the credentials' status follows.
+    static func check(_ sb: Switchboard, _ c: CRMCredential) async -> (ok: Bool, message: String) {
+        let amo = AmoAPI(client: sb.amo.client(tenantId: c.tenantId, credential: c, log: nil))
         do {
             let account = try await amo.account()
             let users = try await amo.users()
             try await sb.credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "ok", detail: nil)
-            struct OK: Encodable { var ok: Bool; var message: String; var account: String; var users: Int }
-            return jsonResponse(OK(ok: true, message: "connection works, account \(account.name), \(users.count) users",
-                                   account: account.name, users: users.count))
-        } catch let e as DeliveryError {
-            try? await sb.credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "failed", detail: e.description)
-            struct Failed: Encodable { var ok: Bool; var message: String }
-            return jsonResponse(Failed(ok: false, message: e.description), status: .unprocessableContent)
+            return (true, "connection works, account \(account.name), \(users.count) users")
+        } catch {
+            let message = (error as? DeliveryError)?.description ?? "\(error)"
+            try? await sb.credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "failed", detail: message)
+            return (false, message)
         }
+    }
+
+    func test(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+        let (c, _) = try await amoAPI(req, ctx)
+        let result = await Self.check(sb, c)
+        return jsonResponse(CheckResult(ok: result.ok, message: result.message), status: result.ok ? .ok : .unprocessableContent)
     }
 
     func oauthCallback(_ req: Request) async throws -> Response {
@@ -158,4 +166,9 @@ struct AmoRoutes {
         }
         return jsonResponse(["status": "calling", "pbxCallId": pbxCallId ?? ""], status: .accepted)
     }
+}
+
+struct CheckResult: Encodable {
+    var ok: Bool
+    var message: String
 }

@@ -66,15 +66,18 @@ public struct AmoClient: Sendable {
     let oauth: AmoOAuthApp?
     let http: HTTPClient
     let log: AttemptLog?
+    /// Counts each answer (or "error") for the metrics.
+    let observe: @Sendable (String) -> Void
 
     public init(tenantId: String, credential: CRMCredential, credentials: CredentialStore, oauth: AmoOAuthApp?,
-                http: HTTPClient = .shared, log: AttemptLog?) {
+                http: HTTPClient = .shared, log: AttemptLog?, observe: @escaping @Sendable (String) -> Void = { _ in }) {
         self.tenantId = tenantId
         self.credential = credential
         self.credentials = credentials
         self.oauth = oauth
         self.http = http
         self.log = log
+        self.observe = observe
     }
 
     public struct Answer: Sendable {
@@ -239,12 +242,14 @@ public struct AmoClient: Sendable {
         do {
             response = try await http.execute(request, timeout: .seconds(30))
         } catch {
+            observe("error")
             log?.record(Exchange(request: line, note: "no answer: \(error)"))
             throw DeliveryError.retryable("amoCRM unreachable while trying to \(what): \(error)")
         }
         var buffer = try await response.body.collect(upTo: 8 << 20)
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
         let status = Int(response.status.code)
+        observe(String(status))
         let shown = path.hasPrefix("/oauth2") ? "(token response not recorded)" : String(decoding: bytes.prefix(2000), as: UTF8.self)
         log?.record(Exchange(request: line, status: status, response: shown))
         if status == 429 {

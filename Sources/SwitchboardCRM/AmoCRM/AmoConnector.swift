@@ -15,9 +15,13 @@ public struct AmoConnector: Sendable {
     let entities: CRMEntityStore
     let oauth: @Sendable () -> AmoOAuthApp?
     let http: HTTPClient
+    /// Counts amoCRM answers by status for the metrics.
+    let observe: @Sendable (String) -> Void
 
     /// `oauth` gives the installation's OAuth application (it knows the public address only once the server listens).
-    public init(db: any Database, vault: CredentialVault, http: HTTPClient = .shared, oauth: @escaping @Sendable () -> AmoOAuthApp?) {
+    public init(db: any Database, vault: CredentialVault, http: HTTPClient = .shared,
+                observe: @escaping @Sendable (String) -> Void = { _ in }, oauth: @escaping @Sendable () -> AmoOAuthApp?) {
+        self.observe = observe
         self.credentials = CredentialStore(db: db, vault: vault)
         self.integrations = IntegrationStore(db: db)
         self.pbx = PBXStore(db: db, vault: vault)
@@ -33,7 +37,8 @@ public struct AmoConnector: Sendable {
     }
 
     public func client(tenantId: String, credential: CRMCredential, log: AttemptLog?) -> AmoClient {
-        AmoClient(tenantId: tenantId, credential: credential, credentials: credentials, oauth: oauth(), http: http, log: log)
+        AmoClient(tenantId: tenantId, credential: credential, credentials: credentials, oauth: oauth(), http: http, log: log,
+                  observe: observe)
     }
 
     /// Everything a call job needs, read when it runs (so a switched-off integration stops at once).
