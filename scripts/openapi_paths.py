@@ -74,3 +74,36 @@ paths = {
     "/api/v1/pbx-connections/{id}/events": {"get": op("The last events received from the PBX", {**ok(arr(obj({"event": {"type": "object"}, "receivedAt": DT}))), **errs(404)}, params=ID, tag="PBX")},
     "/api/v1/pbx-connections/{id}/lines": {"get": op("The tenant's virtual numbers seen in calls", {**ok(arr(S)), **errs(404)}, params=ID, tag="PBX")},
 }
+
+# amoCRM endpoints.
+schemas["AmoPipeline"] = obj({"id": I, "name": S, "isMain": B, "statuses": arr(obj({"id": I, "name": S, "type": I}))})
+schemas["AmoUser"] = obj({"id": I, "name": S, "email": S})
+paths.update({
+    "/api/v1/credentials/{id}/test": {"post": op("Test the connection: \"connection works, account X, N users\", or why not",
+                                                 {**ok(obj({"ok": B, "message": S})), **errs(404, 422)}, params=ID, tag="CRM")},
+    "/api/v1/credentials/{id}/oauth": {"post": op("Start amoCRM OAuth: the address where the tenant grants access",
+                                                  {**ok(obj({"authorizeURL": S})), **errs(404, 409)}, params=ID, tag="CRM")},
+    "/api/v1/credentials/{id}/amocrm/pipelines": {"get": op("amoCRM pipelines and stages, read live",
+                                                            {**ok(arr(ref("AmoPipeline"))), **errs(404, 422, 502)}, params=ID, tag="CRM")},
+    "/api/v1/credentials/{id}/amocrm/users": {"get": op("amoCRM users, read live (for the employee mapping)",
+                                                        {**ok(arr(ref("AmoUser"))), **errs(404, 422, 502)}, params=ID, tag="CRM")},
+    "/api/v1/integrations/{id}/amocrm/widget": {"get": op("What to paste into the amoCRM widget's settings, and the webhook URL for amoCRM",
+                                                          {**ok(obj({"clickToCallURL": S, "widgetKey": S, "webhookURL": S})), **errs(404)},
+                                                          params=ID, tag="CRM")},
+    "/oauth/amocrm/callback": {"get": {"summary": "amoCRM sends the tenant's browser back here with the authorization code",
+                                       "tags": ["CRM"], "security": [],
+                                       "parameters": [{"name": n, "in": "query", "required": n != "referer", "schema": S}
+                                                      for n in ("code", "state", "referer")],
+                                       "responses": {"200": {"description": "Connected (HTML)"}, "400": ERRB, "502": ERRB}}},
+    "/integrations/amocrm/{id}/click-to-call": {"post": {
+        "summary": "The amoCRM widget's click on a number: the PBX rings the mapped employee, then the client",
+        "tags": ["CRM"], "security": [], "parameters": [{"name": "id", "in": "path", "required": True, "schema": S}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": obj(
+            {"phone": S, "amo_user_id": I, "key": {"type": "string", "description": "the widget key"}}, ["phone", "amo_user_id", "key"])}}},
+        "responses": {**ok(obj({"status": S, "pbxCallId": S}), "202", "Sent to the PBX"), "401": ERRB, "409": ERRB, "422": ERRB, "502": ERRB}}},
+    "/webhooks/amocrm/{id}/{key}": {"post": {
+        "summary": "amoCRM's webhooks (contact changes): the routing cache forgets the integration's answers",
+        "tags": ["CRM"], "security": [], "parameters": [{"name": n, "in": "path", "required": True, "schema": S} for n in ("id", "key")],
+        "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
+        "responses": {**ok(obj({"ok": S})), "401": ERRB}}},
+})
