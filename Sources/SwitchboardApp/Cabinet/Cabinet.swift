@@ -67,6 +67,18 @@ struct Cabinet {
         router.get("cabinet/integrations/:id") { req, ctx in try await authed(req) { try await settingsPage(req, ctx, $0) } }
         router.post("cabinet/integrations/:id") { req, ctx in try await authed(req) { try await saveSettings(req, ctx, $0) } }
         registerCredentials(on: router)
+        router.post("cabinet/integrations") { req, _ in
+            try await authed(req) { s in
+                let f = try await formFields(req)
+                guard Hashing.constantTimeEquals(f["csrf"] ?? "", s.csrf) else { return forbidden(req) }
+                // Off by default (CORE-2): the tenant sets the rules first, then switches it on.
+                let credential = try await sb.credentials.list(tenantId: s.tenantId, crm: .amocrm).first
+                let pbx = try await sb.pbx.list(tenantId: s.tenantId).first
+                let i = try await sb.integrations.create(tenantId: s.tenantId, crm: .amocrm, name: "amoCRM", credentialId: credential?.id,
+                                                         pbxConnectionId: pbx?.id, active: false)
+                return redirect("/cabinet/integrations/\(i.id)")
+            }
+        }
     }
 
     // MARK: sessions

@@ -34,9 +34,21 @@ extension Cabinet {
             <p>\(badges.joined(separator: " "))</p></section>
             """
         }
+        // Every CRM has a card: the ones not connected yet say so (amoCRM can be added here).
+        let names: [CRMKind: String] = [.amocrm: "amoCRM", .bitrix24: "Bitrix24", .megaplan: "Мегаплан", .moysklad: "МойСклад"]
+        for crm in CRMKind.allCases where !list.contains(where: { $0.crm == crm }) {
+            let action = crm == .amocrm ? """
+                <form method="post" action="/cabinet/integrations"><input type="hidden" name="csrf" value="\(esc(s.csrf))">
+                <input type="hidden" name="crm" value="amocrm"><button type="submit">\(l == .ru ? "Подключить интеграцию" : "Connect")</button></form>
+                """ : "<p><small>\(l == .ru ? "скоро" : "coming")</small></p>"
+            cards += """
+            <section class="card" aria-label="\(esc(names[crm]))"><h2>\(esc(names[crm]))</h2>
+            <p><span class="badge">\(l == .ru ? "не подключена" : "not connected")</span></p>\(action)</section>
+            """
+        }
         return page(l, title: l.t("integrations"), body: """
             <h1>\(l.t("integrations"))</h1>
-            \(list.isEmpty ? "<p>\(l.t("no.integrations"))</p>" : "<div class=\"cards\">\(cards)</div>")
+            <div class="cards">\(cards)</div>
             """, csrf: s.csrf, email: s.email)
     }
 

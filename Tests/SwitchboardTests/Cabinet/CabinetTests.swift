@@ -108,7 +108,19 @@ struct CabinetTests {
                     #expect(res.body.text.contains("Моя АТС") && res.body.text.contains("/pbx/itoolabs/\(mine.id)"))
                     #expect(!res.body.text.contains(fx.secret))
                 }
-                try await client.execute(uri: "/cabinet", method: .get, headers: cookie) { #expect($0.status == .ok) }
+                try await client.execute(uri: "/cabinet", method: .get, headers: cookie) { res in
+                    #expect(res.status == .ok)
+                    for crm in ["amoCRM", "Bitrix24", "Мегаплан", "МойСклад"] { #expect(res.body.text.contains(crm)) }
+                }
+                // "Connect" makes the amoCRM integration, switched off until the tenant switches it on.
+                try await client.execute(uri: "/cabinet/integrations", method: .post,
+                                         headers: cookie + [.contentType: "application/x-www-form-urlencoded"],
+                                         body: form(["csrf": csrf, "crm": "amocrm"])) { res in
+                    #expect(res.status == .seeOther)
+                    #expect(res.headers[.location]?.hasPrefix("/cabinet/integrations/int_") == true)
+                }
+                let created = try await sb.integrations.list(tenantId: tenant.id)
+                #expect(created.count == 1 && created[0].crm == .amocrm && !created[0].active)
                 try await client.execute(uri: "/cabinet/logout", method: .post,
                                          headers: cookie + [.contentType: "application/x-www-form-urlencoded"], body: form(["csrf": csrf])) {
                     #expect($0.status == .seeOther)
