@@ -25,6 +25,33 @@ final class LatencyRecorder: JobHandler, @unchecked Sendable {
     }
 }
 
+/// Where a benchmark keeps its data: PostgreSQL when given, else SQLite in a temporary directory.
+struct BenchStorage: ParsableArguments {
+    @Option(help: "PostgreSQL URL; SQLite in a temporary directory when omitted.") var databaseURL: String?
+    @Option(help: "SQLite synchronous mode (FULL or NORMAL).") var sqliteSynchronous = "FULL"
+
+    func open(lookups: [CRMKind: any ManagerLookup] = [:]) async throws -> (Switchboard, AppConfig, Logger) {
+        var config = AppConfig()
+        config.dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)").path
+        config.databaseURL = databaseURL
+        config.sqliteSynchronous = sqliteSynchronous
+        config.port = 0
+        config.logLevel = "error"
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        return (try await Switchboard.open(config: config, logger: logger, lookups: lookups), config, logger)
+    }
+
+    func describe(_ sb: Switchboard) -> String {
+        "backend: \(sb.db.dialect.rawValue)" + (sb.db.dialect == .sqlite ? " (synchronous=\(sqliteSynchronous))" : "")
+    }
+
+    func cleanUp(_ sb: Switchboard, _ config: AppConfig) async {
+        await sb.shutdown()
+        if sb.db.dialect == .sqlite { try? FileManager.default.removeItem(atPath: config.dataDir) }
+    }
+}
+
 struct QueueBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue",
@@ -35,18 +62,10 @@ struct QueueBench: AsyncParsableCommand {
     @Option(help: "Concurrent producers.") var producers = 8
     @Option(help: "Worker concurrency.") var concurrency = 32
     @Option(help: "Simulated CRM time per job, in milliseconds.") var workMs = 0
-    @Option(help: "PostgreSQL URL; SQLite in a temporary directory when omitted.") var databaseURL: String?
-    @Option(help: "SQLite synchronous mode (FULL or NORMAL).") var sqliteSynchronous = "FULL"
+    @OptionGroup var storage: BenchStorage
 
     func run() async throws {
-        var config = AppConfig()
-        config.dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)").path
-        config.databaseURL = databaseURL
-        config.sqliteSynchronous = sqliteSynchronous
-        config.logLevel = "error"
-        var logger = Logger(label: "bench")
-        logger.logLevel = .error
-        let sb = try await Switchboard.open(config: config, logger: logger)
+        let (sb, config, _) = try await storage.open()
         if sb.db.dialect == .postgres {
             // A clean slate for the run: only the benchmark's own jobs.
             try await sb.db.transaction { tx in try await tx.execute("DELETE FROM jobs WHERE tenant_id = 'bench'") }
@@ -76,12 +95,11 @@ struct QueueBench: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - start
         worker.stop()
         await workerTask.value
-        print("backend: \(sb.db.dialect.rawValue)\(sb.db.dialect == .sqlite ? " (synchronous=\(sqliteSynchronous))" : "")")
+        print(storage.describe(sb))
         print("jobs: \(total) over \(partitions) partitions, \(producers) producers, worker concurrency \(concurrency), work \(workMs) ms")
         print(String(format: "enqueue: %.0f jobs/s", Double(total) / enqueued.seconds))
         print(String(format: "end to end (enqueue → done): %.0f jobs/s in %.2f s", Double(total) / elapsed.seconds, elapsed.seconds))
         print("enqueue→start latency: \(recorder.latency.line())")
-        await sb.shutdown()
-        if sb.db.dialect == .sqlite { try? FileManager.default.removeItem(atPath: config.dataDir) }
+        await storage.cleanUp(sb, config)
     }
 }

@@ -46,18 +46,10 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "Calls to play; each is 4 events (INCOMING, ACCEPTED, COMPLETED, history).") var calls = 5000
     @Option(help: "Concurrent PBX connections sending.") var concurrency = 64
     @Option(help: "Routing requests (cmd=contact) to time after ingest; answered from the cache.") var routing = 5000
-    @Option(help: "PostgreSQL URL; SQLite in a temporary directory when omitted.") var databaseURL: String?
-    @Option(help: "SQLite synchronous mode (FULL or NORMAL).") var sqliteSynchronous = "FULL"
+    @OptionGroup var storage: BenchStorage
 
     func run() async throws {
-        var config = AppConfig()
-        config.dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)").path
-        config.databaseURL = databaseURL
-        config.sqliteSynchronous = sqliteSynchronous
-        config.port = 0
-        var logger = Logger(label: "bench")
-        logger.logLevel = .error
-        let sb = try await Switchboard.open(config: config, logger: logger, lookups: [.amocrm: InstantLookup()])
+        let (sb, config, logger) = try await storage.open(lookups: [.amocrm: InstantLookup()])
         let tenant = try await sb.tenants.create(name: "Bench \(UUID().uuidString.prefix(6))")
         let (connection, secret) = try await sb.pbx.create(tenantId: tenant.id, name: "bench", protocol: .itoolabs,
                                                            apiURL: nil, apiKey: nil)
@@ -104,7 +96,7 @@ struct IngestBench: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - start
         let events = calls * 4
         let stored = try await sb.db.read { try await $0.one("SELECT COUNT(*) AS n FROM call_events", []) }?.int("n") ?? 0
-        print("backend: \(sb.db.dialect.rawValue)\(sb.db.dialect == .sqlite ? " (synchronous=\(sqliteSynchronous))" : "")")
+        print(storage.describe(sb))
         print("ingest: \(events) events (\(calls) calls) over HTTP, concurrency \(concurrency): " +
               String(format: "%.0f events/s in %.2f s", Double(events) / elapsed.seconds, elapsed.seconds) +
               "; stored \(stored)")
@@ -135,8 +127,7 @@ struct IngestBench: AsyncParsableCommand {
         try await http.shutdown()
         await group.triggerGracefulShutdown()
         _ = try? await server.value
-        await sb.shutdown()
-        if sb.db.dialect == .sqlite { try? FileManager.default.removeItem(atPath: config.dataDir) }
+        await storage.cleanUp(sb, config)
     }
 }
 
