@@ -17,6 +17,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -122,10 +123,26 @@ def test_configure_and_find_the_call_with_its_deal(demo, browser):
     # Configure: answered calls from unknown numbers make a contact and a deal in "Переговоры".
     Select(browser.find_element(By.ID, "incoming.answeredUnknown.action")).select_by_value("contactAndDeal")
     target.select_by_visible_text("Воронка → Переговоры")
+    # Switch the integration off and save: the integrations page says so.
+    active = browser.find_element(By.NAME, "active")
+    if active.is_selected():
+        active.click()
+    browser.find_element(By.CSS_SELECTOR, "form.settings button[type=submit]").click()
+    WebDriverWait(browser, 20).until(lambda d: "Сохранено" in d.page_source)
+    browser.get(demo["base"] + "/cabinet")
+    assert "выключена" in browser.page_source
+    # Then switch it on with the keyboard (Space on the focused checkbox) and save.
+    browser.find_element(By.LINK_TEXT, "amoCRM").click()
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.NAME, "active"))
+    active = browser.find_element(By.NAME, "active")
+    assert not active.is_selected()
+    active.send_keys(Keys.SPACE)
     browser.find_element(By.CSS_SELECTOR, "form.settings button[type=submit]").click()
     WebDriverWait(browser, 20).until(lambda d: "Сохранено" in d.page_source)
     shot(browser, "04-saved")
     assert browser.find_element(By.NAME, "active").is_selected()
+    selected = Select(browser.find_element(By.ID, "incoming.answeredUnknown.target")).first_selected_option.text
+    assert selected == "Воронка → Переговоры"
 
     # A simulated call lands in the journal, and its detail shows the deal made in amoCRM.
     def answered_call_with_deal(driver):
