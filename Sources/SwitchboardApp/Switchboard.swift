@@ -119,6 +119,20 @@ public final class Switchboard: Sendable {
                               logger: logger, metrics: deliveryMetrics)
     }
 
+    /// After an integration is saved: forget cached routing, and have amoCRM report contact changes when the
+    /// integration forwards callers to their manager. A refusal is logged; routing then relies on the cache's expiry.
+    public func integrationSaved(_ integration: Integration) async {
+        routing.invalidateDirectory()
+        routing.invalidate(integrationId: integration.id)
+        guard integration.crm == .amocrm, integration.active, integration.personalManagerRouting else { return }
+        let destination = "\(baseURL)/webhooks/amocrm/\(integration.id)/\(vault.mac(integration.id, purpose: "amocrm-webhook"))"
+        do {
+            try await amo.subscribeWebhook(integration: integration, destination: destination)
+        } catch {
+            logger.warning("amoCRM webhook subscription failed", metadata: ["integration": "\(integration.id)", "error": "\(error)"])
+        }
+    }
+
     /// The installation's amoCRM OAuth application, when configured.
     static func amoOAuth(_ config: AppConfig, baseURL: String) -> AmoOAuthApp? {
         guard let id = config.amocrmClientId, let secret = config.amocrmClientSecret else { return nil }

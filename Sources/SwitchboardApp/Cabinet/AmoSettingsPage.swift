@@ -208,7 +208,7 @@ extension Cabinet {
         if f.keys.contains(where: { $0.hasPrefix("map.") }) {
             try await sb.integrations.replaceMappings(tenantId: s.tenantId, integrationId: integration.id, mappings)
         }
-        sb.routing.invalidateDirectory()
+        if let saved = try await sb.integrations.get(tenantId: s.tenantId, id: integration.id) { await sb.integrationSaved(saved) }
         return try await settingsPage(req, ctx, s, saved: true)
     }
 }

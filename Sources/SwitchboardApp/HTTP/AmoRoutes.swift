@@ -59,6 +59,7 @@ struct AmoRoutes {
         "\(sb.baseURL)/webhooks/amocrm/\(integrationId)/\(sb.vault.mac(integrationId, purpose: "amocrm-webhook"))"
     }
 
+
     /// Runs CRM reads for the cabinet, turning CRM failures into answers a tenant understands.
     func crm<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         do {

@@ -313,6 +313,7 @@ struct ManagementAPI {
                                                  credentialId: body.credentialId, pbxConnectionId: body.pbxConnectionId,
                                                  active: body.active ?? false, settings: settings)
             }
+            await sb.integrationSaved(i)
             return jsonResponse(i, status: .created)
         }
         api.get("integrations/:id") { req, ctx in
@@ -337,8 +338,8 @@ struct ManagementAPI {
             }
             try validateSettings(crm: i.crm, settings: i.settings, given: body.settings != nil, active: i.active)
             let updated = try await mapStoreError { try await sb.integrations.update(i) }
-            sb.routing.invalidateDirectory()
             guard let updated else { throw APIError(.notFound, "integration not found") }
+            await sb.integrationSaved(updated)
             return jsonResponse(updated)
         }
         api.delete("integrations/:id") { req, ctx in

@@ -82,6 +82,16 @@ public struct AmoConnector: Sendable {
                        userByLogin: userByLogin)
     }
 
+    /// Asks amoCRM to tell `destination` when a contact changes (its responsible user above all), so the
+    /// routing cache never answers with a manager who no longer has the client.
+    public func subscribeWebhook(integration: Integration, destination: String) async throws {
+        guard let credentialId = integration.credentialId,
+              let credential = try await credentials.get(tenantId: integration.tenantId, id: credentialId) else { return }
+        _ = try await client(tenantId: integration.tenantId, credential: credential, log: nil)
+            .call(.POST, "/api/v4/webhooks", json: ["destination": destination, "settings": ["responsible_contact", "update_contact"]],
+                  what: "subscribe to contact changes")
+    }
+
     /// The personal-manager lookup (AMO-5) for routing.
     public func managerLookup() -> any ManagerLookup { AmoManagerLookup(connector: self) }
 }

@@ -288,25 +288,30 @@ struct AmoScenarioTests {
         }
     }
 
-    @Test("personal manager: routing answers with the contact's responsible, and a webhook refreshes it",
+    @Test("personal manager: routing answers with the contact's responsible; amoCRM's webhook refreshes it",
           arguments: Backend.available)
     func personalManager(_ backend: Backend) async throws {
         try await AmoWorld.with(backend) { w in
+            let api = ScenarioPlayer(baseURL: w.base, connectionId: "", secret: "")
+            let auth = ["Authorization": "Bearer \(w.fx.tenant.token)", "Content-Type": "application/json"]
+            // Saving the integration (on, with personal-manager forwarding) subscribes Switchboard to contact changes.
+            let saved = try await api.request(.PATCH, "/api/v1/integrations/\(w.integration.id)", body: Array(#"{"active":true}"#.utf8),
+                                              headers: auth)
+            #expect(saved.status == 200)
+            #expect(w.sandbox.snapshot().requests["POST /api/v4/webhooks"] == 1)
             var r = try await w.player.askContact(phone: AmoWorld.olga)
             #expect(try JSON.decode([String: String].self, from: r.body)["responsible"] == "boris")
-            // amoCRM tells Switchboard that Olga now belongs to Anna.
-            let hook = try await ScenarioPlayer(baseURL: w.base, connectionId: "", secret: "")
-                .get("/api/v1/integrations/\(w.integration.id)/amocrm/widget", headers: ["Authorization": "Bearer \(w.fx.tenant.token)"])
-            let webhookURL = try JSON.decode([String: String].self, from: hook.body)["webhookURL"]!
+            // In amoCRM, Olga now belongs to Anna; amoCRM tells Switchboard, which forgets the cached answer.
             await w.sandbox.setResponsible(contactId: 5_001, userId: AmoWorld.ANNA)
+            r = try await w.player.askContact(phone: AmoWorld.olga)
+            #expect(try JSON.decode([String: String].self, from: r.body)["responsible"] == "anna")
+            // A webhook with a wrong key is refused.
+            let info = try JSON.decode([String: String].self, from: try await api.get(
+                "/api/v1/integrations/\(w.integration.id)/amocrm/widget", headers: auth).body)
+            let webhookURL = try #require(info["webhookURL"])
             let bad = try await ScenarioPlayer(baseURL: "", connectionId: "", secret: "")
                 .post(webhookURL.replacingOccurrences(of: w.integration.id + "/", with: w.integration.id + "/x"), body: [], headers: [:])
             #expect(bad.status == 401)
-            _ = try await ScenarioPlayer(baseURL: "", connectionId: "", secret: "").post(webhookURL,
-                body: Array("contacts[update][0][id]=5001&contacts[update][0][responsible_user_id]=8001".utf8),
-                headers: ["Content-Type": "application/x-www-form-urlencoded"])
-            r = try await w.player.askContact(phone: AmoWorld.olga)
-            #expect(try JSON.decode([String: String].self, from: r.body)["responsible"] == "anna")
         }
     }
 
