@@ -88,7 +88,8 @@ def test_wrong_password_is_refused(demo, browser):
     browser.find_element(By.ID, "email").send_keys("demo@switchboard.local")
     browser.find_element(By.ID, "password").send_keys("not the password")
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    assert "Неверная почта или пароль" in browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    alert = WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[role=alert]"))
+    assert "Неверная почта или пароль" in alert[0].text
 
 
 def test_add_and_test_credentials(demo, browser):

@@ -55,11 +55,16 @@ extension Cabinet {
         var crmError: String?
         if let cid = integration.credentialId, let c = credentials.first(where: { $0.id == cid }) {
             let api = AmoAPI(client: sb.amo.client(tenantId: s.tenantId, credential: c, log: nil))
-            do {
-                pipelines = try await api.pipelines()
-                users = try await api.users()
-            } catch {
-                crmError = "\(error)"
+            // A page is drawn while calls are being delivered: a rate-limited read is tried again shortly.
+            for attempt in 1...3 where pipelines.isEmpty || users.isEmpty {
+                do {
+                    pipelines = try await api.pipelines()
+                    users = try await api.users()
+                    crmError = nil
+                } catch {
+                    crmError = "\(error)"
+                    if attempt < 3 { try? await Task.sleep(for: .milliseconds(400 * attempt)) }
+                }
             }
         }
         let employees = try await sb.pbx.employees(tenantId: s.tenantId)
@@ -77,6 +82,12 @@ extension Cabinet {
                 "<option value=\"\(a.rawValue)\"\(rule.action == a ? " selected" : "")>\(esc(l == .ru ? Self.actionNames[a]!.ru : Self.actionNames[a]!.en))</option>"
             }.joined()
             var targets = "<option value=\"\">—</option>"
+            // What is saved stays choosable even when amoCRM could not be read: a Save must never lose it.
+            let known = pipelines.contains { p in p.id == rule.pipelineId && (rule.statusId == nil || p.statuses.contains { $0.id == rule.statusId }) }
+            if let p = rule.pipelineId, !known {
+                let value = rule.statusId.map { "s:\(p):\($0)" } ?? "p:\(p)"
+                targets += "<option value=\"\(value)\" selected>#\(p)\(rule.statusId.map { " → #\($0)" } ?? "")</option>"
+            }
             for p in pipelines {
                 targets += "<optgroup label=\"\(esc(p.name))\"><option value=\"p:\(p.id)\"\(rule.pipelineId == p.id && rule.statusId == nil ? " selected" : "")>\(esc(p.name))</option>"
                 for st in p.statuses where st.type != 1 && st.id != 142 && st.id != 143 {
@@ -113,7 +124,9 @@ extension Cabinet {
             "<option value=\"\($0.id)\"\(integration.credentialId == $0.id ? " selected" : "")>\(esc($0.name.isEmpty ? $0.baseURL : $0.name)) — \(esc($0.baseURL))</option>"
         }.joined()
         let userOptions = { (selected: Int?) in
-            "<option value=\"\">—</option>" + users.map { "<option value=\"\($0.id)\"\(selected == $0.id ? " selected" : "")>\(esc($0.name))</option>" }.joined()
+            let missing = selected.map { id in users.contains { $0.id == id } ? "" : "<option value=\"\(id)\" selected>#\(id)</option>" } ?? ""
+            return "<option value=\"\">—</option>" + missing +
+                users.map { "<option value=\"\($0.id)\"\(selected == $0.id ? " selected" : "")>\(esc($0.name))</option>" }.joined()
         }
         let mappingRows = users.map { u in
             let current = mappings.first { $0.crmUserId == String(u.id) }?.employeeId

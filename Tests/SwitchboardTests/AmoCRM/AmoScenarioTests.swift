@@ -431,6 +431,13 @@ struct AmoScenarioTests {
             #expect(settings.incoming.filterNumbers == ["+7 903 000-00-00"] && settings.defaultResponsibleUserId == AmoWorld.VERA)
             // Anna's mapping was cleared in the form; the others were not in it and are gone too (the form is the whole truth).
             #expect(try await w.sb.integrations.mappings(tenantId: w.fx.tenant.id, integrationId: w.integration.id).isEmpty)
+            // amoCRM unreadable while the page is drawn: what is saved stays selected, so a Save cannot lose it.
+            w.sandbox.startOutage(status: 503, requests: 100)
+            let offline = try await web.get("/cabinet/integrations/\(w.integration.id)", headers: cookie)
+            w.sandbox.endOutage()
+            #expect(offline.body.contains("value=\"s:\(AmoWorld.P):\(AmoWorld.STAGE)\" selected"))
+            #expect(offline.body.contains("value=\"\(AmoWorld.VERA)\" selected"))
+            #expect(offline.body.contains("amoCRM: "))  // and the page says amoCRM could not be read
             // Without the session's CSRF token nothing is saved.
             fields["csrf"] = "forged"
             r = try await web.post("/cabinet/integrations/\(w.integration.id)", body: encode(fields), headers: form)
