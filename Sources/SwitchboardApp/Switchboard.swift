@@ -125,12 +125,19 @@ public final class Switchboard: Sendable {
         routing.invalidateDirectory()
         routing.invalidate(integrationId: integration.id)
         guard integration.crm == .amocrm, integration.active, integration.personalManagerRouting else { return }
-        let destination = "\(baseURL)/webhooks/amocrm/\(integration.id)/\(vault.mac(integration.id, purpose: "amocrm-webhook"))"
         do {
-            try await amo.subscribeWebhook(integration: integration, destination: destination)
+            try await amo.subscribeWebhook(integration: integration, destination: amoWebhookURL(integration.id))
         } catch {
             logger.warning("amoCRM webhook subscription failed", metadata: ["integration": "\(integration.id)", "error": "\(error)"])
         }
+    }
+
+    /// The key in an amoCRM webhook URL: amoCRM does not sign its webhooks, so the address itself is the secret.
+    func amoWebhookKey(_ integrationId: String) -> String { vault.mac(integrationId, purpose: "amocrm-webhook") }
+
+    /// Where amoCRM sends an integration's contact changes.
+    func amoWebhookURL(_ integrationId: String) -> String {
+        "\(baseURL)/webhooks/amocrm/\(integrationId)/\(amoWebhookKey(integrationId))"
     }
 
     /// The installation's amoCRM OAuth application, when configured.

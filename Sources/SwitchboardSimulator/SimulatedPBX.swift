@@ -45,7 +45,7 @@ public struct ScenarioPlayer: Sendable {
         switch step {
         case .itoolabs(var fields):
             fields["crm_token"] = secret
-            return try await post("/pbx/itoolabs/\(connectionId)", body: Array(formBody(fields).utf8),
+            return try await post("/pbx/itoolabs/\(connectionId)", body: Array(FormURLEncoding.encode(fields).utf8),
                                   headers: ["Content-Type": "application/x-www-form-urlencoded"])
         case .native(let event):
             return try await postSigned("/pbx/events/\(connectionId)", body: Array(try JSON.encoder.encode(event)))
@@ -55,7 +55,7 @@ public struct ScenarioPlayer: Sendable {
     /// ITooLabs `cmd=contact`: who is this caller's manager.
     public func askContact(phone: String, callId: String = UUID().uuidString) async throws -> Reply {
         try await post("/pbx/itoolabs/\(connectionId)",
-                       body: Array(formBody(["cmd": "contact", "phone": phone, "callid": callId, "crm_token": secret]).utf8),
+                       body: Array(FormURLEncoding.encode(["cmd": "contact", "phone": phone, "callid": callId, "crm_token": secret]).utf8),
                        headers: ["Content-Type": "application/x-www-form-urlencoded"])
     }
 
@@ -94,13 +94,6 @@ public struct ScenarioPlayer: Sendable {
     }
 }
 
-public func formBody(_ fields: [String: String]) -> String {
-    var allowed = CharacterSet.alphanumerics
-    allowed.insert(charactersIn: "-._~")
-    return fields.sorted { $0.key < $1.key }
-        .map { "\($0.key.addingPercentEncoding(withAllowedCharacters: allowed)!)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }
-        .joined(separator: "&")
-}
 
 public struct SimulatorError: Error, CustomStringConvertible {
     public let description: String
@@ -144,7 +137,7 @@ public final class SimulatedPBXServer: @unchecked Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.post("sys/crm_api.wcgp") { req, _ in
             var buffer = try await req.body.collect(upTo: 1 << 20)
-            let fields = ITooLabsAdapter.parseForm(buffer.readString(length: buffer.readableBytes) ?? "")
+            let fields = FormURLEncoding.decode(buffer.readString(length: buffer.readableBytes) ?? "")
             guard fields["token"] == self.key else { return Self.json(["error": "Invalid token"], status: .unauthorized) }
             guard let cmd = fields["cmd"] else { return Self.json(["error": "Invalid parameters"], status: .badRequest) }
             self.record(cmd, fields)

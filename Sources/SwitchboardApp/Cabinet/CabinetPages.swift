@@ -23,7 +23,7 @@ extension Cabinet {
         var cards = ""
         for i in list {
             let credential = credentials.first { $0.id == i.credentialId }
-            let errors = dead.filter { $0.partitionKey == "crm:\(i.credentialId ?? i.id)" }.count
+            let errors = dead.filter { $0.partitionKey == CallJobKind.partition(i) }.count
             var badges: [String] = [i.active ? "<span class=\"badge ok\">\(l.t("state.active"))</span>"
                                              : "<span class=\"badge\">\(l.t("state.off"))</span>"]
             if credential?.status == "reconnect" { badges.append("<span class=\"badge bad\">\(l.t("state.reconnect"))</span>") }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import SwitchboardCore
 
 /// Escapes text for HTML content and attribute values.
 func esc(_ s: String?) -> String {
@@ -36,7 +37,7 @@ enum Strings {
         "signin.limited": "Слишком много попыток входа. Попробуйте через несколько минут.", "signout": "Выйти",
         "nav.integrations": "Интеграции", "nav.calls": "Журнал звонков", "nav.pbx": "АТС",
         "integrations": "Интеграции", "state.off": "выключена", "state.active": "активна",
-        "state.reconnect": "нужно переподключить", "state.errors": "ошибки за последний час", "no.integrations": "Интеграций пока нет.",
+        "state.reconnect": "нужно переподключить", "state.errors": "ошибки за последний час",
         "calls": "Журнал звонков", "from": "С", "to": "По", "number": "Номер", "employee": "Сотрудник", "result": "Результат",
         "any": "любой", "filter": "Показать", "when": "Когда", "direction": "Направление", "talkers": "Разговаривали",
         "duration": "Длительность", "crm": "В CRM", "no.calls": "Звонков не найдено.",
@@ -57,7 +58,7 @@ enum Strings {
         "signin.limited": "Too many sign-in attempts. Try again in a few minutes.", "signout": "Sign out",
         "nav.integrations": "Integrations", "nav.calls": "Call journal", "nav.pbx": "PBX",
         "integrations": "Integrations", "state.off": "off", "state.active": "active", "state.reconnect": "needs re-connect",
-        "state.errors": "errors in the last hour", "no.integrations": "No integrations yet.",
+        "state.errors": "errors in the last hour",
         "calls": "Call journal", "from": "From", "to": "To", "number": "Number", "employee": "Employee", "result": "Result",
         "any": "any", "filter": "Show", "when": "When", "direction": "Direction", "talkers": "Talked",
         "duration": "Duration", "crm": "In the CRM", "no.calls": "No calls found.",
@@ -130,15 +131,7 @@ func page(_ lang: Lang, title: String, nav: Bool = true, body: String, status: H
 /// Reads an `application/x-www-form-urlencoded` body.
 func formFields(_ request: Request) async throws -> [String: String] {
     var buffer = try await request.body.collect(upTo: 1 << 20)
-    let text = buffer.readString(length: buffer.readableBytes) ?? ""
-    var out: [String: String] = [:]
-    for pair in text.split(separator: "&") {
-        let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-        let key = String(kv[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(kv[0])
-        let value = kv.count > 1 ? (String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "") : ""
-        out[key] = value
-    }
-    return out
+    return FormURLEncoding.decode(buffer.readString(length: buffer.readableBytes) ?? "")
 }
 
 extension Request {

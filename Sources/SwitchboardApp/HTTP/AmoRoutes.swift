@@ -45,7 +45,7 @@ struct AmoRoutes {
             }
             return jsonResponse(["clickToCallURL": "\(sb.baseURL)/integrations/amocrm/\(i.id)/click-to-call",
                                  "widgetKey": widgetKey(i.id),
-                                 "webhookURL": webhookURL(i.id)])
+                                 "webhookURL": sb.amoWebhookURL(i.id)])
         }
     }
 
@@ -55,9 +55,6 @@ struct AmoRoutes {
     }
 
     func widgetKey(_ integrationId: String) -> String { sb.vault.mac(integrationId, purpose: "amocrm-widget") }
-    func webhookURL(_ integrationId: String) -> String {
-        "\(sb.baseURL)/webhooks/amocrm/\(integrationId)/\(sb.vault.mac(integrationId, purpose: "amocrm-webhook"))"
-    }
 
 
     /// Runs CRM reads for the cabinet, turning CRM failures into answers a tenant understands.
@@ -134,11 +131,11 @@ struct AmoRoutes {
     /// They are unsigned, so the URL carries a key only Switchboard can make.
     func webhook(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
         let id = try ctx.param("integration")
-        guard Hashing.constantTimeEquals(try ctx.param("key"), sb.vault.mac(id, purpose: "amocrm-webhook")) else {
+        guard Hashing.constantTimeEquals(try ctx.param("key"), sb.amoWebhookKey(id)) else {
             throw APIError(.unauthorized, "unknown webhook key")
         }
         let body = String(decoding: try await req.bodyBytes(), as: UTF8.self)
-        let fields = ITooLabsAdapter.parseForm(body)
+        let fields = FormURLEncoding.decode(body)
         ctx.logger.info("amoCRM webhook", metadata: ["integration": "\(id)", "keys": "\(fields.keys.sorted().prefix(5))"])
         sb.routing.invalidate(integrationId: id)
         return jsonResponse(["ok": "true"])

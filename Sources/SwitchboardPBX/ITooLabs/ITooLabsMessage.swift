@@ -38,22 +38,7 @@ public enum ITooLabsAdapter {
             }
             return out
         }
-        return parseForm(text)
-    }
-
-    public static func parseForm(_ text: String) -> [String: String] {
-        var out: [String: String] = [:]
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = decode(String(parts[0]))
-            let value = parts.count > 1 ? decode(String(parts[1])) : ""
-            out[key] = value
-        }
-        return out
-    }
-
-    static func decode(_ s: String) -> String {
-        s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? s
+        return FormURLEncoding.decode(text)
     }
 
     /// Translates the fields of one request. `receivedAt` stands in for the time ITooLabs does not send.

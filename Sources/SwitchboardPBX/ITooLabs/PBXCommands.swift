@@ -84,7 +84,7 @@ public struct ITooLabsCommands: PBXCommands {
         var fields = params
         fields["cmd"] = cmd
         fields["token"] = key
-        let body = fields.sorted { $0.key < $1.key }.map { "\(formEncode($0.key))=\(formEncode($0.value))" }.joined(separator: "&")
+        let body = FormURLEncoding.encode(fields)
         var request = HTTPClientRequest(url: baseURL + "/sys/crm_api.wcgp")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
@@ -95,7 +95,7 @@ public struct ITooLabsCommands: PBXCommands {
     func v1(_ method: HTTPMethod, _ path: String, json: [String: String]? = nil, query: [String: String] = [:]) async throws -> [UInt8] {
         var url = baseURL + "/crmapi/v1" + path
         if !query.isEmpty {
-            url += "?" + query.sorted { $0.key < $1.key }.map { "\(formEncode($0.key))=\(formEncode($0.value))" }.joined(separator: "&")
+            url += "?" + FormURLEncoding.encode(query)
         }
         var request = HTTPClientRequest(url: url)
         request.method = method
@@ -212,10 +212,4 @@ public struct ITooLabsCommands: PBXCommands {
                              record: r["record"].map { "\($0)" })
         }
     }
-}
-
-func formEncode(_ s: String) -> String {
-    var allowed = CharacterSet.alphanumerics
-    allowed.insert(charactersIn: "-._~")
-    return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
 }

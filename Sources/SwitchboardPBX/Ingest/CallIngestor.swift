@@ -23,7 +23,11 @@ public enum CallJobKind {
 
     /// Integrations of one CRM account share a partition: its actions run in order, under its rate limit.
     public static func partition(_ integration: Integration) -> String {
-        "crm:\(integration.credentialId ?? integration.id)"
+        partition(credentialId: integration.credentialId, integrationId: integration.id)
+    }
+
+    public static func partition(credentialId: String?, integrationId: String) -> String {
+        "crm:\(credentialId ?? integrationId)"
     }
 }
 
@@ -81,7 +85,7 @@ public final class CallIngestor: @unchecked Sendable {
         let call = outcome.call
         for row in integrations {
             guard let id = row.string("id"), let crm = CRMKind(rawValue: row.string("crm") ?? "") else { continue }
-            let partition = "crm:\(row.string("credential_id") ?? id)"
+            let partition = CallJobKind.partition(credentialId: row.string("credential_id"), integrationId: id)
             for transition in outcome.transitions {
                 var spec: JobSpec
                 var advance = false

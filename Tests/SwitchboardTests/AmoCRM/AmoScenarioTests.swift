@@ -399,12 +399,7 @@ struct AmoScenarioTests {
                 #expect(page.body.contains(text), "the page shows \(text)")
             }
             let form = ["Cookie": "sb_session=\(session)", "Content-Type": "application/x-www-form-urlencoded"]
-            func encode(_ f: [String: String]) -> [UInt8] {
-                var allowed = CharacterSet.alphanumerics
-                allowed.insert(charactersIn: "-._")
-                return Array(f.map { "\($0.key.addingPercentEncoding(withAllowedCharacters: allowed)!)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }
-                    .joined(separator: "&").utf8)
-            }
+            func encode(_ f: [String: String]) -> [UInt8] { Array(FormURLEncoding.encode(f).utf8) }
             var fields = ["csrf": csrf, "credentialId": w.credential.id,
                           "incoming.answeredUnknown.enabled": "1", "incoming.answeredUnknown.action": "contactAndDeal",
                           "incoming.answeredUnknown.target": "p:\(AmoWorld.P)",

@@ -20,8 +20,7 @@ func hiddenCSRF(_ html: String) -> String? {
 @Suite("Cabinet: sign-in, sessions, CSRF and pages")
 struct CabinetTests {
     func form(_ fields: [String: String]) -> ByteBuffer {
-        ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
-            .joined(separator: "&"))
+        ByteBuffer(string: FormURLEncoding.encode(fields))
     }
 
     @Test("sign in, see the journal with what was done in the CRM, retry a dead job, sign out", arguments: Backend.available)

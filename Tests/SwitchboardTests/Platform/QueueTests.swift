@@ -275,6 +275,35 @@ struct QueueTests {
         }
     }
 
+    @Test("on PostgreSQL, a job enqueued by one instance wakes another instance's idle worker (LISTEN/NOTIFY)")
+    func notifyWakesOtherInstance() async throws {
+        guard Backend.available.contains(.postgres) else { return }
+        let storage = try await TestStorage.make(.postgres)
+        let a = try await Switchboard.open(config: storage.config, logger: testLogger())
+        let b = try await Switchboard.open(config: storage.config, logger: testLogger())
+        // B's worker polls only every 10 minutes: without the notification it would not run the job in this test.
+        let handler = RecordingHandler()
+        let worker = DeliveryWorker(queue: b.queue, handlers: ["test": handler],
+                                    configuration: .init(workerId: "b", concurrency: 2, idlePoll: .seconds(600)), logger: testLogger())
+        let pg = try #require(b.db as? PostgresDatabase)
+        let listener = Task { try await JobNotificationService(db: pg, wake: b.queue.wake).run() }
+        let running = Task { await worker.run() }
+        // Let B settle into its long sleep with nothing due, then enqueue on A.
+        try await eventually("B's listener to be ready") {
+            try await a.db.read { try await $0.one("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN%'", []) }?.int("n") ?? 0 > 0
+        }
+        // B's first (empty) claim has long happened; it now sleeps on its ten-minute poll.
+        try await Task.sleep(for: .seconds(1))
+        try await a.queue.enqueue(spec(partition: "crm:A", payload: "x"))
+        try await eventually(timeout: .seconds(60), "B to run A's job") { handler.count == 1 }
+        worker.stop()
+        listener.cancel()
+        await running.value
+        _ = await listener.result
+        await a.shutdown(); await b.shutdown()
+        await storage.cleanUp()
+    }
+
     @Test("two instances on one PostgreSQL never run the same job twice and keep partition order")
     func twoInstancesOnPostgres() async throws {
         guard Backend.available.contains(.postgres) else { return }

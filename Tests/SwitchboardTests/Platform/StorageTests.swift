@@ -104,4 +104,36 @@ struct StorageTests {
         #expect(c.usesPostgres)
         #expect(!c.storageDescription.contains("secret"))
     }
+
+    @Test("group commit: units commit together, and a failing unit rolls back only itself", arguments: Backend.available)
+    func groupCommitIsolation(_ backend: Backend) async throws {
+        try await withSwitchboard(backend) { sb in
+            struct Refused: Error {}
+            let committer = GroupCommitter(db: sb.db)
+            let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+                for i in 0..<20 {
+                    group.addTask {
+                        do {
+                            _ = try await committer.run { tx in
+                                try await tx.execute("INSERT INTO tenants (id, name, region, created_at) VALUES (?, ?, 'RU', 0)",
+                                                     [.text("ten_gc\(i)"), .text("n\(i)")])
+                                if i % 5 == 0 { throw Refused() }
+                                return i
+                            }
+                            return (i, true)
+                        } catch {
+                            return (i, false)
+                        }
+                    }
+                }
+                var out: [Int: Bool] = [:]
+                for await (i, ok) in group { out[i] = ok }
+                return out
+            }
+            #expect(outcomes.filter { !$0.value }.keys.sorted() == [0, 5, 10, 15])
+            let stored = try await sb.db.read { try await $0.query("SELECT id FROM tenants WHERE id LIKE 'ten_gc%'", []) }
+                .compactMap { $0.string("id") }
+            #expect(Set(stored) == Set((0..<20).filter { $0 % 5 != 0 }.map { "ten_gc\($0)" }))
+        }
+    }
 }
