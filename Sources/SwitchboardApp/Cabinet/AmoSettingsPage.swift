@@ -71,7 +71,7 @@ extension Cabinet {
         let mappings = try await sb.integrations.mappings(tenantId: s.tenantId, integrationId: integration.id)
         func problem(_ field: String) -> String {
             problems.filter { $0.field == field || $0.field.hasPrefix(field + ".") }
-                .map { "<span class=\"error\" role=\"alert\">\(esc($0.message))</span>" }.joined()
+                .map { "<span class=\"error\" role=\"alert\">\(esc(l.say($0.message)))</span>" }.joined()
         }
         func checkbox(_ name: String, _ on: Bool, _ label: String, hintKey: String) -> String {
             "<label class=\"check\"><span><input type=\"checkbox\" name=\"\(name)\" value=\"1\"\(on ? " checked" : "") aria-describedby=\"hint-\(hintKey)\"> \(esc(label))</span>\(hint(l, hintKey))</label>"
@@ -195,8 +195,7 @@ extension Cabinet {
     }
 
     func saveSettings(_ req: Request, _ ctx: BasicRequestContext, _ s: SessionStore.Session) async throws -> Response {
-        let f = try await formFields(req)
-        guard Hashing.constantTimeEquals(f["csrf"] ?? "", s.csrf) else { return forbidden(req) }
+        guard let f = try await checkedForm(req, s) else { return forbidden(req) }
         guard var integration = try await sb.integrations.get(tenantId: s.tenantId, id: try ctx.param("id")), integration.crm == .amocrm else {
             return page(lang(req, s), title: "404", body: "<h1>404</h1>", status: .notFound, csrf: s.csrf, email: s.email)
         }

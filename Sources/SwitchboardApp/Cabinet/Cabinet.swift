@@ -42,8 +42,7 @@ struct Cabinet {
         router.post("cabinet/login") { req, ctx in try await login(req, ctx) }
         router.post("cabinet/logout") { req, _ in
             guard let s = try await session(req) else { return redirect("/cabinet/login") }
-            let fields = try await formFields(req)
-            guard Hashing.constantTimeEquals(fields["csrf"] ?? "", s.1.csrf) else { return forbidden(req) }
+            guard let fields = try await checkedForm(req, s.1) else { return forbidden(req) }
             try await sessions.delete(s.0)
             var r = redirect("/cabinet/login")
             r.headers[.setCookie] = cookie(Self.sessionCookie, "", maxAge: 0)
@@ -54,8 +53,7 @@ struct Cabinet {
         router.get("cabinet/calls/:id") { req, ctx in try await authed(req) { try await callPage(req, ctx, $0) } }
         router.post("cabinet/jobs/:id/retry") { req, ctx in
             try await authed(req) { s in
-                let fields = try await formFields(req)
-                guard Hashing.constantTimeEquals(fields["csrf"] ?? "", s.csrf) else { return forbidden(req) }
+                guard let fields = try await checkedForm(req, s) else { return forbidden(req) }
                 guard let id = Int64(try ctx.param("id")), let job = try await sb.queue.get(tenantId: s.tenantId, id: id) else {
                     return page(lang(req, s), title: "404", body: "<h1>404</h1>", status: .notFound, csrf: s.csrf, email: s.email)
                 }
@@ -63,14 +61,13 @@ struct Cabinet {
                 return redirect(job.callId.map { "/cabinet/calls/\($0)" } ?? "/cabinet/calls")
             }
         }
-        router.get("cabinet/pbx") { req, _ in try await authed(req) { try await pbxPage(req, $0) } }
+        registerPBX(on: router)
         router.get("cabinet/integrations/:id") { req, ctx in try await authed(req) { try await settingsPage(req, ctx, $0) } }
         router.post("cabinet/integrations/:id") { req, ctx in try await authed(req) { try await saveSettings(req, ctx, $0) } }
         registerCredentials(on: router)
         router.post("cabinet/integrations") { req, _ in
             try await authed(req) { s in
-                let f = try await formFields(req)
-                guard Hashing.constantTimeEquals(f["csrf"] ?? "", s.csrf) else { return forbidden(req) }
+                guard let f = try await checkedForm(req, s) else { return forbidden(req) }
                 // Off by default (CORE-2): the tenant sets the rules first, then switches it on.
                 let credential = try await sb.credentials.list(tenantId: s.tenantId, crm: .amocrm).first
                 let pbx = try await sb.pbx.list(tenantId: s.tenantId).first
@@ -96,6 +93,12 @@ struct Cabinet {
         if let maxAge { c += "; Max-Age=\(maxAge)" }
         if secureCookies { c += "; Secure" }
         return c
+    }
+
+    /// The posted form, or nil when its CSRF token is not this session's (every cabinet form carries one).
+    func checkedForm(_ req: Request, _ s: SessionStore.Session) async throws -> [String: String]? {
+        let fields = try await formFields(req)
+        return Hashing.constantTimeEquals(fields["csrf"] ?? "", s.csrf) ? fields : nil
     }
 
     func redirect(_ to: String) -> Response { Response(status: .seeOther, headers: [.location: to]) }

@@ -120,18 +120,18 @@ extension Cabinet {
             var rows = ""
             for a in attempts {
                 for e in a.exchanges {
-                    rows += "<tr><td>\(a.attempt)</td><td><pre>\(esc(e.note ?? e.request))</pre></td>" +
+                    rows += "<tr><td>\(a.attempt)</td><td><pre>\(esc(e.note.map(l.say) ?? e.request))</pre></td>" +
                         "<td>\(e.status.map(String.init) ?? "")</td><td><pre>\(esc(e.response.map { String($0.prefix(400)) }))</pre></td></tr>"
                 }
-                if let d = a.detail { rows += "<tr><td>\(a.attempt)</td><td colspan=\"3\" class=\"error\">\(esc(d))</td></tr>" }
+                if let d = a.detail { rows += "<tr><td>\(a.attempt)</td><td colspan=\"3\" class=\"error\">\(esc(l.say(d)))</td></tr>" }
             }
             let retry = job.state == .dead ? """
                 <form method="post" action="/cabinet/jobs/\(job.id)/retry" class="inline"><input type="hidden" name="csrf" value="\(esc(s.csrf))">
                 <button type="submit">\(l.t("retry"))</button></form>
                 """ : ""
             jobs += """
-            <h3>\(esc(job.kind)) <span class="badge \(job.state == .done ? "ok" : job.state == .dead ? "bad" : "")">\(l.t("job." + job.state.rawValue))</span> \(retry)</h3>
-            \(job.lastError.map { "<p class=\"error\">\(l.t("reason")): \(esc($0))</p>" } ?? "")
+            <h3>\(esc(l.say(job.kind))) <span class="badge \(job.state == .done ? "ok" : job.state == .dead ? "bad" : "")">\(l.t("job." + job.state.rawValue))</span> \(retry)</h3>
+            \(job.lastError.map { "<p class=\"error\">\(l.t("reason")): \(esc(l.say($0)))</p>" } ?? "")
             <div class="scroll"><table><thead><tr><th>\(l.t("attempt"))</th><th>\(l.t("request"))</th><th>HTTP</th><th>\(l.t("answer"))</th></tr></thead>
             <tbody>\(rows)</tbody></table></div>
             """
@@ -145,30 +145,5 @@ extension Cabinet {
             <h2>\(l.t("jobs"))</h2>\(jobs.isEmpty ? "<p>—</p>" : jobs)
             <h2>\(l.t("events"))</h2><div class="scroll"><table><tbody>\(events)</tbody></table></div>
             """, csrf: s.csrf, email: s.email)
-    }
-
-    func pbxPage(_ req: Request, _ s: SessionStore.Session) async throws -> Response {
-        let l = lang(req, s)
-        var body = "<h1>\(l.t("pbx"))</h1>"
-        for c in try await sb.pbx.list(tenantId: s.tenantId) {
-            let secret = try await sb.pbx.inboundSecret(connectionId: c.id) ?? ""
-            let path = c.protocol == .itoolabs ? "pbx/itoolabs/\(c.id)" : "pbx/events/\(c.id)"
-            let employees = try await sb.pbx.employees(tenantId: s.tenantId, connectionId: c.id)
-                .map { "<li>\(esc($0.name)) (\(esc($0.login))\($0.extension_.map { ", \(esc($0))" } ?? ""))</li>" }.joined()
-            let lines = try await sb.calls.lineNumbers(tenantId: s.tenantId, connectionId: c.id).map { "<li>\(esc($0))</li>" }.joined()
-            let recent = try await sb.calls.recentEvents(tenantId: s.tenantId, connectionId: c.id, limit: 10).map {
-                "<tr><td>\(Self.time($0.receivedAt))</td><td>\(esc($0.event.providerType))</td><td>\(esc($0.event.clientNumberRaw))</td><td>\(esc($0.event.employeeLogin))</td></tr>"
-            }.joined()
-            body += """
-            <section class="card"><h2>\(esc(c.name)) <span class="badge">\(esc(c.protocol.rawValue))</span></h2>
-            <p>\(l.t("pbx.url")): <code>\(esc(sb.baseURL))/\(esc(path))</code></p>
-            <p>\(l.t("pbx.token")): <code>\(esc(secret))</code></p>
-            <h3>\(l.t("pbx.employees"))</h3><ul>\(employees)</ul>
-            <h3>\(l.t("pbx.lines"))</h3><ul>\(lines)</ul>
-            <h3>\(l.t("pbx.last"))</h3>\(recent.isEmpty ? "<p>\(l.t("pbx.none"))</p>" : "<div class=\"scroll\"><table><tbody>\(recent)</tbody></table></div>")
-            </section>
-            """
-        }
-        return page(l, title: l.t("pbx"), body: body, csrf: s.csrf, email: s.email)
     }
 }

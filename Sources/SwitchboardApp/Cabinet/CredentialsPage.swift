@@ -24,7 +24,7 @@ extension Cabinet {
             rows += """
             <section class="card"><h2>\(esc(c.name.isEmpty ? c.baseURL : c.name))</h2>
             <p><code>\(esc(c.baseURL))</code> · \(c.authKind == .oauth ? "OAuth" : (ru ? "долгосрочный токен" : "long-lived token"))
-            · <span class="badge \(badge)">\(esc(c.status))</span> \(esc(c.statusDetail))</p>
+            · <span class="badge \(badge)">\(esc(l.say(c.status)))</span> \(esc(c.statusDetail.map(l.say)))</p>
             <form method="post" action="/cabinet/credentials/\(c.id)"><input type="hidden" name="csrf" value="\(esc(s.csrf))">
               <button name="action" value="test">\(ru ? "Проверить подключение" : "Test connection")</button> \(connect)
               <details><summary aria-label="\(ru ? "Изменить" : "Edit")">⚙ \(ru ? "Изменить" : "Edit")</summary>
@@ -55,8 +55,7 @@ extension Cabinet {
     }
 
     func createCredential(_ req: Request, _ s: SessionStore.Session) async throws -> Response {
-        let f = try await formFields(req)
-        guard Hashing.constantTimeEquals(f["csrf"] ?? "", s.csrf) else { return forbidden(req) }
+        guard let f = try await checkedForm(req, s) else { return forbidden(req) }
         let ru = lang(req, s) == .ru
         let url: String
         do { url = try AccountURL.normalize(f["baseURL"] ?? "") } catch {
@@ -74,8 +73,7 @@ extension Cabinet {
     }
 
     func credentialAction(_ req: Request, _ ctx: BasicRequestContext, _ s: SessionStore.Session) async throws -> Response {
-        let f = try await formFields(req)
-        guard Hashing.constantTimeEquals(f["csrf"] ?? "", s.csrf) else { return forbidden(req) }
+        guard let f = try await checkedForm(req, s) else { return forbidden(req) }
         let ru = lang(req, s) == .ru
         guard let c = try await sb.credentials.get(tenantId: s.tenantId, id: try ctx.param("id")) else {
             return try await credentialsPage(req, s, message: (false, "404"), status: .notFound)

@@ -4,6 +4,8 @@ import HummingbirdTesting
 import Testing
 @testable import SwitchboardApp
 import SwitchboardCore
+import SwitchboardPBX
+import SwitchboardSimulator
 import SwitchboardStorage
 
 /// Pulls `name=value` out of a response's Set-Cookie.
@@ -76,7 +78,8 @@ struct CabinetTests {
                                                                                     payload: "{}", callId: outcome.call.id)))
                         let claimed = try await sb.queue.claim(worker: "w", limit: 1, lease: .seconds(30))
                         try await sb.queue.finish(claimed[0], worker: "w", startedAt: Date(), result: .dead(reason: "amoCRM refused: pipeline 42"),
-                                                  exchanges: [Exchange(request: "POST /api/v4/leads", status: 400, response: "{}")])
+                                                  exchanges: [Exchange(request: "", note: "task for the employee who answered"),
+                                                              Exchange(request: "POST /api/v4/leads", status: 400, response: "{}")])
                         #expect(claimed[0].id == jobId)
                     }
                 }
@@ -90,9 +93,15 @@ struct CabinetTests {
                 try await client.execute(uri: "/cabinet/calls?number=0000&lang=en", method: .get, headers: cookie) { res in
                     #expect(res.body.text.contains("No calls found"))
                 }
+                try await client.execute(uri: "/cabinet/calls/\(callId)?lang=en", method: .get, headers: cookie) { res in
+                    #expect(res.body.text.contains("task for the employee who answered"))
+                }
                 let csrf = try await client.execute(uri: "/cabinet/calls/\(callId)", method: .get, headers: cookie) { res in
                     #expect(res.body.text.contains("amoCRM refused: pipeline 42"))
                     #expect(res.body.text.contains("POST /api/v4/leads"))
+                    // The engine's English notes read in the page's language.
+                    #expect(res.body.text.contains("задача сотруднику, принявшему звонок"))
+                    #expect(res.body.text.contains("amoCRM: звонок завершён"))
                     return try #require(hiddenCSRF(res.body.text))
                 }
                 let job = try #require(try await sb.queue.list(tenantId: tenant.id, state: .dead).first)
@@ -157,5 +166,98 @@ extension HTTPFields {
         var out = a
         out.append(contentsOf: b)
         return out
+    }
+}
+
+/// Signs a cabinet user in through the form, as a browser does; returns the session cookie header.
+func cabinetSignIn(_ client: some TestClientProtocol, email: String, password: String) async throws -> HTTPFields {
+    let nonce = try await client.execute(uri: "/cabinet/login", method: .get) { try #require(setCookie($0, "sb_login")) }
+    let session = try await client.execute(uri: "/cabinet/login", method: .post,
+                                           headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "sb_login=\(nonce)"],
+                                           body: ByteBuffer(string: FormURLEncoding.encode(["csrf": nonce, "email": email, "password": password]))) {
+        try #require(setCookie($0, "sb_session"))
+    }
+    return [.cookie: "sb_session=\(session)"]
+}
+
+@Suite("Cabinet: the PBX page")
+struct PBXPageTests {
+    @Test("add a PBX connection, change it, add, import and remove employees; bad input is explained", arguments: Backend.available)
+    func pbxPage(_ backend: Backend) async throws {
+        let pbx = SimulatedPBXServer(key: "pbx-key", accounts: [PBXAccount(login: "olga", name: "Ольга", extension: "104", email: "olga@acme.ru"),
+                                                              PBXAccount(login: "ivan", name: "Иван Петров", extension: "101")])
+        try await withLiveApplication({ pbx.application(logger: testLogger(), onRunning: $0) }) { pbxBase in
+            try await withSwitchboard(backend) { sb in
+                let tenant = try await sb.tenants.create(name: "Acme")
+                _ = try await sb.tenants.addUser(tenantId: tenant.id, email: "boss@acme.ru", passwordHash: Passwords.hash("correct horse"))
+                try await sb.buildApplication(workers: false).test(.router) { client in
+                    let cookie = try await cabinetSignIn(client, email: "boss@acme.ru", password: "correct horse")
+                    let csrf = try await client.execute(uri: "/cabinet/pbx", method: .get, headers: cookie) { res in
+                        #expect(res.body.text.contains("Новое подключение АТС"))
+                        return try #require(hiddenCSRF(res.body.text))
+                    }
+                    let post: HTTPFields = cookie + [.contentType: "application/x-www-form-urlencoded"]
+                    func send(_ uri: String, _ fields: [String: String]) async throws -> TestResponse {
+                        try await client.execute(uri: uri, method: .post, headers: post,
+                                                 body: ByteBuffer(string: FormURLEncoding.encode(fields.merging(["csrf": csrf]) { a, _ in a })))
+                    }
+                    // Bad input: a message, nothing stored.
+                    var res = try await send("/cabinet/pbx", ["name": "", "protocol": "itoolabs"])
+                    #expect(res.status == .unprocessableContent && res.body.text.contains("Укажите название"))
+                    res = try await send("/cabinet/pbx", ["name": "Офис", "protocol": "itoolabs", "routingDeadlineMs": "50"])
+                    #expect(res.status == .unprocessableContent && res.body.text.contains("от 100 до 10000"))
+                    res = try await send("/cabinet/pbx", ["name": "Офис", "apiURL": "pbx without scheme"])
+                    #expect(res.status == .unprocessableContent)
+                    #expect(try await sb.pbx.list(tenantId: tenant.id).isEmpty)
+                    // A forged form is refused.
+                    res = try await client.execute(uri: "/cabinet/pbx", method: .post, headers: post,
+                                                   body: ByteBuffer(string: FormURLEncoding.encode(["csrf": "forged", "name": "X"])))
+                    #expect(res.status == .forbidden)
+
+                    res = try await send("/cabinet/pbx", ["name": "Офис", "protocol": "itoolabs", "routingDeadlineMs": "1200"])
+                    #expect(res.status == .seeOther)
+                    let created = try #require(try await sb.pbx.list(tenantId: tenant.id).first)
+                    #expect(created.name == "Офис" && created.routingDeadlineMs == 1200 && !created.hasAPIKey)
+                    // Import needs the API address and key first.
+                    res = try await send("/cabinet/pbx/\(created.id)", ["action": "import"])
+                    #expect(res.status == .conflict && res.body.text.contains("адрес API АТС"))
+                    res = try await send("/cabinet/pbx/\(created.id)", ["action": "save", "name": "Офис на Тверской", "apiURL": pbxBase,
+                                                                      "apiKey": "pbx-key", "apiFlavor": "legacy", "routingDeadlineMs": "1500"])
+                    #expect(res.status == .seeOther)
+                    let saved = try #require(try await sb.pbx.get(tenantId: tenant.id, id: created.id))
+                    #expect(saved.name == "Офис на Тверской" && saved.apiURL == pbxBase && saved.hasAPIKey)
+                    #expect(try await sb.pbx.apiKey(connectionId: created.id) == "pbx-key")
+                    res = try await send("/cabinet/pbx/\(created.id)", ["action": "import"])
+                    #expect(res.status == .ok && res.body.text.contains("Загружено сотрудников: 2"))
+                    res = try await send("/cabinet/pbx/\(created.id)", ["action": "employee", "login": "anna", "employeeName": "Анна",
+                                                                      "extension": "102"])
+                    #expect(res.status == .seeOther)
+                    res = try await send("/cabinet/pbx/\(created.id)", ["action": "employee", "login": " "])
+                    #expect(res.status == .unprocessableContent)
+                    var employees = try await sb.pbx.employees(tenantId: tenant.id, connectionId: created.id)
+                    #expect(Set(employees.map(\.login)) == ["olga", "ivan", "anna"])
+                    #expect(employees.first { $0.login == "olga" }?.email == "olga@acme.ru")
+                    // The page shows them, with the address and token to paste into the PBX; the API key never.
+                    try await client.execute(uri: "/cabinet/pbx", method: .get, headers: cookie) { res in
+                        #expect(res.body.text.contains("Иван Петров") && res.body.text.contains("/pbx/itoolabs/\(created.id)"))
+                        #expect(!res.body.text.contains("pbx-key"))
+                    }
+                    let ivan = try #require(employees.first { $0.login == "ivan" })
+                    res = try await send("/cabinet/employees/\(ivan.id)/delete", [:])
+                    #expect(res.status == .seeOther)
+                    employees = try await sb.pbx.employees(tenantId: tenant.id, connectionId: created.id)
+                    #expect(Set(employees.map(\.login)) == ["olga", "anna"])
+                    // Another tenant's connection cannot be touched.
+                    let other = try await sb.tenants.create(name: "Other")
+                    let (theirs, _) = try await sb.pbx.create(tenantId: other.id, name: "Чужая", protocol: .itoolabs, apiURL: nil, apiKey: nil)
+                    res = try await send("/cabinet/pbx/\(theirs.id)", ["action": "delete"])
+                    #expect(res.status == .notFound)
+                    #expect(try await sb.pbx.get(tenantId: other.id, id: theirs.id) != nil)
+                    res = try await send("/cabinet/pbx/\(created.id)", ["action": "delete"])
+                    #expect(res.status == .seeOther)
+                    #expect(try await sb.pbx.list(tenantId: tenant.id).isEmpty)
+                }
+            }
+        }
     }
 }
