@@ -88,7 +88,18 @@ public struct VaultError: Error, CustomStringConvertible {
 public enum Hashing {
     /// Hex SHA-256, for API tokens and session ids (high-entropy values need no slow hash).
     public static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: Array(text.utf8)))
+    }
+
+    /// Lower-case hex of bytes (by table: `String(format:)` is slow on a hot path).
+    public static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A random URL-safe secret with a prefix, e.g. `sb_…`.
@@ -112,6 +123,6 @@ public enum Hashing {
 
     public static func hmacSHA256Hex(key: String, message: [UInt8]) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(key.utf8)))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        return hex(mac)
     }
 }

@@ -103,7 +103,7 @@ def test_add_and_test_credentials(demo, browser):
     assert "demo-long-lived-token" not in browser.page_source  # secrets are write-only
     card = [c for c in browser.find_elements(By.CSS_SELECTOR, "section.card") if "Моя amoCRM" in c.text][0]
     card.find_element(By.CSS_SELECTOR, "button[value=test]").click()
-    WebDriverWait(browser, 20).until(lambda d: "connection works, account demo, 3 users" in d.page_source)
+    WebDriverWait(browser, 20).until(lambda d: "подключение работает: аккаунт demo, пользователей: 3" in d.page_source)
     shot(browser, "02b-credentials")
 
 
@@ -161,10 +161,32 @@ def test_configure_and_find_the_call_with_its_deal(demo, browser):
     browser.get(href)
     shot(browser, "06-call")
     assert "POST /api/v4/leads/complex" in browser.page_source
+    # Why it was done, in the page's language.
+    assert re.search(r"(входящий|исходящий) принятый звонок (с нового номера|на новый номер): создать контакт и сделку",
+                     browser.page_source)
     state = json.load(urllib.request.urlopen(demo["sandbox"] + "/sandbox/state"))
     assert state["leads"], "the sandbox holds the deals"
     deal_ids = re.findall(r'"id":(\d+)', browser.page_source.replace("&quot;", '"'))
     assert any(int(i) in {lead["id"] for lead in state["leads"]} for i in deal_ids)
+
+
+def test_pbx_page_adds_an_employee(demo, browser):
+    sign_in(browser, demo)
+    browser.find_element(By.LINK_TEXT, "АТС").click()
+    WebDriverWait(browser, 20).until(lambda d: "Адрес для АТС" in d.page_source)
+    # Every field of every form on the page has its label.
+    for field in browser.find_elements(By.CSS_SELECTOR, "main input:not([type=hidden]), main select"):
+        fid = field.get_attribute("id")
+        assert fid and browser.find_elements(By.CSS_SELECTOR, f"label[for='{fid}']"), fid
+    card = browser.find_elements(By.CSS_SELECTOR, "section.card")[0]
+    card.find_element(By.XPATH, ".//summary[contains(., 'Добавить сотрудника')]").click()
+    card.find_element(By.NAME, "login").send_keys("olga")
+    card.find_element(By.NAME, "employeeName").send_keys("Ольга Смирнова")
+    card.find_element(By.NAME, "extension").send_keys("105")
+    card.find_element(By.XPATH, ".//form[.//input[@name='login']]//button[@type='submit']").click()
+    WebDriverWait(browser, 20).until(lambda d: "Ольга Смирнова" in d.page_source)
+    shot(browser, "08-pbx")
+    assert "Последние события" in browser.page_source
 
 
 def test_english_and_keyboard(demo, browser):

@@ -39,7 +39,7 @@ extension Cabinet {
         }
         let body = """
             <h1>\(ru ? "Учетные данные amoCRM" : "amoCRM credentials")</h1>
-            \(message.map { "<p class=\"\($0.ok ? "badge ok" : "error")\" role=\"status\">\(esc($0.text))</p>" } ?? "")
+            \(message.map { "<p class=\"\($0.ok ? "badge ok" : "error")\" role=\"status\">\(esc(l.say($0.text)))</p>" } ?? "")
             <div class="cards">\(rows)</div>
             <h2>\(ru ? "Добавить учетные данные" : "Add credentials")</h2>
             <form method="post" action="/cabinet/credentials" class="settings"><input type="hidden" name="csrf" value="\(esc(s.csrf))">

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SwitchboardCore
+import SwitchboardStorage
 
 /// A request from an ITooLabs-based PBX (MegaFon, Gravitel, Dom.ru, Kcell, Moldcell, …) to its "CRM".
 /// Switchboard is that CRM endpoint: `cmd=event|history|contact|rating` with `crm_token`, form or JSON.
@@ -124,19 +125,11 @@ public enum ITooLabsAdapter {
 
     /// `YYYYmmddTHHMMSSZ`, UTC.
     public static func parseTime(_ s: String) -> Date? {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return f.date(from: s)
+        CompactUTC.parse(s)
     }
 
     public static func formatTime(_ d: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return f.string(from: d)
+        CompactUTC.format(d)
     }
 
     /// ITooLabs sends no event id: a hash of the canonical fields (key order does not matter; the token is left out).
@@ -145,7 +138,7 @@ public enum ITooLabsAdapter {
             .sorted { $0.key < $1.key }
             .map { "\($0.key)=\($0.value)" }
             .joined(separator: "\n")
-        return "h:" + SHA256.hash(data: Array(canonical.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        return "h:" + Hashing.hex(SHA256.hash(data: Array(canonical.utf8)).prefix(16))
     }
 }
 

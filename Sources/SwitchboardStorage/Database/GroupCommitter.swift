@@ -1,8 +1,8 @@
 import Foundation
 
 /// Runs many small units of work in few transactions (group commit): while one batch commits, new
-/// work gathers for the next. Each unit runs in its own savepoint, so one unit's failure rolls back only
-/// that unit. A unit's caller resumes only after its batch has committed: acknowledged means durable.
+/// work gathers for the next. One unit's failure rolls back only that unit (the rest of its batch runs
+/// again without it). A unit's caller resumes only after its batch has committed: acknowledged means durable.
 public final class GroupCommitter: @unchecked Sendable {
     typealias Work = @Sendable (any SQLExecutor) async throws -> any Sendable
     struct Item {
@@ -53,35 +53,53 @@ public final class GroupCommitter: @unchecked Sendable {
         }
     }
 
+    /// Commits the batch in one transaction. Units run one after another with no savepoints (each would cost a
+    /// round trip on PostgreSQL); when a unit fails, the transaction is rolled back, that unit gets its error, and
+    /// the others run again without it. Failures are rare (bad input is refused before it gets here), so the
+    /// common batch costs nothing extra.
     private func commit(_ batch: [Item]) async {
-        let results: [Result<any Sendable, any Error>]
-        do {
-            results = try await db.transaction { tx in
-                var out: [Result<any Sendable, any Error>] = []
-                out.reserveCapacity(batch.count)
-                for (i, item) in batch.enumerated() {
-                    try await tx.execute("SAVEPOINT gc\(i)")
-                    do {
-                        let value = try await item.work(tx)
-                        try await tx.execute("RELEASE SAVEPOINT gc\(i)")
-                        out.append(.success(value))
-                    } catch {
-                        try await tx.execute("ROLLBACK TO SAVEPOINT gc\(i)")
-                        try await tx.execute("RELEASE SAVEPOINT gc\(i)")
-                        out.append(.failure(error))
+        var remaining = batch
+        while !remaining.isEmpty {
+            let units = remaining
+            let failed = FailedUnit()
+            do {
+                let values = try await db.transaction { tx in
+                    var out: [any Sendable] = []
+                    out.reserveCapacity(units.count)
+                    for (i, item) in units.enumerated() {
+                        do {
+                            out.append(try await item.work(tx))
+                        } catch {
+                            failed.set(i, error)
+                            throw error
+                        }
                     }
+                    return ValuesBox(out)
+                }.value
+                for (item, value) in zip(units, values) { item.continuation.resume(returning: value) }
+                return
+            } catch {
+                guard let (index, unitError) = failed.get() else {
+                    // The transaction itself failed (BEGIN or COMMIT): nothing of the batch is stored.
+                    for item in units { item.continuation.resume(throwing: error) }
+                    return
                 }
-                return ResultBox(out)
-            }.value
-        } catch {
-            for item in batch { item.continuation.resume(throwing: error) }
-            return
+                units[index].continuation.resume(throwing: unitError)
+                remaining.remove(at: index)
+            }
         }
-        for (item, result) in zip(batch, results) { item.continuation.resume(with: result) }
     }
 }
 
-private struct ResultBox: @unchecked Sendable {
-    let value: [Result<any Sendable, any Error>]
-    init(_ value: [Result<any Sendable, any Error>]) { self.value = value }
+/// Which unit of a batch failed, set from inside the transaction.
+private final class FailedUnit: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: (Int, any Error)?
+    func set(_ index: Int, _ error: any Error) { lock.withLock { value = (index, error) } }
+    func get() -> (Int, any Error)? { lock.withLock { value } }
+}
+
+private struct ValuesBox: @unchecked Sendable {
+    let value: [any Sendable]
+    init(_ value: [any Sendable]) { self.value = value }
 }

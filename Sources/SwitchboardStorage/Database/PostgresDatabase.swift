@@ -59,6 +59,8 @@ struct PostgresExecutor: SQLExecutor {
     }
 
     func afterCommit(_ action: @escaping @Sendable () -> Void) { hooks.add(action) }
+
+    func notifyOnCommit(_ channel: String) { hooks.notify(channel) }
 }
 
 /// PostgreSQL through a PostgresNIO connection pool; for scale and several instances.
@@ -102,7 +104,13 @@ public final class PostgresDatabase: Database, @unchecked Sendable {
         let result: T
         do {
             result = try await client.withTransaction(logger: logger) { connection in
-                try await body(PostgresExecutor(connection: connection, hooks: hooks, logger: logger))
+                let executor = PostgresExecutor(connection: connection, hooks: hooks, logger: logger)
+                let value = try await body(executor)
+                // One NOTIFY per channel for the whole transaction (a group commit may enqueue hundreds of jobs).
+                for channel in hooks.takeChannels().sorted() {
+                    try await executor.execute("SELECT pg_notify(?, '')", [.text(channel)])
+                }
+                return value
             }
         } catch let error as PostgresTransactionError {
             // Callers see their own error, as on SQLite.

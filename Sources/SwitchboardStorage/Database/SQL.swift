@@ -86,6 +86,9 @@ public protocol SQLExecutor: Sendable {
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
     /// Registers an action to run once the surrounding transaction has committed.
     func afterCommit(_ action: @escaping @Sendable () -> Void)
+    /// PostgreSQL: NOTIFY `channel` when the transaction commits, once however often it is asked for.
+    /// SQLite has no other processes to tell, so it does nothing.
+    func notifyOnCommit(_ channel: String)
 }
 
 public extension SQLExecutor {
@@ -126,6 +129,16 @@ public struct DatabaseError: Error, CustomStringConvertible, Sendable {
 final class CommitHooks: @unchecked Sendable {
     private let lock = NSLock()
     private var actions: [@Sendable () -> Void] = []
+    private var channels: Set<String> = []
+
+    func notify(_ channel: String) {
+        lock.lock(); channels.insert(channel); lock.unlock()
+    }
+
+    func takeChannels() -> Set<String> {
+        lock.lock(); defer { channels = []; lock.unlock() }
+        return channels
+    }
 
     func add(_ action: @escaping @Sendable () -> Void) {
         lock.lock(); actions.append(action); lock.unlock()

@@ -114,6 +114,8 @@ struct SQLiteExecutor: SQLExecutor {
     }
 
     func afterCommit(_ action: @escaping @Sendable () -> Void) { hooks.add(action) }
+
+    func notifyOnCommit(_ channel: String) {}
 }
 
 /// The embedded default: one writer connection (SQLite writes one at a time anyway) and a few readers (WAL).
@@ -124,6 +126,8 @@ public final class SQLiteDatabase: Database, @unchecked Sendable {
     private var readers: [SQLiteConnection]
     private let readLock: AsyncSemaphore
     private let readersLock = NSLock()
+    /// Where commits wait for the disk: an fsync must not hold one of the few cooperative threads that serve requests.
+    private let commitQueue = DispatchQueue(label: "switchboard.sqlite.commit")
     public let path: String
 
     /// Opens (and creates) the database file. `synchronous` is SQLite's PRAGMA: FULL fsyncs every commit.
@@ -156,7 +160,7 @@ public final class SQLiteDatabase: Database, @unchecked Sendable {
             try writer.exec("BEGIN IMMEDIATE")
             do {
                 result = try await body(SQLiteExecutor(connection: writer, hooks: hooks))
-                try writer.exec("COMMIT")
+                try await commit()
             } catch {
                 try? writer.exec("ROLLBACK")
                 throw error
@@ -168,6 +172,14 @@ public final class SQLiteDatabase: Database, @unchecked Sendable {
         await writeLock.release()
         hooks.run()
         return result
+    }
+
+    /// COMMIT on the commit queue; the write lock is held, so nothing else touches the writer meanwhile.
+    private func commit() async throws {
+        let writer = self.writer
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            commitQueue.async { c.resume(with: Result { try writer.exec("COMMIT") }) }
+        }
     }
 
     public func ping() async -> Bool {

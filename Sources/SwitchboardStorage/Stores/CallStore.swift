@@ -18,17 +18,13 @@ public struct CallStore: Sendable {
     /// (same key) changes nothing. An event naming two provider ids that belong to two calls merges them.
     public func ingest(_ event: CallEvent, raw: String, tenantId: String, connectionId: String, region: String,
                        in tx: any SQLExecutor) async throws -> IngestOutcome {
-        if let existing = try await tx.one("SELECT call_id FROM call_events WHERE pbx_connection_id = ? AND event_key = ?",
-                                           [.text(connectionId), .text(event.key)]),
-           let call = try await load(existing.string("call_id")!, in: tx) {
-            return IngestOutcome(call: call, duplicate: true, transitions: [])
-        }
+        // The calls the event's provider ids already belong to, with their models, in one query. A repeated
+        // event is caught by the event insert below (its key is unique per connection).
         let ids = [event.externalCallId] + (event.relatedExternalId.map { [$0] } ?? [])
+        let known = try await aliasedCalls(connectionId: connectionId, externals: ids, in: tx)
         var callIds: [String] = []
         for external in ids {
-            if let id = try await alias(connectionId: connectionId, external: external, in: tx), !callIds.contains(id) {
-                callIds.append(id)
-            }
+            if let id = known.aliases[external], !callIds.contains(id) { callIds.append(id) }
         }
         let now = Date()
         var call: Call
@@ -47,7 +43,7 @@ public struct CallStore: Sendable {
                 call = Call(id: id, tenantId: tenantId, pbxConnectionId: connectionId, externalIds: [event.externalCallId],
                             createdAt: event.occurredAt)
             }
-        } else if callIds.count == 1, let existing = try await load(callIds[0], in: tx) {
+        } else if callIds.count == 1, let existing = known.calls[callIds[0]] {
             call = existing
         } else {
             // The event links two calls (a transfer seen before its origin): rebuild one call from both histories.
@@ -64,7 +60,7 @@ public struct CallStore: Sendable {
                         createdAt: all.map(\.occurredAt).min() ?? event.occurredAt)
             events = all
         }
-        for external in ids {
+        for external in ids where known.aliases[external] != call.id && !(external == event.externalCallId && callIds.isEmpty) {
             try await tx.execute("""
                 INSERT INTO call_aliases (pbx_connection_id, external_id, call_id) VALUES (?, ?, ?)
                 ON CONFLICT (pbx_connection_id, external_id) DO NOTHING
@@ -92,6 +88,24 @@ public struct CallStore: Sendable {
     struct StoredEvent: Codable {
         var event: CallEvent
         var raw: String
+    }
+
+    /// Provider id → call id, and the models of those calls (locked for this transaction on PostgreSQL).
+    func aliasedCalls(connectionId: String, externals: [String], in tx: any SQLExecutor)
+        async throws -> (aliases: [String: String], calls: [String: Call]) {
+        let marks = externals.map { _ in "?" }.joined(separator: ", ")
+        let lock = tx.dialect == .postgres ? " FOR UPDATE OF c" : ""
+        let rows = try await tx.query("""
+            SELECT a.external_id, a.call_id, c.model FROM call_aliases a JOIN calls c ON c.id = a.call_id
+            WHERE a.pbx_connection_id = ? AND a.external_id IN (\(marks))\(lock)
+            """, [.text(connectionId)] + externals.map { .text($0) })
+        var aliases: [String: String] = [:], calls: [String: Call] = [:]
+        for row in rows {
+            guard let external = row.string("external_id"), let id = row.string("call_id") else { continue }
+            aliases[external] = id
+            if calls[id] == nil, let model = row.string("model") { calls[id] = try JSON.decode(Call.self, from: model) }
+        }
+        return (aliases, calls)
     }
 
     func alias(connectionId: String, external: String, in tx: any SQLExecutor) async throws -> String? {

@@ -119,9 +119,7 @@ public struct JobQueue: Sendable {
                   .int(Int64(spec.maxAttempts)), .of(spec.runAt ?? now), .of(spec.callId), .of(spec.dedupeKey),
                   .of(now), .of(now)])
         guard let id = rows.first?.int64("id") else { return nil }
-        if tx.dialect == .postgres {
-            try await tx.execute("SELECT pg_notify(?, '')", [.text(Self.notifyChannel)])
-        }
+        tx.notifyOnCommit(Self.notifyChannel)
         let wake = self.wake
         tx.afterCommit { wake.signal() }
         return id

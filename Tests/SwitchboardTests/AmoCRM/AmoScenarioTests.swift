@@ -416,7 +416,7 @@ struct AmoScenarioTests {
             // A deal without a stage and no default responsible: refused, the messages stand next to their fields.
             var r = try await web.post("/cabinet/integrations/\(w.integration.id)", body: encode(fields), headers: form)
             #expect(r.status == 422)
-            #expect(r.body.contains("choose a stage") && r.body.contains("choose the default responsible user"))
+            #expect(r.body.contains("выберите этап") && r.body.contains("выберите ответственного по умолчанию"))
             #expect(try await w.sb.integrations.get(tenantId: w.fx.tenant.id, id: w.integration.id)?.active == false)
             fields["incoming.answeredUnknown.target"] = "s:\(AmoWorld.P):\(AmoWorld.STAGE)"
             fields["defaultResponsibleUserId"] = String(AmoWorld.VERA)
