@@ -3,7 +3,9 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import SwitchboardCore
 import SwitchboardDelivery
+import SwitchboardPBX
 import SwitchboardStorage
 
 /// Runs the delivery worker as a service; on graceful shutdown it stops taking jobs and finishes those in hand.
@@ -17,6 +19,26 @@ public struct DeliveryService: Service {
             await worker.run()
         } onGracefulShutdown: {
             worker.stop()
+        }
+    }
+}
+
+/// Applies other instances' routing-cache invalidations (a CRM webhook reaches one instance; every instance's
+/// cache must forget the number).
+struct RoutingNotificationService: Service {
+    let db: PostgresDatabase
+    let routing: RoutingService
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await db.listen(channel: Switchboard.routingChannel) { payload in
+                guard let payload else {
+                    routing.invalidateAll()  // (re)connected: what was said meanwhile is unknown
+                    return
+                }
+                let parts = payload.split(separator: "|", maxSplits: 1).map(String.init)
+                routing.invalidate(integrationId: parts[0], phone: parts.count > 1 ? PhoneNumber.parse(parts[1]) : nil)
+            }
         }
     }
 }
@@ -47,11 +69,14 @@ extension Switchboard {
         return router
     }
 
-    /// The background services: delivery workers and, on PostgreSQL, the NOTIFY listener.
+    /// The background services: delivery workers and, on PostgreSQL, the NOTIFY listeners.
     public func backgroundServices(workers: Bool = true) -> [any Service] {
         var services: [any Service] = []
         if workers { services.append(DeliveryService(worker: makeWorker())) }
-        if let pg = db as? PostgresDatabase { services.append(JobNotificationService(db: pg, wake: queue.wake)) }
+        if let pg = db as? PostgresDatabase {
+            services.append(JobNotificationService(db: pg, wake: queue.wake))
+            services.append(RoutingNotificationService(db: pg, routing: routing))
+        }
         return services
     }
 

@@ -123,12 +123,27 @@ public final class Switchboard: Sendable {
     /// integration forwards callers to their manager. A refusal is logged; routing then relies on the cache's expiry.
     public func integrationSaved(_ integration: Integration) async {
         routing.invalidateDirectory()
-        routing.invalidate(integrationId: integration.id)
+        await forgetRouting(integrationId: integration.id)
         guard integration.crm == .amocrm, integration.active, integration.personalManagerRouting else { return }
         do {
             try await amo.subscribeWebhook(integration: integration, destination: amoWebhookURL(integration.id))
         } catch {
             logger.warning("amoCRM webhook subscription failed", metadata: ["integration": "\(integration.id)", "error": "\(error)"])
+        }
+    }
+
+    static let routingChannel = "switchboard_routing"
+
+    /// Forgets cached managers of an integration (one number, or all) on every instance: here at once, and on
+    /// PostgreSQL through a NOTIFY the other instances listen for. A lost NOTIFY leaves the entries to expire.
+    public func forgetRouting(integrationId: String, phone: PhoneNumber? = nil) async {
+        routing.invalidate(integrationId: integrationId, phone: phone)
+        guard let pg = db as? PostgresDatabase else { return }
+        let payload = integrationId + (phone?.last10.map { "|" + $0 } ?? "")
+        do {
+            try await pg.notify(channel: Self.routingChannel, payload: payload)
+        } catch {
+            logger.warning("routing cache invalidation not sent to other instances", metadata: ["error": "\(error)"])
         }
     }
 

@@ -127,7 +127,7 @@ struct AmoRoutes {
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    /// amoCRM's webhooks (contact responsible changed): the routing cache forgets what it knew.
+    /// amoCRM's webhooks (contact responsible changed): every instance's routing cache forgets what it knew.
     /// They are unsigned, so the URL carries a key only Switchboard can make.
     func webhook(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
         let id = try ctx.param("integration")
@@ -137,7 +137,7 @@ struct AmoRoutes {
         let body = String(decoding: try await req.bodyBytes(), as: UTF8.self)
         let fields = FormURLEncoding.decode(body)
         ctx.logger.info("amoCRM webhook", metadata: ["integration": "\(id)", "keys": "\(fields.keys.sorted().prefix(5))"])
-        sb.routing.invalidate(integrationId: id)
+        await sb.forgetRouting(integrationId: id)
         return jsonResponse(["ok": "true"])
     }
 

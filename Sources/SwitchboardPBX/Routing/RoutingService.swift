@@ -52,6 +52,16 @@ public final class RoutingService: @unchecked Sendable {
         }
     }
 
+    /// Forgets every cached number.
+    public func invalidateAll() {
+        lock.withLock { cache = [:] }
+    }
+
+    /// How many numbers are cached for an integration.
+    public func cachedNumbers(integrationId: String) -> Int {
+        lock.withLock { cache.keys.filter { $0.hasPrefix(integrationId + ":") }.count }
+    }
+
     /// Forgets the cached integrations and mappings of a connection (settings changed).
     public func invalidateDirectory(connectionId: String? = nil) {
         lock.withLock {

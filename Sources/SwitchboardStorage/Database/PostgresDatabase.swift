@@ -127,12 +127,18 @@ public final class PostgresDatabase: Database, @unchecked Sendable {
 
     /// Calls `onNotify` for every NOTIFY on `channel` until the task is cancelled; reconnects on errors.
     public func listen(channel: String, onNotify: @escaping @Sendable () -> Void) async {
+        await listen(channel: channel) { _ in onNotify() }
+    }
+
+    /// Calls `onPayload` with each NOTIFY's payload on `channel` until the task is cancelled; reconnects on errors.
+    /// After (re)connecting it is called once with nil: whatever was sent meanwhile is unknown.
+    public func listen(channel: String, onPayload: @escaping @Sendable (String?) -> Void) async {
         while !Task.isCancelled {
             do {
                 try await client.withConnection { connection in
                     try await connection.listen(on: channel) { notifications in
-                        onNotify()  // anything missed while (re)connecting
-                        for try await _ in notifications { onNotify() }
+                        onPayload(nil)  // anything missed while (re)connecting
+                        for try await n in notifications { onPayload(n.payload) }
                     }
                 }
             } catch {
@@ -141,6 +147,11 @@ public final class PostgresDatabase: Database, @unchecked Sendable {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
+    }
+
+    /// Sends a NOTIFY with `payload` to every instance listening on `channel` (this one too).
+    public func notify(channel: String, payload: String) async throws {
+        try await transaction { tx in try await tx.execute("SELECT pg_notify(?, ?)", [.text(channel), .text(payload)]) }
     }
 
     public func shutdown() async {

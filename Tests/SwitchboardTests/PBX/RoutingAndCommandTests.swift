@@ -264,6 +264,50 @@ struct RoutingAndCommandTests {
 }
 
 
+@Suite("Routing cache across instances")
+struct RoutingAcrossInstancesTests {
+    @Test("on PostgreSQL, an amoCRM webhook received by one instance clears every instance's cached managers")
+    func webhookClearsOtherInstances() async throws {
+        guard Backend.available.contains(.postgres) else { return }
+        let storage = try await TestStorage.make(.postgres)
+        let lookupA = FakeManagerLookup(mode: .fast, owners: RoutingAndCommandTests.owners)
+        let lookupB = FakeManagerLookup(mode: .fast, owners: RoutingAndCommandTests.owners)
+        let a = try await Switchboard.open(config: storage.config, logger: testLogger(), lookups: [.amocrm: lookupA])
+        let b = try await Switchboard.open(config: storage.config, logger: testLogger(), lookups: [.amocrm: lookupB])
+        let fx = try await routingFixture(a, protocol: .itoolabs, deadlineMs: 5000)
+        let integration = try #require(try await a.integrations.list(tenantId: fx.tenant.id).first)
+        let pg = try #require(b.db as? PostgresDatabase)
+        let listener = Task { try await RoutingNotificationService(db: pg, routing: b.routing).run() }
+        try await eventually("B's listener to be ready") {
+            try await a.db.read { try await $0.one("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN%routing%'", []) }?
+                .int("n") ?? 0 > 0
+        }
+        try await withLiveSwitchboard(b, workers: false) { baseB in
+            // B learns Ivan is the manager of this caller, and answers the next call from its cache.
+            var r = try await fx.player(baseB).askContact(phone: "89101112233")
+            #expect(r.body.contains("ivan"))
+            r = try await fx.player(baseB).askContact(phone: "89101112233")
+            #expect(lookupB.calls == 1 && b.routing.cachedNumbers(integrationId: integration.id) == 1)
+            try await withLiveSwitchboard(a, workers: false) { baseA in
+                // amoCRM tells A that a contact's responsible changed.
+                let hook = try await ScenarioPlayer(baseURL: baseA, connectionId: "", secret: "")
+                    .post("/webhooks/amocrm/\(integration.id)/\(a.amoWebhookKey(integration.id))",
+                          body: Array("contacts%5Bupdate%5D%5B0%5D%5Bid%5D=5001".utf8),
+                          headers: ["Content-Type": "application/x-www-form-urlencoded"])
+                #expect(hook.status == 200)
+            }
+            try await eventually("B to forget the cached manager") { b.routing.cachedNumbers(integrationId: integration.id) == 0 }
+            // So B asks the CRM again.
+            r = try await fx.player(baseB).askContact(phone: "89101112233")
+            #expect(r.body.contains("ivan") && lookupB.calls == 2)
+        }
+        listener.cancel()
+        _ = await listener.result
+        await a.shutdown(); await b.shutdown()
+        await storage.cleanUp()
+    }
+}
+
 /// Holds waiters until opened.
 actor Gate {
     private var isOpen = false
