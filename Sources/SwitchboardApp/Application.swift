@@ -23,34 +23,31 @@ public struct DeliveryService: Service {
     }
 }
 
-/// Applies other instances' routing-cache invalidations (a CRM webhook reaches one instance; every instance's
-/// cache must forget the number).
-struct RoutingNotificationService: Service {
+/// Listens, on one PostgreSQL connection, for what other instances announce: new jobs (an empty payload: wake
+/// the local worker so they start at once) and routing-cache invalidations (`routing:<integration>[|<number>]`,
+/// sent when a CRM webhook reached another instance).
+struct NotificationService: Service {
     let db: PostgresDatabase
+    let wake: WakeSignal
     let routing: RoutingService
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await db.listen(channel: Switchboard.routingChannel) { payload in
+            await db.listen(channel: JobQueue.notifyChannel) { payload in
                 guard let payload else {
-                    routing.invalidateAll()  // (re)connected: what was said meanwhile is unknown
+                    // (Re)connected: what was announced meanwhile is unknown.
+                    wake.signal()
+                    routing.invalidateAll()
                     return
                 }
-                let parts = payload.split(separator: "|", maxSplits: 1).map(String.init)
-                routing.invalidate(integrationId: parts[0], phone: parts.count > 1 ? PhoneNumber.parse(parts[1]) : nil)
+                if payload.hasPrefix(Switchboard.routingNotice) {
+                    let parts = payload.dropFirst(Switchboard.routingNotice.count).split(separator: "|", maxSplits: 1).map(String.init)
+                    guard let integrationId = parts.first else { return }
+                    routing.invalidate(integrationId: integrationId, phone: parts.count > 1 ? PhoneNumber.parse(parts[1]) : nil)
+                } else {
+                    wake.signal()
+                }
             }
-        }
-    }
-}
-
-/// Forwards PostgreSQL NOTIFYs about new jobs to the local worker, so jobs enqueued by another instance start at once.
-struct JobNotificationService: Service {
-    let db: PostgresDatabase
-    let wake: WakeSignal
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await db.listen(channel: JobQueue.notifyChannel) { wake.signal() }
         }
     }
 }
@@ -69,14 +66,11 @@ extension Switchboard {
         return router
     }
 
-    /// The background services: delivery workers and, on PostgreSQL, the NOTIFY listeners.
+    /// The background services: delivery workers and, on PostgreSQL, the NOTIFY listener.
     public func backgroundServices(workers: Bool = true) -> [any Service] {
         var services: [any Service] = []
         if workers { services.append(DeliveryService(worker: makeWorker())) }
-        if let pg = db as? PostgresDatabase {
-            services.append(JobNotificationService(db: pg, wake: queue.wake))
-            services.append(RoutingNotificationService(db: pg, routing: routing))
-        }
+        if let pg = db as? PostgresDatabase { services.append(NotificationService(db: pg, wake: queue.wake, routing: routing)) }
         return services
     }
 

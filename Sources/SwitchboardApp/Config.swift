@@ -9,6 +9,8 @@ public struct AppConfig: Sendable, Codable {
     public var dataDir: String = "./switchboard-data"
     /// `postgres://…` selects PostgreSQL; nil means embedded SQLite in `dataDir`.
     public var databaseURL: String?
+    /// PostgreSQL: the most connections one instance opens; its LISTEN holds one of them.
+    public var databaseMaxConnections: Int = 20
     /// The address tenants' PBXs and CRMs reach Switchboard at (webhook URLs, OAuth redirect).
     public var publicBaseURL: String?
     public var workerConcurrency: Int = 16
@@ -25,7 +27,7 @@ public struct AppConfig: Sendable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case host, port, dataDir, databaseURL, publicBaseURL, workerConcurrency, jobLeaseSeconds, retryBaseMs, logLevel,
+        case host, port, dataDir, databaseURL, databaseMaxConnections, publicBaseURL, workerConcurrency, jobLeaseSeconds, retryBaseMs, logLevel,
              sqliteSynchronous, amocrmClientId, amocrmClientSecret
     }
 
@@ -36,6 +38,7 @@ public struct AppConfig: Sendable, Codable {
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? d.port
         dataDir = try c.decodeIfPresent(String.self, forKey: .dataDir) ?? d.dataDir
         databaseURL = try c.decodeIfPresent(String.self, forKey: .databaseURL)
+        databaseMaxConnections = try c.decodeIfPresent(Int.self, forKey: .databaseMaxConnections) ?? d.databaseMaxConnections
         publicBaseURL = try c.decodeIfPresent(String.self, forKey: .publicBaseURL)
         workerConcurrency = try c.decodeIfPresent(Int.self, forKey: .workerConcurrency) ?? d.workerConcurrency
         jobLeaseSeconds = try c.decodeIfPresent(Int.self, forKey: .jobLeaseSeconds) ?? d.jobLeaseSeconds
@@ -70,6 +73,7 @@ public struct AppConfig: Sendable, Codable {
             case .port: config.port = Int(value) ?? config.port
             case .dataDir: config.dataDir = value
             case .databaseURL: config.databaseURL = value
+            case .databaseMaxConnections: config.databaseMaxConnections = max(2, Int(value) ?? config.databaseMaxConnections)
             case .publicBaseURL: config.publicBaseURL = value
             case .workerConcurrency: config.workerConcurrency = Int(value) ?? config.workerConcurrency
             case .jobLeaseSeconds: config.jobLeaseSeconds = Int(value) ?? config.jobLeaseSeconds

@@ -29,7 +29,7 @@ public final class Switchboard: Sendable {
     public let amo: AmoConnector
     public let entities: CRMEntityStore
     let connections: ConnectionCache
-    let signInLimiter = SignInLimiter()
+    var signInLimiter: SignInLimiter { SignInLimiter(sessions: SessionStore(db: db)) }
     private let boundPort = LockedValue<Int?>(nil)
 
     /// Where PBXs, CRMs and browsers reach this instance: the configured public URL, else the address it listens on.
@@ -48,7 +48,7 @@ public final class Switchboard: Sendable {
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
         let db: any Database
         if let url = config.databaseURL, config.usesPostgres {
-            db = try PostgresDatabase(url: url, logger: logger)
+            db = try PostgresDatabase(url: url, logger: logger, maxConnections: config.databaseMaxConnections)
         } else {
             db = try SQLiteDatabase(path: config.sqlitePath, synchronous: config.sqliteSynchronous)
         }
@@ -132,16 +132,18 @@ public final class Switchboard: Sendable {
         }
     }
 
-    static let routingChannel = "switchboard_routing"
+    /// The prefix of a routing-cache invalidation on the notification channel (`JobQueue.notifyChannel`), which
+    /// one listener per instance follows.
+    static let routingNotice = "routing:"
 
     /// Forgets cached managers of an integration (one number, or all) on every instance: here at once, and on
     /// PostgreSQL through a NOTIFY the other instances listen for. A lost NOTIFY leaves the entries to expire.
     public func forgetRouting(integrationId: String, phone: PhoneNumber? = nil) async {
         routing.invalidate(integrationId: integrationId, phone: phone)
         guard let pg = db as? PostgresDatabase else { return }
-        let payload = integrationId + (phone?.last10.map { "|" + $0 } ?? "")
+        let payload = Self.routingNotice + integrationId + (phone?.last10.map { "|" + $0 } ?? "")
         do {
-            try await pg.notify(channel: Self.routingChannel, payload: payload)
+            try await pg.notify(channel: JobQueue.notifyChannel, payload: payload)
         } catch {
             logger.warning("routing cache invalidation not sent to other instances", metadata: ["error": "\(error)"])
         }

@@ -4,26 +4,23 @@ import NIOCore
 import SwitchboardCore
 import SwitchboardStorage
 
-/// Counts failed sign-ins per e-mail and per address; five within five minutes lock them out for the rest.
-final class SignInLimiter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var failures: [String: [Date]] = [:]
+/// Counts failed sign-ins per e-mail and per address in storage, so every instance sees them; five within
+/// five minutes lock them out for the rest of the window.
+struct SignInLimiter: Sendable {
+    let sessions: SessionStore
     let limit = 5
     let window: TimeInterval = 300
 
-    func isLimited(_ keys: [String]) -> Bool {
-        lock.withLock {
-            let now = Date()
-            return keys.contains { (failures[$0] ?? []).filter { now.timeIntervalSince($0) < window }.count >= limit }
-        }
+    func isLimited(_ keys: [String]) async throws -> Bool {
+        try await sessions.failures(keys: keys, since: Date().addingTimeInterval(-window)) >= limit
     }
 
-    func fail(_ keys: [String]) {
-        lock.withLock { for k in keys { failures[k, default: []].append(Date()) } }
+    func fail(_ keys: [String]) async throws {
+        try await sessions.recordFailure(keys: keys, keep: window)
     }
 
-    func clear(_ keys: [String]) {
-        lock.withLock { for k in keys { failures[k] = nil } }
+    func clear(_ keys: [String]) async throws {
+        try await sessions.clearFailures(keys: keys)
     }
 }
 
@@ -151,16 +148,16 @@ struct Cabinet {
         let email = (fields["email"] ?? "").lowercased()
         let address = req.headers[.init("X-Forwarded-For")!] ?? "direct"
         let keys = ["email:" + email, "ip:" + address]
-        if limiter.isLimited(keys) {
+        if try await limiter.isLimited(keys) {
             return loginPage(req, error: l.t("signin.limited"), status: .tooManyRequests, email: email)
         }
         guard let (user, hash) = try await sb.tenants.userForLogin(email: email),
               Passwords.verify(fields["password"] ?? "", hash: hash) else {
-            limiter.fail(keys)
+            try await limiter.fail(keys)
             ctx.logger.notice("cabinet sign-in failed", metadata: ["email": "\(email)"])
             return loginPage(req, error: l.t("signin.failed"), status: .unauthorized, email: email)
         }
-        limiter.clear(keys)
+        try await limiter.clear(keys)
         let (id, _) = try await sessions.create(user: user)
         var r = redirect("/cabinet")
         r.headers[.setCookie] = cookie(Self.sessionCookie, id)

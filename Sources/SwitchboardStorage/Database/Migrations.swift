@@ -145,6 +145,11 @@ public enum Migrations {
               tenant_id TEXT NOT NULL, csrf TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)
             """,
         ]),
+        Migration(version: 5, name: "sign-in failures", statements: [
+            // Shared by every instance, so the sign-in limit holds however many serve the cabinet.
+            "CREATE TABLE signin_failures (key_hash TEXT NOT NULL, at BIGINT NOT NULL)",
+            "CREATE INDEX signin_failures_key ON signin_failures (key_hash, at)",
+        ]),
     ]
 
     /// Applies every migration not applied yet; safe to call from several instances at once.

@@ -48,4 +48,36 @@ public struct SessionStore: Sendable {
             try await tx.execute("DELETE FROM sessions WHERE id_hash = ?", [.text(Hashing.sha256Hex(id))])
         }
     }
+
+    // MARK: failed sign-ins
+
+    /// The most failures any of `keys` (an e-mail, an address) had since `since`. Keys are stored hashed.
+    public func failures(keys: [String], since: Date) async throws -> Int {
+        try await db.read { r in
+            var most = 0
+            for key in keys {
+                let n = try await r.one("SELECT COUNT(*) AS n FROM signin_failures WHERE key_hash = ? AND at > ?",
+                                        [.text(Hashing.sha256Hex(key)), .of(since)])?.int("n") ?? 0
+                most = max(most, n)
+            }
+            return most
+        }
+    }
+
+    /// Records a failed sign-in for each key; forgets failures older than `keep`.
+    public func recordFailure(keys: [String], keep: TimeInterval) async throws {
+        let now = Date()
+        try await db.transaction { tx in
+            try await tx.execute("DELETE FROM signin_failures WHERE at < ?", [.of(now.addingTimeInterval(-keep))])
+            for key in keys {
+                try await tx.execute("INSERT INTO signin_failures (key_hash, at) VALUES (?, ?)", [.text(Hashing.sha256Hex(key)), .of(now)])
+            }
+        }
+    }
+
+    public func clearFailures(keys: [String]) async throws {
+        try await db.transaction { tx in
+            for key in keys { try await tx.execute("DELETE FROM signin_failures WHERE key_hash = ?", [.text(Hashing.sha256Hex(key))]) }
+        }
+    }
 }

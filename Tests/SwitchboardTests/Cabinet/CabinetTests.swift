@@ -138,26 +138,41 @@ struct CabinetTests {
         }
     }
 
-    @Test("sign-in attempts are limited")
-    func rateLimited() async throws {
-        try await withSwitchboard(.sqlite) { sb in
-            let tenant = try await sb.tenants.create(name: "Acme")
-            _ = try await sb.tenants.addUser(tenantId: tenant.id, email: "boss@acme.ru", passwordHash: Passwords.hash("correct horse"))
-            try await sb.buildApplication(workers: false).test(.router) { client in
-                let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "sb_login=n"]
-                for _ in 0..<5 {
-                    try await client.execute(uri: "/cabinet/login", method: .post, headers: headers,
-                                             body: form(["csrf": "n", "email": "boss@acme.ru", "password": "guess"])) {
-                        #expect($0.status == .unauthorized)
-                    }
-                }
-                // Even the right password waits now.
+    @Test("sign-in attempts are limited, on every instance; the limit's keys are stored hashed", arguments: Backend.available)
+    func rateLimited(_ backend: Backend) async throws {
+        let storage = try await TestStorage.make(backend)
+        let a = try await Switchboard.open(config: storage.config, logger: testLogger())
+        let tenant = try await a.tenants.create(name: "Acme")
+        _ = try await a.tenants.addUser(tenantId: tenant.id, email: "boss@acme.ru", passwordHash: Passwords.hash("correct horse"))
+        let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "sb_login=n"]
+        try await a.buildApplication(workers: false).test(.router) { client in
+            for _ in 0..<5 {
                 try await client.execute(uri: "/cabinet/login", method: .post, headers: headers,
-                                         body: form(["csrf": "n", "email": "boss@acme.ru", "password": "correct horse"])) {
+                                         body: form(["csrf": "n", "email": "boss@acme.ru", "password": "guess"])) {
+                    #expect($0.status == .unauthorized)
+                }
+            }
+            // Even the right password waits now.
+            try await client.execute(uri: "/cabinet/login", method: .post, headers: headers,
+                                     body: form(["csrf": "n", "email": "boss@acme.ru", "password": "correct horse"])) {
+                #expect($0.status == .tooManyRequests)
+            }
+        }
+        let stored = try await a.db.read { try await $0.query("SELECT key_hash FROM signin_failures", []) }
+        #expect(stored.count == 10 && !stored.contains { ($0.string("key_hash") ?? "").contains("acme") })
+        if backend == .postgres {
+            // Another instance on the same database refuses too.
+            let b = try await Switchboard.open(config: storage.config, logger: testLogger())
+            try await b.buildApplication(workers: false).test(.router) { client in
+                try await client.execute(uri: "/cabinet/login", method: .post, headers: headers,
+                                         body: form(["csrf": "n", "email": "BOSS@acme.ru", "password": "correct horse"])) {
                     #expect($0.status == .tooManyRequests)
                 }
             }
+            await b.shutdown()
         }
+        await a.shutdown()
+        await storage.cleanUp()
     }
 }
 

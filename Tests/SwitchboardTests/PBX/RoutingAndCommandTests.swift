@@ -277,9 +277,9 @@ struct RoutingAcrossInstancesTests {
         let fx = try await routingFixture(a, protocol: .itoolabs, deadlineMs: 5000)
         let integration = try #require(try await a.integrations.list(tenantId: fx.tenant.id).first)
         let pg = try #require(b.db as? PostgresDatabase)
-        let listener = Task { try await RoutingNotificationService(db: pg, routing: b.routing).run() }
+        let listener = Task { try await NotificationService(db: pg, wake: b.queue.wake, routing: b.routing).run() }
         try await eventually("B's listener to be ready") {
-            try await a.db.read { try await $0.one("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN%routing%'", []) }?
+            try await a.db.read { try await $0.one("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()", []) }?
                 .int("n") ?? 0 > 0
         }
         try await withLiveSwitchboard(b, workers: false) { baseB in

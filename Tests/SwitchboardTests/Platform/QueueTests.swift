@@ -286,11 +286,11 @@ struct QueueTests {
         let worker = DeliveryWorker(queue: b.queue, handlers: ["test": handler],
                                     configuration: .init(workerId: "b", concurrency: 2, idlePoll: .seconds(600)), logger: testLogger())
         let pg = try #require(b.db as? PostgresDatabase)
-        let listener = Task { try await JobNotificationService(db: pg, wake: b.queue.wake).run() }
+        let listener = Task { try await NotificationService(db: pg, wake: b.queue.wake, routing: b.routing).run() }
         let running = Task { await worker.run() }
         // Let B settle into its long sleep with nothing due, then enqueue on A.
         try await eventually("B's listener to be ready") {
-            try await a.db.read { try await $0.one("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN%'", []) }?.int("n") ?? 0 > 0
+            try await a.db.read { try await $0.one("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()", []) }?.int("n") ?? 0 > 0
         }
         // B's first (empty) claim has long happened; it now sleeps on its ten-minute poll.
         try await Task.sleep(for: .seconds(1))

@@ -36,6 +36,8 @@ struct TestStorage: Sendable {
         config.logLevel = "warning"
         config.port = 0
         config.sqliteSynchronous = "NORMAL"
+        // Tests run side by side on one PostgreSQL server (Debian allows 100 connections by default): a few each.
+        config.databaseMaxConnections = 4
         guard backend == .postgres, let base = Backend.postgresURL else { return TestStorage(config: config, dropDatabase: nil) }
         let name = "sbtest_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
         try await adminExecute(base, "CREATE DATABASE \(name)")
