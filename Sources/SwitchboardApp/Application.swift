@@ -3,7 +3,6 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
-import SwitchboardCore
 import SwitchboardDelivery
 import SwitchboardPBX
 import SwitchboardStorage
@@ -24,8 +23,8 @@ public struct DeliveryService: Service {
 }
 
 /// Listens, on one PostgreSQL connection, for what other instances announce: new jobs (an empty payload: wake
-/// the local worker so they start at once) and routing-cache invalidations (`routing:<integration>[|<number>]`,
-/// sent when a CRM webhook reached another instance).
+/// the local worker so they start at once) and routing-cache invalidations (`Switchboard.RoutingNotice`, sent
+/// when a CRM webhook reached another instance).
 struct NotificationService: Service {
     let db: PostgresDatabase
     let wake: WakeSignal
@@ -40,10 +39,8 @@ struct NotificationService: Service {
                     routing.invalidateAll()
                     return
                 }
-                if payload.hasPrefix(Switchboard.routingNotice) {
-                    let parts = payload.dropFirst(Switchboard.routingNotice.count).split(separator: "|", maxSplits: 1).map(String.init)
-                    guard let integrationId = parts.first else { return }
-                    routing.invalidate(integrationId: integrationId, phone: parts.count > 1 ? PhoneNumber.parse(parts[1]) : nil)
+                if let integrationId = Switchboard.RoutingNotice.integrationId(in: payload) {
+                    routing.invalidate(integrationId: integrationId)
                 } else {
                     wake.signal()
                 }

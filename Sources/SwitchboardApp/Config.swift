@@ -73,7 +73,7 @@ public struct AppConfig: Sendable, Codable {
             case .port: config.port = Int(value) ?? config.port
             case .dataDir: config.dataDir = value
             case .databaseURL: config.databaseURL = value
-            case .databaseMaxConnections: config.databaseMaxConnections = max(2, Int(value) ?? config.databaseMaxConnections)
+            case .databaseMaxConnections: config.databaseMaxConnections = Int(value) ?? config.databaseMaxConnections
             case .publicBaseURL: config.publicBaseURL = value
             case .workerConcurrency: config.workerConcurrency = Int(value) ?? config.workerConcurrency
             case .jobLeaseSeconds: config.jobLeaseSeconds = Int(value) ?? config.jobLeaseSeconds

@@ -48,7 +48,7 @@ public final class Switchboard: Sendable {
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
         let db: any Database
         if let url = config.databaseURL, config.usesPostgres {
-            db = try PostgresDatabase(url: url, logger: logger, maxConnections: config.databaseMaxConnections)
+            db = try PostgresDatabase(url: url, logger: logger, maxConnections: max(2, config.databaseMaxConnections))
         } else {
             db = try SQLiteDatabase(path: config.sqlitePath, synchronous: config.sqliteSynchronous)
         }
@@ -132,18 +132,23 @@ public final class Switchboard: Sendable {
         }
     }
 
-    /// The prefix of a routing-cache invalidation on the notification channel (`JobQueue.notifyChannel`), which
-    /// one listener per instance follows.
-    static let routingNotice = "routing:"
+    /// A routing-cache invalidation as it travels on the notification channel (`JobQueue.notifyChannel`, which one
+    /// listener per instance follows): `routing:<integration>`. Other payloads announce new jobs.
+    enum RoutingNotice {
+        static let prefix = "routing:"
+        static func payload(integrationId: String) -> String { prefix + integrationId }
+        static func integrationId(in payload: String) -> String? {
+            payload.hasPrefix(prefix) ? String(payload.dropFirst(prefix.count)) : nil
+        }
+    }
 
-    /// Forgets cached managers of an integration (one number, or all) on every instance: here at once, and on
-    /// PostgreSQL through a NOTIFY the other instances listen for. A lost NOTIFY leaves the entries to expire.
-    public func forgetRouting(integrationId: String, phone: PhoneNumber? = nil) async {
-        routing.invalidate(integrationId: integrationId, phone: phone)
+    /// Forgets the cached managers of an integration on every instance: here at once, and on PostgreSQL through a
+    /// NOTIFY the other instances listen for. A lost NOTIFY leaves the entries to expire.
+    public func forgetRouting(integrationId: String) async {
+        routing.invalidate(integrationId: integrationId)
         guard let pg = db as? PostgresDatabase else { return }
-        let payload = Self.routingNotice + integrationId + (phone?.last10.map { "|" + $0 } ?? "")
         do {
-            try await pg.notify(channel: JobQueue.notifyChannel, payload: payload)
+            try await pg.notify(channel: JobQueue.notifyChannel, payload: RoutingNotice.payload(integrationId: integrationId))
         } catch {
             logger.warning("routing cache invalidation not sent to other instances", metadata: ["error": "\(error)"])
         }

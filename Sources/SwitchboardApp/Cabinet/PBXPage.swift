@@ -45,10 +45,10 @@ extension Cabinet {
                 }
             }
             let flavor = f["apiFlavor"] ?? "legacy"
-            guard ["legacy", "v1"].contains(flavor) else {
+            guard PBXConnection.apiFlavors.contains(flavor) else {
                 return .failure(PBXFormError(field: "apiFlavor", text: ru ? "Версия API: legacy или v1" : "API version is legacy or v1"))
             }
-            guard let deadline = Int(f["routingDeadlineMs"] ?? "1500"), (100...10_000).contains(deadline) else {
+            guard let deadline = Int(f["routingDeadlineMs"] ?? "1500"), PBXConnection.routingDeadlineRange.contains(deadline) else {
                 return .failure(PBXFormError(field: "routingDeadlineMs",
                                              text: ru ? "Время на ответ о менеджере — от 100 до 10000 мс"
                                                       : "The routing deadline is 100 to 10000 ms"))

@@ -112,10 +112,10 @@ struct ManagementAPI {
     }
 
     func validate(deadline: Int?, flavor: String?) throws {
-        if let deadline, !(100...10_000).contains(deadline) {
+        if let deadline, !PBXConnection.routingDeadlineRange.contains(deadline) {
             throw APIError(.unprocessableContent, "routing deadline must be between 100 and 10000 ms", field: "routingDeadlineMs")
         }
-        if let flavor, !["legacy", "v1"].contains(flavor) {
+        if let flavor, !PBXConnection.apiFlavors.contains(flavor) {
             throw APIError(.unprocessableContent, "apiFlavor is legacy or v1", field: "apiFlavor")
         }
     }

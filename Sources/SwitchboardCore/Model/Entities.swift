@@ -126,6 +126,9 @@ public struct PBXConnection: Codable, Sendable, Equatable {
     public var hasAPIKey: Bool
     /// How long a routing answer may take before Switchboard answers "no preference".
     public var routingDeadlineMs: Int
+    /// The deadlines a tenant may choose, and the ITooLabs API generations Switchboard speaks.
+    public static let routingDeadlineRange = 100...10_000
+    public static let apiFlavors = ["legacy", "v1"]
     public var region: String
     public var createdAt: Date
     public var updatedAt: Date

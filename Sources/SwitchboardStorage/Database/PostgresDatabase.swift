@@ -125,11 +125,6 @@ public final class PostgresDatabase: Database, @unchecked Sendable {
         (try? await read { try await $0.query("SELECT 1 AS ok", []) }.first?.int("ok")) == 1
     }
 
-    /// Calls `onNotify` for every NOTIFY on `channel` until the task is cancelled; reconnects on errors.
-    public func listen(channel: String, onNotify: @escaping @Sendable () -> Void) async {
-        await listen(channel: channel) { _ in onNotify() }
-    }
-
     /// Calls `onPayload` with each NOTIFY's payload on `channel` until the task is cancelled; reconnects on errors.
     /// After (re)connecting it is called once with nil: whatever was sent meanwhile is unknown.
     public func listen(channel: String, onPayload: @escaping @Sendable (String?) -> Void) async {

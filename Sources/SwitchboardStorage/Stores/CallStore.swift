@@ -60,7 +60,10 @@ public struct CallStore: Sendable {
                         createdAt: all.map(\.occurredAt).min() ?? event.occurredAt)
             events = all
         }
-        for external in ids where known.aliases[external] != call.id && !(external == event.externalCallId && callIds.isEmpty) {
+        // Every provider id of the event points at the call (a new call's own id was claimed above).
+        var stored = known.aliases
+        if callIds.isEmpty { stored[event.externalCallId] = call.id }
+        for external in ids where stored[external] != call.id {
             try await tx.execute("""
                 INSERT INTO call_aliases (pbx_connection_id, external_id, call_id) VALUES (?, ?, ?)
                 ON CONFLICT (pbx_connection_id, external_id) DO NOTHING
