@@ -9,6 +9,7 @@ import os
 import re
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -31,25 +32,51 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def start_demo(data):
+    """Starts `switchboard demo` on free ports; returns (process, port, password, output lines) once all three
+    servers (Switchboard, the amoCRM sandbox, the simulated PBX) answer, or None if this attempt failed."""
     port = free_port()
     while any(socket.socket().connect_ex(("127.0.0.1", p)) == 0 for p in (port + 1, port + 2)):
         port = free_port()
-    data = tmp_path_factory.mktemp("demo")
     proc = subprocess.Popen([BINARY, "demo", "--port", str(port), "--every", "2", "--data-dir", str(data)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines, password, deadline = [], None, time.time() + 120
-    while time.time() < deadline and password is None:
-        line = proc.stdout.readline()
-        if not line:
-            time.sleep(0.1)
-            continue
-        lines.append(line)
-        m = re.search(r"\(demo@switchboard\.local / (\S+)\)", line)
-        if m:
-            password = m.group(1)
-    assert password, "demo did not print its credentials:\n" + "".join(lines)
+    lines, found = [], threading.Event()
+    password = []
+
+    def drain():  # keeps reading, so the demo never blocks on a full pipe
+        for line in proc.stdout:
+            lines.append(line)
+            m = re.search(r"\(demo@switchboard\.local / (\S+)\)", line)
+            if m and not password:
+                password.append(m.group(1))
+                found.set()
+        found.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    found.wait(120)
+    deadline = time.time() + 20
+    while password and proc.poll() is None and time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            urllib.request.urlopen(f"http://127.0.0.1:{port + 1}/sandbox/state", timeout=2)
+            return proc, port, password[0], lines
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    proc.wait()
+    return None, port, None, lines
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    # A port found free can be taken before the demo binds it; then the demo stops, and another port is tried.
+    attempts = []
+    for _ in range(4):
+        proc, port, password, lines = start_demo(tmp_path_factory.mktemp("demo"))
+        if proc:
+            break
+        attempts.append(f"port {port}:\n" + "".join(lines))
+    assert proc, "the demo did not start:\n" + "\n".join(attempts)
     yield {"base": f"http://127.0.0.1:{port}", "sandbox": f"http://127.0.0.1:{port + 1}", "password": password}
     proc.terminate()
     try:
