@@ -51,8 +51,8 @@ struct NotificationService: Service {
 
 extension Switchboard {
     /// The HTTP routes of this instance.
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func makeRouter() -> Router<AppRequestContext> {
+        let router = Router(context: AppRequestContext.self)
         router.add(middleware: MetricsMiddleware(metrics: httpMetrics))
         router.add(middleware: LogRequestsMiddleware(.debug))
         Operations(sb: self).register(on: router)

@@ -41,7 +41,7 @@ extension Cabinet {
         .dealAlways: ("Создавать сделку всегда", "Create a deal always"),
     ]
 
-    func settingsPage(_ req: Request, _ ctx: BasicRequestContext, _ s: SessionStore.Session,
+    func settingsPage(_ req: Request, _ ctx: AppRequestContext, _ s: SessionStore.Session,
                       draft: AmoSettings? = nil, problems: [AmoSettings.Problem] = [], saved: Bool = false) async throws -> Response {
         let l = lang(req, s)
         guard let integration = try await sb.integrations.get(tenantId: s.tenantId, id: try ctx.param("id")),
@@ -194,7 +194,7 @@ extension Cabinet {
         return s
     }
 
-    func saveSettings(_ req: Request, _ ctx: BasicRequestContext, _ s: SessionStore.Session) async throws -> Response {
+    func saveSettings(_ req: Request, _ ctx: AppRequestContext, _ s: SessionStore.Session) async throws -> Response {
         guard let f = try await checkedForm(req, s) else { return forbidden(req) }
         guard var integration = try await sb.integrations.get(tenantId: s.tenantId, id: try ctx.param("id")), integration.crm == .amocrm else {
             return page(lang(req, s), title: "404", body: "<h1>404</h1>", status: .notFound, csrf: s.csrf, email: s.email)

@@ -34,7 +34,7 @@ struct Cabinet {
     static let sessionCookie = "sb_session"
     static let loginCookie = "sb_login"
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<AppRequestContext>) {
         router.get("cabinet/login") { req, _ in loginPage(req, error: nil) }
         router.post("cabinet/login") { req, ctx in try await login(req, ctx) }
         router.post("cabinet/logout") { req, _ in
@@ -139,7 +139,7 @@ struct Cabinet {
         return r
     }
 
-    func login(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func login(_ req: Request, _ ctx: AppRequestContext) async throws -> Response {
         let fields = try await formFields(req)
         let l = lang(req)
         guard let nonce = req.cookie(Self.loginCookie), Hashing.constantTimeEquals(fields["csrf"] ?? "", nonce) else {

@@ -102,7 +102,7 @@ extension Cabinet {
             """, csrf: s.csrf, email: s.email)
     }
 
-    func callPage(_ req: Request, _ ctx: BasicRequestContext, _ s: SessionStore.Session) async throws -> Response {
+    func callPage(_ req: Request, _ ctx: AppRequestContext, _ s: SessionStore.Session) async throws -> Response {
         let l = lang(req, s)
         guard let call = try await sb.calls.get(tenantId: s.tenantId, id: try ctx.param("id")) else {
             return page(l, title: "404", body: "<h1>404</h1>", status: .notFound, csrf: s.csrf, email: s.email)

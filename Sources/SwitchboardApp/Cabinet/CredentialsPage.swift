@@ -6,7 +6,7 @@ import SwitchboardStorage
 /// CORE-1 in the cabinet: amoCRM credential sets: add (long-lived token or OAuth), edit under the gear,
 /// delete, test, connect through OAuth. Secrets are write-only: a form never shows them back.
 extension Cabinet {
-    func registerCredentials(on router: Router<BasicRequestContext>) {
+    func registerCredentials(on router: Router<AppRequestContext>) {
         router.get("cabinet/credentials") { req, _ in try await authed(req) { try await credentialsPage(req, $0, message: nil) } }
         router.post("cabinet/credentials") { req, _ in try await authed(req) { try await createCredential(req, $0) } }
         router.post("cabinet/credentials/:id") { req, ctx in try await authed(req) { try await credentialAction(req, ctx, $0) } }
@@ -72,7 +72,7 @@ extension Cabinet {
         return redirect("/cabinet/credentials")
     }
 
-    func credentialAction(_ req: Request, _ ctx: BasicRequestContext, _ s: SessionStore.Session) async throws -> Response {
+    func credentialAction(_ req: Request, _ ctx: AppRequestContext, _ s: SessionStore.Session) async throws -> Response {
         guard let f = try await checkedForm(req, s) else { return forbidden(req) }
         let ru = lang(req, s) == .ru
         guard let c = try await sb.credentials.get(tenantId: s.tenantId, id: try ctx.param("id")) else {

@@ -7,7 +7,7 @@ import SwitchboardStorage
 /// The PBX page: what to paste into the PBX, its employees and virtual numbers, the last events (the "test"),
 /// and the forms to add or change a connection, add, import or remove employees.
 extension Cabinet {
-    func registerPBX(on router: Router<BasicRequestContext>) {
+    func registerPBX(on router: Router<AppRequestContext>) {
         router.get("cabinet/pbx") { req, _ in try await authed(req) { try await pbxPage(req, $0, message: nil) } }
         router.post("cabinet/pbx") { req, _ in try await authed(req) { try await createPBX(req, $0) } }
         router.post("cabinet/pbx/:id") { req, ctx in try await authed(req) { try await pbxAction(req, ctx, $0) } }
@@ -78,7 +78,7 @@ extension Cabinet {
         }
     }
 
-    func pbxAction(_ req: Request, _ ctx: BasicRequestContext, _ s: SessionStore.Session) async throws -> Response {
+    func pbxAction(_ req: Request, _ ctx: AppRequestContext, _ s: SessionStore.Session) async throws -> Response {
         guard let f = try await checkedForm(req, s) else { return forbidden(req) }
         let ru = lang(req, s) == .ru
         guard let c = try await sb.pbx.get(tenantId: s.tenantId, id: try ctx.param("id")) else {

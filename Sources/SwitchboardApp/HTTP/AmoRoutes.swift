@@ -14,7 +14,7 @@ struct AmoRoutes {
     let sb: Switchboard
     var api: ManagementAPI { ManagementAPI(sb: sb) }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<AppRequestContext>) {
         let v1 = router.group("api/v1")
         v1.post("credentials/:id/test") { req, ctx in try await test(req, ctx) }
         v1.get("credentials/:id/amocrm/users") { req, ctx in
@@ -69,7 +69,7 @@ struct AmoRoutes {
         }
     }
 
-    func amoAPI(_ req: Request, _ ctx: BasicRequestContext) async throws -> (CRMCredential, AmoAPI) {
+    func amoAPI(_ req: Request, _ ctx: AppRequestContext) async throws -> (CRMCredential, AmoAPI) {
         let t = try await api.tenantId(req)
         guard let c = try await sb.credentials.get(tenantId: t, id: try ctx.param("id")) else {
             throw APIError(.notFound, "credentials not found")
@@ -93,7 +93,7 @@ struct AmoRoutes {
         }
     }
 
-    func test(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func test(_ req: Request, _ ctx: AppRequestContext) async throws -> Response {
         let (c, _) = try await amoAPI(req, ctx)
         let result = await Self.check(sb, c)
         return jsonResponse(CheckResult(ok: result.ok, message: result.message), status: result.ok ? .ok : .unprocessableContent)
@@ -129,7 +129,7 @@ struct AmoRoutes {
 
     /// amoCRM's webhooks (contact responsible changed): every instance's routing cache forgets what it knew.
     /// They are unsigned, so the URL carries a key only Switchboard can make.
-    func webhook(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func webhook(_ req: Request, _ ctx: AppRequestContext) async throws -> Response {
         let id = try ctx.param("integration")
         guard Hashing.constantTimeEquals(try ctx.param("key"), sb.amoWebhookKey(id)) else {
             throw APIError(.unauthorized, "unknown webhook key")
@@ -142,7 +142,7 @@ struct AmoRoutes {
     }
 
     /// The amoCRM widget's click on a number: the PBX calls the employee mapped to the amoCRM user, then the client.
-    func clickToCall(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func clickToCall(_ req: Request, _ ctx: AppRequestContext) async throws -> Response {
         let id = try ctx.param("integration")
         struct Click: Decodable { var phone: String; var amo_user_id: Int; var key: String }
         let click = try await req.decodeJSON(Click.self)

@@ -31,7 +31,7 @@ extension ManagementAPI {
         var waitSec: Int?
     }
 
-    func registerCalls(_ api: RouterGroup<BasicRequestContext>) {
+    func registerCalls(_ api: RouterGroup<AppRequestContext>) {
         api.get("calls") { req, _ in
             let t = try await tenantId(req)
             let q = req.uri.queryParameters

@@ -19,7 +19,7 @@ struct ManagementAPI {
         return tenantId
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<AppRequestContext>) {
         let api = router.group("api/v1")
         api.get("openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],
@@ -44,7 +44,7 @@ struct ManagementAPI {
     struct NewToken: Decodable { var name: String }
     struct NewUser: Decodable { var email: String; var password: String; var locale: String? }
 
-    func registerTokens(_ api: RouterGroup<BasicRequestContext>) {
+    func registerTokens(_ api: RouterGroup<AppRequestContext>) {
         api.get("tokens") { req, _ in jsonResponse(try await sb.tenants.tokens(tenantId: try await tenantId(req))) }
         api.post("tokens") { req, _ in
             let t = try await tenantId(req)
@@ -61,7 +61,7 @@ struct ManagementAPI {
         }
     }
 
-    func registerUsers(_ api: RouterGroup<BasicRequestContext>) {
+    func registerUsers(_ api: RouterGroup<AppRequestContext>) {
         api.get("users") { req, _ in jsonResponse(try await sb.tenants.users(tenantId: try await tenantId(req))) }
         api.post("users") { req, _ in
             let t = try await tenantId(req)
@@ -120,7 +120,7 @@ struct ManagementAPI {
         }
     }
 
-    func registerPBX(_ api: RouterGroup<BasicRequestContext>) {
+    func registerPBX(_ api: RouterGroup<AppRequestContext>) {
         api.get("pbx-connections") { req, _ in jsonResponse(try await sb.pbx.list(tenantId: try await tenantId(req))) }
         api.post("pbx-connections") { req, _ in
             let t = try await tenantId(req)
@@ -228,7 +228,7 @@ struct ManagementAPI {
         }
     }
 
-    func registerCredentials(_ api: RouterGroup<BasicRequestContext>) {
+    func registerCredentials(_ api: RouterGroup<AppRequestContext>) {
         api.get("credentials") { req, _ in
             let crm = req.uri.queryParameters["crm"].flatMap { CRMKind(rawValue: String($0)) }
             return jsonResponse(try await sb.credentials.list(tenantId: try await tenantId(req), crm: crm))
@@ -300,7 +300,7 @@ struct ManagementAPI {
         var settings: JSONValue?
     }
 
-    func registerIntegrations(_ api: RouterGroup<BasicRequestContext>) {
+    func registerIntegrations(_ api: RouterGroup<AppRequestContext>) {
         api.get("integrations") { req, _ in jsonResponse(try await sb.integrations.list(tenantId: try await tenantId(req))) }
         api.post("integrations") { req, _ in
             let t = try await tenantId(req)
@@ -366,7 +366,7 @@ struct ManagementAPI {
 
     // MARK: delivery jobs (dead letters and replay)
 
-    func registerJobs(_ api: RouterGroup<BasicRequestContext>) {
+    func registerJobs(_ api: RouterGroup<AppRequestContext>) {
         api.get("jobs") { req, _ in
             let t = try await tenantId(req)
             let q = req.uri.queryParameters

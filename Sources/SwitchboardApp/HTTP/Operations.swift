@@ -6,7 +6,7 @@ import SwitchboardStorage
 struct Operations {
     let sb: Switchboard
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<AppRequestContext>) {
         router.get("healthz") { _, _ in jsonResponse(["status": "ok"]) }
         router.get("readyz") { _, _ in
             if await sb.db.ping() { return jsonResponse(["status": "ready", "storage": sb.db.dialect.rawValue]) }

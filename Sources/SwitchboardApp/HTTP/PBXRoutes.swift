@@ -10,14 +10,14 @@ import SwitchboardStorage
 struct PBXRoutes {
     let sb: Switchboard
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<AppRequestContext>) {
         router.post("pbx/itoolabs/:id") { req, ctx in try await itoolabs(req, ctx) }
         router.post("pbx/events/:id") { req, ctx in try await nativeEvents(req, ctx) }
         router.post("pbx/route/:id") { req, ctx in try await nativeRoute(req, ctx) }
     }
 
     /// Refuses a request with a reason, and logs it: a PBX integrator sees the reason, an operator the log line.
-    func refuse(_ status: HTTPResponse.Status, _ message: String, _ ctx: BasicRequestContext, connection: String,
+    func refuse(_ status: HTTPResponse.Status, _ message: String, _ ctx: AppRequestContext, connection: String,
                 itoolabsShape: Bool) -> Response {
         ctx.logger.warning("PBX request refused", metadata: ["connection": "\(connection)", "status": "\(status.code)",
                                                               "reason": "\(message)"])
@@ -27,7 +27,7 @@ struct PBXRoutes {
 
     // MARK: ITooLabs
 
-    func itoolabs(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func itoolabs(_ req: Request, _ ctx: AppRequestContext) async throws -> Response {
         let id = try ctx.param("id")
         let bytes = try await req.bodyBytes()
         guard let (connection, secret) = try await sb.connections.get(id), connection.protocol == .itoolabs else {
@@ -65,7 +65,7 @@ struct PBXRoutes {
 
     // MARK: Switchboard's own protocol
 
-    func verified(_ req: Request, _ ctx: BasicRequestContext) async throws -> Result<(PBXConnection, [UInt8]), NativeProtocol.Problem> {
+    func verified(_ req: Request, _ ctx: AppRequestContext) async throws -> Result<(PBXConnection, [UInt8]), NativeProtocol.Problem> {
         let id = try ctx.param("id")
         let bytes = try await req.bodyBytes(limit: 4 << 20)
         guard let (connection, secret) = try await sb.connections.get(id), connection.protocol == .switchboard else {
@@ -81,7 +81,7 @@ struct PBXRoutes {
         return .success((connection, bytes))
     }
 
-    func nativeEvents(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func nativeEvents(_ req: Request, _ ctx: AppRequestContext) async throws -> Response {
         let id = try ctx.param("id")
         switch try await verified(req, ctx) {
         case .failure(let p):
@@ -107,7 +107,7 @@ struct PBXRoutes {
         }
     }
 
-    func nativeRoute(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
+    func nativeRoute(_ req: Request, _ ctx: AppRequestContext) async throws -> Response {
         let id = try ctx.param("id")
         switch try await verified(req, ctx) {
         case .failure(let p):
