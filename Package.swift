@@ -37,9 +37,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // Requests to addresses tenants set: the outbound policy checked after DNS resolution, no redirects.
+        .target(name: "SwitchboardOutbound", dependencies: [
+            "SwitchboardCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         // PBX protocols: adapters, routing, commands, simulator.
         .target(name: "SwitchboardPBX", dependencies: [
-            "SwitchboardCore", "SwitchboardStorage",
+            "SwitchboardCore", "SwitchboardStorage", "SwitchboardOutbound",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
@@ -52,7 +57,7 @@ let package = Package(
         ]),
         // CRM connectors: each CRM's client, executor, personal-manager lookup and inbound webhooks.
         .target(name: "SwitchboardCRM", dependencies: [
-            "SwitchboardCore", "SwitchboardStorage", "SwitchboardDelivery", "SwitchboardPBX",
+            "SwitchboardCore", "SwitchboardStorage", "SwitchboardDelivery", "SwitchboardPBX", "SwitchboardOutbound",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -66,7 +71,7 @@ let package = Package(
         // Composition root: configuration, HTTP server, workers, services.
         .target(name: "SwitchboardApp", dependencies: [
             "SwitchboardCore", "SwitchboardStorage", "SwitchboardDelivery", "SwitchboardPBX", "SwitchboardSimulator",
-            "SwitchboardSandbox", "SwitchboardCRM",
+            "SwitchboardSandbox", "SwitchboardCRM", "SwitchboardOutbound",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -81,7 +86,7 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .testTarget(name: "SwitchboardTests", dependencies: [
-            "SwitchboardApp", "SwitchboardSimulator",
+            "SwitchboardApp", "SwitchboardSimulator", "SwitchboardOutbound",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),

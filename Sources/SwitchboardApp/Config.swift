@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SwitchboardCore
 
 /// Switchboard's settings. Precedence: command-line flags, then `SWITCHBOARD_*` environment, then the
 /// optional JSON file (`--config` / `SWITCHBOARD_CONFIG`), then defaults that work on a laptop.
@@ -23,12 +24,17 @@ public struct AppConfig: Sendable, Codable {
     /// The installation's amoCRM OAuth application.
     public var amocrmClientId: String?
     public var amocrmClientSecret: String?
+    /// Development/sandbox mode: CRM and PBX addresses on this machine's loopback are allowed, over http too
+    /// (the amoCRM sandbox, test doubles), and OAuth works with a sandbox account. Off in production.
+    public var devMode: Bool = false
+    /// Lets tenants' CRM and PBX addresses lead to private networks (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7).
+    public var allowPrivateNetworks: Bool = false
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, dataDir, databaseURL, databaseMaxConnections, publicBaseURL, workerConcurrency, jobLeaseSeconds, retryBaseMs, logLevel,
-             sqliteSynchronous, amocrmClientId, amocrmClientSecret
+             sqliteSynchronous, amocrmClientId, amocrmClientSecret, devMode, allowPrivateNetworks
     }
 
     public init(from decoder: any Decoder) throws {
@@ -47,6 +53,8 @@ public struct AppConfig: Sendable, Codable {
         sqliteSynchronous = try c.decodeIfPresent(String.self, forKey: .sqliteSynchronous) ?? d.sqliteSynchronous
         amocrmClientId = try c.decodeIfPresent(String.self, forKey: .amocrmClientId)
         amocrmClientSecret = try c.decodeIfPresent(String.self, forKey: .amocrmClientSecret)
+        devMode = try c.decodeIfPresent(Bool.self, forKey: .devMode) ?? d.devMode
+        allowPrivateNetworks = try c.decodeIfPresent(Bool.self, forKey: .allowPrivateNetworks) ?? d.allowPrivateNetworks
     }
 
     /// Environment variable name for a setting: `databaseURL` → `SWITCHBOARD_DATABASE_URL`.
@@ -82,9 +90,25 @@ public struct AppConfig: Sendable, Codable {
             case .sqliteSynchronous: config.sqliteSynchronous = value
             case .amocrmClientId: config.amocrmClientId = value
             case .amocrmClientSecret: config.amocrmClientSecret = value
+            case .devMode: config.devMode = flag(value) ?? config.devMode
+            case .allowPrivateNetworks: config.allowPrivateNetworks = flag(value) ?? config.allowPrivateNetworks
             }
         }
         return config
+    }
+
+    /// `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off`.
+    static func flag(_ value: String) -> Bool? {
+        switch value.lowercased() {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: return nil
+        }
+    }
+
+    /// Where tenants' CRM and PBX addresses may lead.
+    public var outboundPolicy: OutboundPolicy {
+        OutboundPolicy(allowLoopback: devMode, allowPrivateNetworks: allowPrivateNetworks)
     }
 
     public var usesPostgres: Bool { databaseURL?.hasPrefix("postgres") ?? false }

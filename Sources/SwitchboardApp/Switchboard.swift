@@ -4,6 +4,7 @@ import Prometheus
 import SwitchboardCore
 import SwitchboardCRM
 import SwitchboardDelivery
+import SwitchboardOutbound
 import SwitchboardPBX
 import SwitchboardStorage
 
@@ -29,6 +30,8 @@ public final class Switchboard: Sendable {
     public let amo: AmoConnector
     public let entities: CRMEntityStore
     let connections: ConnectionCache
+    /// How every request to an address a tenant set is sent (the outbound policy from configuration).
+    public let outbound: OutboundHTTP
     var signInLimiter: SignInLimiter { SignInLimiter(sessions: SessionStore(db: db)) }
     private let boundPort = LockedValue<Int?>(nil)
 
@@ -77,7 +80,9 @@ public final class Switchboard: Sendable {
         self.entities = CRMEntityStore(db: db)
         let port = boundPort
         let metrics = httpMetrics
-        let amo = AmoConnector(db: db, vault: vault, observe: { metrics.countOutbound(target: "amocrm", status: $0) }) {
+        let outbound = OutboundHTTP(policy: config.outboundPolicy)
+        self.outbound = outbound
+        let amo = AmoConnector(db: db, vault: vault, http: outbound, observe: { metrics.countOutbound(target: "amocrm", status: $0) }) {
             Self.amoOAuth(config, baseURL: config.publicBaseURL ?? "http://\(config.host):\(port.value ?? config.port)")
         }
         self.amo = amo
@@ -102,7 +107,7 @@ public final class Switchboard: Sendable {
         }
         switch connection.protocol {
         case .itoolabs:
-            return ITooLabsCommands(baseURL: url, key: key, flavor: .init(rawValue: connection.apiFlavor) ?? .legacy)
+            return ITooLabsCommands(baseURL: url, key: key, flavor: .init(rawValue: connection.apiFlavor) ?? .legacy, http: outbound)
         case .switchboard:
             return nil
         }

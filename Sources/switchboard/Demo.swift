@@ -53,6 +53,8 @@ struct Demo: AsyncParsableCommand {
         config.dataDir = dataDir
         config.retryBaseMs = 500
         config.logLevel = "warning"
+        // The demo's amoCRM sandbox and PBX API listen on this machine, over http.
+        config.devMode = true
         var logger = Logger(label: "switchboard")
         logger.logLevel = .warning
         let sb = try await Switchboard.open(config: config, logger: logger)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SwitchboardCore
+import SwitchboardCRM
 import SwitchboardStorage
 
 /// CORE-1 in the cabinet: amoCRM credential sets: add (long-lived token or OAuth), edit under the gear,
@@ -58,7 +59,7 @@ extension Cabinet {
         guard let f = try await checkedForm(req, s) else { return forbidden(req) }
         let ru = lang(req, s) == .ru
         let url: String
-        do { url = try AccountURL.normalize(f["baseURL"] ?? "") } catch {
+        do { url = try AccountURL.normalize(f["baseURL"] ?? "", policy: sb.config.outboundPolicy) } catch {
             return try await credentialsPage(req, s, message: (false, error.description), status: .unprocessableContent)
         }
         let kind: CRMAuthKind = f["authKind"] == "oauth" ? .oauth : .token
@@ -88,16 +89,22 @@ extension Cabinet {
                                                                          : "This installation has no amoCRM OAuth application"),
                                                  status: .conflict)
             }
+            if let refusal = AmoOAuthApp.refusal(accountURL: c.baseURL, policy: sb.config.outboundPolicy) {
+                return try await credentialsPage(req, s, message: (false, refusal), status: .unprocessableContent)
+            }
             return redirect(AmoRoutes.authorizeURL(sb, oauth, c))
         case "delete":
             _ = try await sb.credentials.delete(tenantId: s.tenantId, id: c.id)
             return redirect("/cabinet/credentials")
         default:
             let url: String
-            do { url = try AccountURL.normalize(f["baseURL"] ?? c.baseURL) } catch {
+            do { url = try AccountURL.normalize(f["baseURL"] ?? c.baseURL, policy: sb.config.outboundPolicy) } catch {
                 return try await credentialsPage(req, s, message: (false, error.description), status: .unprocessableContent)
             }
             let token = (f["token"] ?? "").trimmingCharacters(in: .whitespaces)
+            if let field = SecretPinning.missingField(c, newURL: url, secret: token.isEmpty ? nil : CRMSecret(token: token)) {
+                return try await credentialsPage(req, s, message: (false, SecretPinning.message(field: field)), status: .unprocessableContent)
+            }
             _ = try await sb.credentials.update(tenantId: s.tenantId, id: c.id, name: f["name"], baseURL: url,
                                                 secret: token.isEmpty ? nil : CRMSecret(token: token))
             return redirect("/cabinet/credentials")

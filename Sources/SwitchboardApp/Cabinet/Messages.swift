@@ -94,6 +94,23 @@ enum Messages {
          "«{1}» — не адрес аккаунта (пример: https://example.amocrm.ru)"),
         ("{} must use https (http is accepted only on this machine's loopback addresses)",
          "{1}: нужен https (http допускается только для адресов этой машины)"),
+        // Outbound addresses (OutboundPolicy, SecretPinning) and amoCRM's OAuth domains.
+        ("\"{}\" is not an http(s) address with a host", "«{1}» — не адрес http(s) с именем хоста"),
+        ("the {} scheme is not allowed: use https", "схема {1} не допускается: используйте https"),
+        ("{} must not carry a user name or password", "{1}: в адресе не должно быть имени пользователя и пароля"),
+        ("{} is a {} address, where Switchboard does not send requests", "{1} — адрес {2}, туда Switchboard запросы не отправляет"),
+        ("{} leads to {}, a {} address, where Switchboard does not send requests",
+         "{1} ведёт на {2} — адрес {3}, туда Switchboard запросы не отправляет"),
+        ("{} does not resolve to any address", "у имени {1} нет ни одного адреса"),
+        ("loopback", "этой машины (loopback)"), ("private network", "частной сети"), ("link-local", "локального сегмента (link-local)"),
+        ("unspecified", "неопределённый"), ("multicast", "групповой рассылки"), ("reserved", "зарезервированный"),
+        ("changing the address requires the {} again: a stored secret is sent only to the address it was entered for",
+         "при смене адреса нужно заново ввести {1}: сохранённый секрет отправляется только на адрес, для которого его ввели"),
+        ("token", "токен"), ("apiKey", "ключ API"), ("password", "пароль"), ("login", "логин"),
+        ("amoCRM OAuth works only with accounts on {}: {} is not one",
+         "OAuth amoCRM работает только с аккаунтами на {1}: {2} к ним не относится"),
+        ("amoCRM account address refused: {}", "адрес аккаунта amoCRM отклонён: {1}"),
+        ("PBX API address refused: {}", "адрес API АТС отклонён: {1}"),
         // Job kinds in the journal.
         ("amocrm.call.ringing", "amoCRM: карточка входящего звонка"), ("amocrm.call.finished", "amoCRM: звонок завершён"),
         // Credential states.

@@ -32,7 +32,7 @@ extension Cabinet {
         var flavor: String
         var deadlineMs: Int
 
-        static func parse(_ f: [String: String], ru: Bool) -> Result<PBXForm, PBXFormError> {
+        static func parse(_ f: [String: String], ru: Bool, policy: OutboundPolicy) -> Result<PBXForm, PBXFormError> {
             let name = (f["name"] ?? "").trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty else { return .failure(PBXFormError(field: "name", text: ru ? "Укажите название" : "Name is required")) }
             var url = (f["apiURL"] ?? "").trimmingCharacters(in: .whitespaces)
@@ -42,6 +42,9 @@ extension Cabinet {
                       let host = c.host, !host.isEmpty else {
                     return .failure(PBXFormError(field: "apiURL", text: ru ? "Адрес API АТС — это https://домен-атс"
                                                                                 : "The PBX API address looks like https://pbx-domain"))
+                }
+                do { _ = try policy.check(url) } catch {
+                    return .failure(PBXFormError(field: "apiURL", text: Messages.say(error.description, ru ? .ru : .en)))
                 }
             }
             let flavor = f["apiFlavor"] ?? "legacy"
@@ -67,7 +70,7 @@ extension Cabinet {
     func createPBX(_ req: Request, _ s: SessionStore.Session) async throws -> Response {
         guard let f = try await checkedForm(req, s) else { return forbidden(req) }
         let ru = lang(req, s) == .ru
-        switch PBXForm.parse(f, ru: ru) {
+        switch PBXForm.parse(f, ru: ru, policy: sb.config.outboundPolicy) {
         case .failure(let e):
             return try await pbxPage(req, s, message: (false, e.text), status: .unprocessableContent)
         case .success(let form):
@@ -126,10 +129,14 @@ extension Cabinet {
             sb.routing.invalidateDirectory(connectionId: c.id)
             return try await pbxPage(req, s, message: (true, ru ? "Загружено сотрудников: \(accounts.count)" : "Employees imported: \(accounts.count)"))
         default:
-            switch PBXForm.parse(f, ru: ru) {
+            switch PBXForm.parse(f, ru: ru, policy: sb.config.outboundPolicy) {
             case .failure(let e):
                 return try await pbxPage(req, s, message: (false, e.text), status: .unprocessableContent)
             case .success(let form):
+                if SecretPinning.apiKeyMissing(c, newURL: form.apiURL ?? "", apiKey: form.apiKey) {
+                    return try await pbxPage(req, s, message: (false, Messages.say(SecretPinning.message(field: "apiKey"), ru ? .ru : .en)),
+                                             status: .unprocessableContent)
+                }
                 _ = try await sb.pbx.update(tenantId: s.tenantId, id: c.id, name: form.name, apiURL: form.apiURL ?? "", apiKey: form.apiKey,
                                             apiFlavor: form.flavor, routingDeadlineMs: form.deadlineMs, region: nil)
                 sb.connections.invalidate(c.id)

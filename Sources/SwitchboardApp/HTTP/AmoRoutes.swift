@@ -33,6 +33,9 @@ struct AmoRoutes {
             guard let oauth = sb.amoOAuth else {
                 throw APIError(.conflict, "this installation has no amoCRM OAuth application (SWITCHBOARD_AMOCRM_CLIENT_ID and _SECRET)")
             }
+            if let refusal = AmoOAuthApp.refusal(accountURL: c.baseURL, policy: sb.config.outboundPolicy) {
+                throw APIError(.unprocessableContent, refusal, field: "baseURL")
+            }
             return jsonResponse(["authorizeURL": Self.authorizeURL(sb, oauth, c)])
         }
         router.get("oauth/amocrm/callback") { req, _ in try await oauthCallback(req) }
@@ -112,9 +115,12 @@ struct AmoRoutes {
               let oauth = sb.amoOAuth else {
             throw APIError(.notFound, "credentials not found")
         }
+        if let refusal = AmoOAuthApp.refusal(accountURL: credential.baseURL, policy: sb.config.outboundPolicy) {
+            throw APIError(.unprocessableContent, refusal)
+        }
         let secret: CRMSecret
         do {
-            secret = try await AmoClient.exchangeCode(code, accountURL: credential.baseURL, oauth: oauth)
+            secret = try await AmoClient.exchangeCode(code, accountURL: credential.baseURL, oauth: oauth, http: sb.outbound)
         } catch {
             try await sb.credentials.setStatus(tenantId: credential.tenantId, id: credential.id, status: "failed",
                                                detail: "\(error)")

@@ -120,6 +120,14 @@ struct ManagementAPI {
         }
     }
 
+    /// The PBX's API address, when given, must pass the outbound policy (its API key is sent there).
+    func validate(apiURL: String?) throws {
+        guard let apiURL, !apiURL.isEmpty else { return }
+        do { _ = try sb.config.outboundPolicy.check(apiURL) } catch {
+            throw APIError(.unprocessableContent, error.description, field: "apiURL")
+        }
+    }
+
     func registerPBX(_ api: RouterGroup<AppRequestContext>) {
         api.get("pbx-connections") { req, _ in jsonResponse(try await sb.pbx.list(tenantId: try await tenantId(req))) }
         api.post("pbx-connections") { req, _ in
@@ -129,6 +137,7 @@ struct ManagementAPI {
                 throw APIError(.unprocessableContent, "name is required", field: "name")
             }
             try validate(deadline: body.routingDeadlineMs, flavor: body.apiFlavor)
+            try validate(apiURL: body.apiURL)
             let (c, secret) = try await sb.pbx.create(
                 tenantId: t, name: body.name, protocol: body.protocol, apiURL: body.apiURL, apiKey: body.apiKey,
                 apiFlavor: body.apiFlavor ?? "legacy", routingDeadlineMs: body.routingDeadlineMs ?? 1500,
@@ -152,6 +161,13 @@ struct ManagementAPI {
             let t = try await tenantId(req)
             let body = try await req.decodeJSON(PBXPatch.self)
             try validate(deadline: body.routingDeadlineMs, flavor: body.apiFlavor)
+            try validate(apiURL: body.apiURL)
+            guard let current = try await sb.pbx.get(tenantId: t, id: try ctx.param("id")) else {
+                throw APIError(.notFound, "PBX connection not found")
+            }
+            if SecretPinning.apiKeyMissing(current, newURL: body.apiURL, apiKey: body.apiKey) {
+                throw APIError(.unprocessableContent, SecretPinning.message(field: "apiKey"), field: "apiKey")
+            }
             guard let c = try await sb.pbx.update(tenantId: t, id: try ctx.param("id"), name: body.name, apiURL: body.apiURL,
                                                   apiKey: body.apiKey, apiFlavor: body.apiFlavor,
                                                   routingDeadlineMs: body.routingDeadlineMs, region: body.region) else {
@@ -223,7 +239,7 @@ struct ManagementAPI {
     }
 
     func normalized(_ url: String) throws -> String {
-        do { return try AccountURL.normalize(url) } catch {
+        do { return try AccountURL.normalize(url, policy: sb.config.outboundPolicy) } catch {
             throw APIError(.unprocessableContent, error.description, field: "baseURL")
         }
     }
@@ -260,13 +276,19 @@ struct ManagementAPI {
             let id = try ctx.param("id")
             let body = try await req.decodeJSON(CredentialPatch.self)
             let url = try body.baseURL.map(normalized)
+            guard let current = try await sb.credentials.get(tenantId: t, id: id) else { throw APIError(.notFound, "credentials not found") }
+            let moving = url != nil && url != current.baseURL
             var secret: CRMSecret?
             if body.login != nil || body.password != nil || body.token != nil {
-                var s = try await sb.credentials.secret(tenantId: t, id: id) ?? CRMSecret()
+                // A secret moving to a new address is built from this request alone, never from the stored one.
+                var s = moving ? CRMSecret() : try await sb.credentials.secret(tenantId: t, id: id) ?? CRMSecret()
                 if let v = body.login { s.login = v }
                 if let v = body.password { s.password = v }
                 if let v = body.token { s.token = v }
                 secret = s
+            }
+            if let field = SecretPinning.missingField(current, newURL: url, secret: secret) {
+                throw APIError(.unprocessableContent, SecretPinning.message(field: field), field: field)
             }
             guard let c = try await sb.credentials.update(tenantId: t, id: id, name: body.name, baseURL: url, secret: secret) else {
                 throw APIError(.notFound, "credentials not found")

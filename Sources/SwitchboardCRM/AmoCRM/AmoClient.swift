@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import SwitchboardCore
 import SwitchboardDelivery
+import SwitchboardOutbound
 import SwitchboardStorage
 
 /// The installation's amoCRM OAuth application and where amoCRM sends tenants back.
@@ -64,13 +65,14 @@ public struct AmoClient: Sendable {
     public let credential: CRMCredential
     let credentials: CredentialStore
     let oauth: AmoOAuthApp?
-    let http: HTTPClient
+    /// Every request goes through the installation's outbound policy.
+    let http: OutboundHTTP
     let log: AttemptLog?
     /// Counts each answer (or "error") for the metrics.
     let observe: @Sendable (String) -> Void
 
     public init(tenantId: String, credential: CRMCredential, credentials: CredentialStore, oauth: AmoOAuthApp?,
-                http: HTTPClient = .shared, log: AttemptLog?, observe: @escaping @Sendable (String) -> Void = { _ in }) {
+                http: OutboundHTTP, log: AttemptLog?, observe: @escaping @Sendable (String) -> Void = { _ in }) {
         self.tenantId = tenantId
         self.credential = credential
         self.credentials = credentials
@@ -137,6 +139,11 @@ public struct AmoClient: Sendable {
                                                  detail: "no refresh token; connect the account again")
             throw DeliveryError.permanent("amoCRM access expired and cannot be refreshed: connect the account again")
         }
+        // The refresh carries the installation's client secret: amoCRM's own domains only.
+        if let refusal = AmoOAuthApp.refusal(accountURL: base, policy: http.policy) {
+            try await credentials.storeRefreshed(tenantId: tenantId, id: credential.id, secret: nil, status: "failed", detail: refusal)
+            throw DeliveryError.permanent(refusal)
+        }
         let answer: Answer
         do {
             answer = try await send(.POST, "/oauth2/access_token", json: [
@@ -166,7 +173,8 @@ public struct AmoClient: Sendable {
     }
 
     /// Exchanges an authorization code (the OAuth callback) for the first token pair.
-    public static func exchangeCode(_ code: String, accountURL: String, oauth: AmoOAuthApp, http: HTTPClient = .shared) async throws -> CRMSecret {
+    public static func exchangeCode(_ code: String, accountURL: String, oauth: AmoOAuthApp, http: OutboundHTTP) async throws -> CRMSecret {
+        if let refusal = AmoOAuthApp.refusal(accountURL: accountURL, policy: http.policy) { throw DeliveryError.permanent(refusal) }
         var request = HTTPClientRequest(url: accountURL + "/oauth2/access_token")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -174,7 +182,12 @@ public struct AmoClient: Sendable {
             "client_id": oauth.clientId, "client_secret": oauth.clientSecret, "grant_type": "authorization_code",
             "code": code, "redirect_uri": oauth.redirectURI,
         ])))
-        let response = try await http.execute(request, timeout: .seconds(20))
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .seconds(20))
+        } catch let refused as OutboundPolicy.Problem {
+            throw DeliveryError.permanent("amoCRM account address refused: \(refused)")
+        }
         var buffer = try await response.body.collect(upTo: 1 << 20)
         let json = (try? JSONSerialization.jsonObject(with: Data(buffer.readBytes(length: buffer.readableBytes) ?? []))) as? [String: Any]
         guard response.status == .ok, let access = json?["access_token"] as? String, let refresh = json?["refresh_token"] as? String else {
@@ -241,6 +254,10 @@ public struct AmoClient: Sendable {
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, timeout: .seconds(30))
+        } catch let refused as OutboundPolicy.Problem {
+            observe("refused")
+            log?.record(Exchange(request: line, note: "not sent: \(refused)"))
+            throw DeliveryError.permanent("amoCRM account address refused: \(refused)")
         } catch {
             observe("error")
             log?.record(Exchange(request: line, note: "no answer: \(error)"))

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SwitchboardCore
 import SwitchboardDelivery
+import SwitchboardOutbound
 import SwitchboardPBX
 import SwitchboardStorage
 
@@ -14,12 +15,12 @@ public struct AmoConnector: Sendable {
     let calls: CallStore
     let entities: CRMEntityStore
     let oauth: @Sendable () -> AmoOAuthApp?
-    let http: HTTPClient
+    let http: OutboundHTTP
     /// Counts amoCRM answers by status for the metrics.
     let observe: @Sendable (String) -> Void
 
     /// `oauth` gives the installation's OAuth application (it knows the public address only once the server listens).
-    public init(db: any Database, vault: CredentialVault, http: HTTPClient = .shared,
+    public init(db: any Database, vault: CredentialVault, http: OutboundHTTP,
                 observe: @escaping @Sendable (String) -> Void = { _ in }, oauth: @escaping @Sendable () -> AmoOAuthApp?) {
         self.observe = observe
         self.credentials = CredentialStore(db: db, vault: vault)

@@ -1,36 +1,49 @@
 import Foundation
 
-/// CORE-1: a CRM account address typed with or without protocol, normalised to `https://host[:port]`.
+/// CORE-1: a CRM account address typed with or without protocol, normalised to `https://host[:port]` and checked
+/// against the installation's `OutboundPolicy` (the account's token is sent there).
 public enum AccountURL {
     public enum Problem: Error, Equatable, CustomStringConvertible {
         case empty
         case malformed(String)
         case insecure(String)
+        /// The outbound policy refuses the address; the reason says why.
+        case refused(String)
 
         public var description: String {
             switch self {
             case .empty: return "the account address is required"
             case .malformed(let s): return "\"\(s)\" is not an account address such as https://example.amocrm.ru"
             case .insecure(let s): return "\(s) must use https (http is accepted only on this machine's loopback addresses)"
+            case .refused(let reason): return reason
             }
         }
     }
 
-    public static func normalize(_ input: String) throws(Problem) -> String {
+    public static func normalize(_ input: String, policy: OutboundPolicy) throws(Problem) -> String {
         var text = input.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw .empty }
         if !text.contains("://") { text = "https://" + text }
         guard let c = URLComponents(string: text), let scheme = c.scheme?.lowercased(),
-              let host = c.host?.lowercased(), !host.isEmpty, host.contains(".") || isLoopback(host),
+              let host = c.host?.lowercased(), !host.isEmpty,
+              host.contains(".") || IPAddress(host) != nil || OutboundPolicy.isLocalhostName(host),
               scheme == "https" || scheme == "http" else {
             throw .malformed(input)
         }
-        if scheme == "http" && !isLoopback(host) { throw .insecure(input) }
         let port = c.port.map { ":\($0)" } ?? ""
-        return "\(scheme)://\(host)\(port)"
+        let normalized = "\(scheme)://\(host)\(port)"
+        guard c.user == nil, c.password == nil else { throw .refused(OutboundPolicy.Problem.userinfo(input).description) }
+        do {
+            _ = try policy.check(normalized)
+        } catch {
+            if case .insecure = error { throw .insecure(input) }
+            throw .refused(error.description)
+        }
+        return normalized
     }
 
+    /// Whether the host is this machine by its spelling (`127.0.0.0/8`, `::1`, `localhost`), parsed, not prefix-matched.
     public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        OutboundPolicy.isLoopback(host: host)
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import SwitchboardCore
+import SwitchboardOutbound
 
 /// An employee as the PBX lists them.
 public struct PBXAccount: Codable, Sendable, Equatable {
@@ -69,10 +70,11 @@ public struct ITooLabsCommands: PBXCommands {
     let baseURL: String
     let key: String
     let flavor: Flavor
-    let http: HTTPClient
+    /// Every command goes through the installation's outbound policy.
+    let http: OutboundHTTP
     let timeout: TimeAmount
 
-    public init(baseURL: String, key: String, flavor: Flavor, http: HTTPClient = .shared, timeout: TimeAmount = .seconds(10)) {
+    public init(baseURL: String, key: String, flavor: Flavor, http: OutboundHTTP, timeout: TimeAmount = .seconds(10)) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.key = key
         self.flavor = flavor
@@ -111,6 +113,8 @@ public struct ITooLabsCommands: PBXCommands {
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, timeout: timeout)
+        } catch let refused as OutboundPolicy.Problem {
+            throw PBXCommandError(message: "PBX API address refused: \(refused)", status: nil, retryable: false)
         } catch {
             throw PBXCommandError(message: "PBX unreachable (\(what)): \(error)", status: nil, retryable: true)
         }

@@ -47,16 +47,19 @@ public struct CredentialStore: Sendable {
         }
     }
 
-    /// Changes name and URL; a non-nil `secret` replaces the stored one.
+    /// Changes name and URL; a non-nil `secret` replaces the stored one. A stored secret never follows a new
+    /// `baseURL`: moved without a new secret, the credential loses its secret (in the same statement, so no
+    /// concurrent change can slip one through).
     public func update(tenantId: String, id: String, name: String?, baseURL: String?, secret: CRMSecret?) async throws -> CRMCredential? {
         let sealed = try secret.map { try vault.seal(json: $0, context: Self.context(tenantId, id)) }
         let changed: Bool = try await db.transaction { tx in
             let rows = try await tx.query("""
-                UPDATE crm_credentials SET name = COALESCE(?, name), base_url = COALESCE(?, base_url),
-                  secret = COALESCE(?, secret), updated_at = ?,
+                UPDATE crm_credentials SET name = COALESCE(?, name),
+                  secret = COALESCE(?, CASE WHEN base_url = COALESCE(?, base_url) THEN secret END),
+                  base_url = COALESCE(?, base_url), updated_at = ?,
                   status = COALESCE(?, status)
                 WHERE tenant_id = ? AND id = ? RETURNING id
-                """, [.of(name), .of(baseURL), .of(sealed), .of(Date()),
+                """, [.of(name), .of(sealed), .of(baseURL), .of(baseURL), .of(Date()),
                       .of(baseURL != nil || sealed != nil ? "unchecked" : nil), .text(tenantId), .text(id)])
             return !rows.isEmpty
         }

@@ -53,17 +53,20 @@ public struct PBXStore: Sendable {
         }
     }
 
+    /// Changes the connection; a non-nil `apiKey` replaces the stored one. The stored key never follows a new `apiURL`:
+    /// moved without a new key, the connection loses its key (in the same statement).
     public func update(tenantId: String, id: String, name: String?, apiURL: String?, apiKey: String?,
                        apiFlavor: String?, routingDeadlineMs: Int?, region: String?) async throws -> PBXConnection? {
         let sealedKey = try apiKey.map { try vault.seal(Array($0.utf8), context: Self.context(id, "api-key")) }
         let changed: Bool = try await db.transaction { tx in
             !(try await tx.query("""
-                UPDATE pbx_connections SET name = COALESCE(?, name), api_url = COALESCE(?, api_url),
-                  api_key = COALESCE(?, api_key), api_flavor = COALESCE(?, api_flavor),
+                UPDATE pbx_connections SET name = COALESCE(?, name),
+                  api_key = COALESCE(?, CASE WHEN COALESCE(api_url, '') = COALESCE(?, api_url, '') THEN api_key END),
+                  api_url = COALESCE(?, api_url), api_flavor = COALESCE(?, api_flavor),
                   routing_deadline_ms = COALESCE(?, routing_deadline_ms), region = COALESCE(?, region), updated_at = ?
                 WHERE tenant_id = ? AND id = ? RETURNING id
-                """, [.of(name), .of(apiURL), .of(sealedKey), .of(apiFlavor), .of(routingDeadlineMs), .of(region),
-                      .of(Date()), .text(tenantId), .text(id)]).isEmpty)
+                """, [.of(name), .of(sealedKey), .of(apiURL), .of(apiURL), .of(apiFlavor), .of(routingDeadlineMs),
+                      .of(region), .of(Date()), .text(tenantId), .text(id)]).isEmpty)
         }
         return changed ? try await get(tenantId: tenantId, id: id) : nil
     }

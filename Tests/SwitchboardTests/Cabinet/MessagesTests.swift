@@ -76,9 +76,10 @@ struct MessagesTests {
         let joined = "the amoCRM settings are incomplete: " + problems.map(\.description).joined(separator: "; ")
         let ru = try? #require(Messages.russian(joined))
         #expect(ru?.contains("выберите воронку") == true && ru?.contains("incoming.missedUnknown.pipelineId") == true)
-        for bad in ["", "not a url", "http://example.amocrm.ru"] {
+        for bad in ["", "not a url", "http://example.amocrm.ru", "http://127.0.0.1:9000", "https://10.0.0.5",
+                    "https://169.254.169.254", "https://u:p@example.amocrm.ru"] {
             do {
-                _ = try AccountURL.normalize(bad)
+                _ = try AccountURL.normalize(bad, policy: .init())
                 Issue.record("\(bad) was accepted")
             } catch {
                 #expect(Messages.russian(error.description) != nil, "no Russian for: \(error.description)")

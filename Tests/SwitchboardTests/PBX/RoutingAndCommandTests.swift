@@ -3,6 +3,7 @@ import Logging
 import Testing
 @testable import SwitchboardApp
 import SwitchboardCore
+import SwitchboardOutbound
 import SwitchboardPBX
 import SwitchboardSimulator
 import SwitchboardStorage
@@ -239,9 +240,10 @@ struct RoutingAndCommandTests {
     @Test("the ITooLabs client speaks both API generations")
     func bothFlavors() async throws {
         let pbx = SimulatedPBXServer(key: "k", accounts: [PBXAccount(login: "ivan", name: "Ivan", extension: "101")])
+        let dev = OutboundHTTP(policy: OutboundPolicy(allowLoopback: true))
         try await withLiveApplication({ pbx.application(logger: testLogger(), onRunning: $0) }) { base in
-            let legacy = ITooLabsCommands(baseURL: base, key: "k", flavor: .legacy)
-            let v1 = ITooLabsCommands(baseURL: base, key: "k", flavor: .v1)
+            let legacy = ITooLabsCommands(baseURL: base, key: "k", flavor: .legacy, http: dev)
+            let v1 = ITooLabsCommands(baseURL: base, key: "k", flavor: .v1, http: dev)
             #expect(try await legacy.accounts().map(\.login) == ["ivan"])
             #expect(try await v1.accounts().map(\.login) == ["ivan"])
             #expect(try await legacy.originate(employeeLogin: "ivan", clientNumber: PhoneNumber.parse("89101234567"), callerId: nil) != nil)
@@ -250,7 +252,7 @@ struct RoutingAndCommandTests {
             #expect(try await legacy.getDND(employeeLogin: "ivan"))
             try await legacy.subscribeOnCalls(employeeLogin: "ivan", on: false, groupId: "7")
             await #expect(throws: PBXCommandError.self) { try await legacy.hangup(callId: "x") }
-            let wrongKey = ITooLabsCommands(baseURL: base, key: "wrong", flavor: .legacy)
+            let wrongKey = ITooLabsCommands(baseURL: base, key: "wrong", flavor: .legacy, http: dev)
             do {
                 _ = try await wrongKey.accounts()
                 Issue.record("a wrong key must be refused")

@@ -77,14 +77,14 @@ struct StorageTests {
 
     @Test("account URLs are normalised with or without protocol")
     func accountURLs() throws {
-        #expect(try AccountURL.normalize("example.amocrm.ru") == "https://example.amocrm.ru")
-        #expect(try AccountURL.normalize(" https://Example.amocrm.ru/leads/ ") == "https://example.amocrm.ru")
-        #expect(try AccountURL.normalize("http://127.0.0.1:9000/") == "http://127.0.0.1:9000")
+        #expect(try AccountURL.normalize("example.amocrm.ru", policy: .init()) == "https://example.amocrm.ru")
+        #expect(try AccountURL.normalize(" https://Example.amocrm.ru/leads/ ", policy: .init()) == "https://example.amocrm.ru")
+        #expect(try AccountURL.normalize("http://127.0.0.1:9000/", policy: .init(allowLoopback: true)) == "http://127.0.0.1:9000")
         #expect(throws: AccountURL.Problem.insecure("http://example.amocrm.ru")) {
-            try AccountURL.normalize("http://example.amocrm.ru")
+            try AccountURL.normalize("http://example.amocrm.ru", policy: .init(allowLoopback: true))
         }
-        #expect(throws: AccountURL.Problem.empty) { try AccountURL.normalize("  ") }
-        #expect(throws: AccountURL.Problem.malformed("not a url")) { try AccountURL.normalize("not a url") }
+        #expect(throws: AccountURL.Problem.empty) { try AccountURL.normalize("  ", policy: .init()) }
+        #expect(throws: AccountURL.Problem.malformed("not a url")) { try AccountURL.normalize("not a url", policy: .init()) }
     }
 
     @Test("configuration: file, then environment, with laptop defaults")

@@ -36,6 +36,8 @@ struct TestStorage: Sendable {
         config.logLevel = "warning"
         config.port = 0
         config.sqliteSynchronous = "NORMAL"
+        // The sandboxes and test doubles listen on 127.0.0.1 over http; tests of the production rules turn this off.
+        config.devMode = true
         // Tests run side by side on one PostgreSQL server (Debian allows 100 connections by default): a few each.
         config.databaseMaxConnections = 4
         guard backend == .postgres, let base = Backend.postgresURL else { return TestStorage(config: config, dropDatabase: nil) }
@@ -75,9 +77,11 @@ func testLogger() -> Logger {
 }
 
 /// Opens a Switchboard on fresh storage, runs `body`, and cleans up.
-func withSwitchboard<T>(_ backend: Backend, _ body: (Switchboard) async throws -> T) async throws -> T {
+func withSwitchboard<T>(_ backend: Backend, configure: (inout AppConfig) -> Void = { _ in },
+                        _ body: (Switchboard) async throws -> T) async throws -> T {
     let storage = try await TestStorage.make(backend)
-    let config = storage.config
+    var config = storage.config
+    configure(&config)
     let sb = try await Switchboard.open(config: config, logger: testLogger())
     do {
         let result = try await body(sb)
