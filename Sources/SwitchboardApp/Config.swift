@@ -24,6 +24,14 @@ public struct AppConfig: Sendable, Codable {
     /// The installation's amoCRM OAuth application.
     public var amocrmClientId: String?
     public var amocrmClientSecret: String?
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client; from anyone else the
+    /// socket's peer is the client. Environment: comma-separated.
+    public var trustedProxies: [String] = []
+    /// A file holding the master key (32 bytes, base64 or hex), kept outside `dataDir` so backups of the data do not
+    /// carry it. `SWITCHBOARD_MASTER_KEY` (the key itself) wins over it; with neither, `dataDir/master.key`.
+    public var masterKeyFile: String?
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <metricsToken>`.
+    public var metricsToken: String?
     /// Development/sandbox mode: CRM and PBX addresses on this machine's loopback are allowed, over http too
     /// (the amoCRM sandbox, test doubles), and OAuth works with a sandbox account. Off in production.
     public var devMode: Bool = false
@@ -33,6 +41,7 @@ public struct AppConfig: Sendable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
+        case trustedProxies, masterKeyFile, metricsToken
         case host, port, dataDir, databaseURL, databaseMaxConnections, publicBaseURL, workerConcurrency, jobLeaseSeconds, retryBaseMs, logLevel,
              sqliteSynchronous, amocrmClientId, amocrmClientSecret, devMode, allowPrivateNetworks
     }
@@ -53,6 +62,9 @@ public struct AppConfig: Sendable, Codable {
         sqliteSynchronous = try c.decodeIfPresent(String.self, forKey: .sqliteSynchronous) ?? d.sqliteSynchronous
         amocrmClientId = try c.decodeIfPresent(String.self, forKey: .amocrmClientId)
         amocrmClientSecret = try c.decodeIfPresent(String.self, forKey: .amocrmClientSecret)
+        trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? d.trustedProxies
+        masterKeyFile = try c.decodeIfPresent(String.self, forKey: .masterKeyFile)
+        metricsToken = try c.decodeIfPresent(String.self, forKey: .metricsToken)
         devMode = try c.decodeIfPresent(Bool.self, forKey: .devMode) ?? d.devMode
         allowPrivateNetworks = try c.decodeIfPresent(Bool.self, forKey: .allowPrivateNetworks) ?? d.allowPrivateNetworks
     }
@@ -90,6 +102,9 @@ public struct AppConfig: Sendable, Codable {
             case .sqliteSynchronous: config.sqliteSynchronous = value
             case .amocrmClientId: config.amocrmClientId = value
             case .amocrmClientSecret: config.amocrmClientSecret = value
+            case .trustedProxies: config.trustedProxies = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            case .masterKeyFile: config.masterKeyFile = value
+            case .metricsToken: config.metricsToken = value
             case .devMode: config.devMode = flag(value) ?? config.devMode
             case .allowPrivateNetworks: config.allowPrivateNetworks = flag(value) ?? config.allowPrivateNetworks
             }

@@ -32,7 +32,9 @@ public final class Switchboard: Sendable {
     let connections: ConnectionCache
     /// How every request to an address a tenant set is sent (the outbound policy from configuration).
     public let outbound: OutboundHTTP
-    var signInLimiter: SignInLimiter { SignInLimiter(sessions: SessionStore(db: db)) }
+    var signInLimiter: SignInLimiter {
+        SignInLimiter(sessions: SessionStore(db: db), proxies: (try? TrustedProxies(config.trustedProxies)) ?? TrustedProxies())
+    }
     private let boundPort = LockedValue<Int?>(nil)
 
     /// Where PBXs, CRMs and browsers reach this instance: the configured public URL, else the address it listens on.
@@ -57,8 +59,10 @@ public final class Switchboard: Sendable {
         }
         let applied = try await Migrations.run(on: db)
         if !applied.isEmpty { logger.info("storage migrated", metadata: ["versions": "\(applied)"]) }
-        let vault = try CredentialVault.load(environmentValue: ProcessInfo.processInfo.environment["SWITCHBOARD_MASTER_KEY"],
-                                             file: dataDir.appendingPathComponent("master.key"))
+        _ = try TrustedProxies(config.trustedProxies)
+        let key = try MasterKey.load(config, environment: ProcessInfo.processInfo.environment)
+        if let warning = key.warning { logger.warning("\(warning)") }
+        let vault = key.vault
         return Switchboard(config: config, logger: logger, db: db, vault: vault, lookups: lookups, handlers: handlers)
     }
 

@@ -11,27 +11,44 @@ public struct CredentialVault: Sendable {
     /// which is created with mode 0600 on first start.
     public static func load(environmentValue: String?, file: URL) throws -> CredentialVault {
         if let value = environmentValue?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty {
-            guard let bytes = decodeKey(value) else {
-                throw VaultError("SWITCHBOARD_MASTER_KEY must be 32 bytes, base64 or hex encoded")
-            }
-            return CredentialVault(key: SymmetricKey(data: bytes))
+            return try CredentialVault(encoded: value, origin: "SWITCHBOARD_MASTER_KEY")
         }
+        if FileManager.default.fileExists(atPath: file.path) { return try read(file: file) }
+        let vault = generate()
+        try vault.write(to: file)
+        return vault
+    }
+
+    /// A key given as text: 32 bytes, base64 or hex encoded. `origin` names where it came from in the error.
+    public init(encoded text: String, origin: String) throws {
+        guard let bytes = Self.decodeKey(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw VaultError("\(origin) must be 32 bytes, base64 or hex encoded")
+        }
+        self.init(key: SymmetricKey(data: bytes))
+    }
+
+    /// The key in `file`, which must exist.
+    public static func read(file: URL) throws -> CredentialVault {
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+            throw VaultError("cannot read the master key file \(file.path)")
+        }
+        return try CredentialVault(encoded: text, origin: "the master key file \(file.path)")
+    }
+
+    /// A new random key.
+    public static func generate() -> CredentialVault { CredentialVault(key: SymmetricKey(size: .bits256)) }
+
+    /// The key as base64, the form key files hold.
+    public var encodedKey: String { key.withUnsafeBytes { Data($0).base64EncodedString() } }
+
+    /// Writes the key to a new file readable by its owner only (mode 0600); an existing file is never replaced.
+    public func write(to file: URL) throws {
         let fm = FileManager.default
-        if fm.fileExists(atPath: file.path) {
-            let text = try String(contentsOf: file, encoding: .utf8)
-            guard let bytes = decodeKey(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                throw VaultError("master key file \(file.path) is not 32 bytes of base64")
-            }
-            return CredentialVault(key: SymmetricKey(data: bytes))
-        }
-        let key = SymmetricKey(size: .bits256)
-        let encoded = key.withUnsafeBytes { Data($0).base64EncodedString() }
         try fm.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        guard fm.createFile(atPath: file.path, contents: Data((encoded + "\n").utf8),
-                            attributes: [.posixPermissions: 0o600]) else {
-            throw VaultError("cannot create master key file \(file.path)")
+        guard !fm.fileExists(atPath: file.path),
+              fm.createFile(atPath: file.path, contents: Data((encodedKey + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw VaultError("cannot create master key file \(file.path) (it must not exist yet)")
         }
-        return CredentialVault(key: key)
     }
 
     static func decodeKey(_ text: String) -> [UInt8]? {
@@ -82,7 +99,7 @@ public struct CredentialVault: Sendable {
 
 public struct VaultError: Error, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 public enum Hashing {

@@ -4,24 +4,47 @@ import NIOCore
 import SwitchboardCore
 import SwitchboardStorage
 
-/// Counts failed sign-ins per e-mail and per address in storage, so every instance sees them; five within
-/// five minutes lock them out for the rest of the window.
+/// Limits sign-in attempts per e-mail and, separately, per client address, counted in storage so every instance
+/// sees them. An attempt is counted before its password is checked (atomically: a wave of concurrent guesses gets
+/// at most the limit checked, the rest are refused), and a successful sign-in takes its own count back. Within five
+/// minutes an e-mail gets five attempts; an address (an IPv6 client's /64) gets twenty, since colleagues behind one
+/// NAT share it: guesses at made-up e-mails lock out neither other people's e-mails nor other addresses.
 struct SignInLimiter: Sendable {
     let sessions: SessionStore
-    let limit = 5
-    let window: TimeInterval = 300
+    let proxies: TrustedProxies
+    var perEmail = 5
+    var perAddress = 20
+    var window: TimeInterval = 300
 
-    func isLimited(_ keys: [String]) async throws -> Bool {
-        try await sessions.failures(keys: keys, since: Date().addingTimeInterval(-window)) >= limit
+    struct Attempt {
+        let email: String
+        let address: String
+        var at = Date()
+
+        var emailKey: String { "email:" + email }
+        var addressKey: String {
+            guard let ip = IPAddress(address), ip.bytes.count == 16 else { return "ip:" + address }
+            return "ip:" + (IPAddress(bytes: Array(ip.bytes.prefix(8)) + Array(repeating: 0, count: 8))?.description ?? address) + "/64"
+        }
     }
 
-    func fail(_ keys: [String]) async throws {
-        try await sessions.recordFailure(keys: keys, keep: window)
+    /// Counts the attempt, or returns nil when the e-mail or the address is at its limit.
+    func admit(email: String, address: String) async throws -> Attempt? {
+        var attempt = Attempt(email: email, address: address)
+        guard let at = try await sessions.admitAttempt([(attempt.emailKey, perEmail), (attempt.addressKey, perAddress)],
+                                                       window: window) else { return nil }
+        attempt.at = at
+        return attempt
     }
 
-    func clear(_ keys: [String]) async throws {
-        try await sessions.clearFailures(keys: keys)
+    func succeeded(_ attempt: Attempt) async throws {
+        try await sessions.settleAttempt(at: attempt.at, clear: [attempt.emailKey], uncount: [attempt.addressKey])
     }
+}
+
+/// How the cabinet checks a password against a stored hash (tests count the checks through it).
+struct PasswordCheck: Sendable {
+    var verify: @Sendable (_ password: String, _ hash: String) -> Bool = { Passwords.verify($0, hash: $1) }
 }
 
 /// The tenant's web console: sign-in, integrations, the call journal (with retries), the PBX page.
@@ -29,6 +52,7 @@ struct SignInLimiter: Sendable {
 struct Cabinet {
     let sb: Switchboard
     let limiter: SignInLimiter
+    var passwords = PasswordCheck()
     var sessions: SessionStore { SessionStore(db: sb.db) }
 
     static let sessionCookie = "sb_session"
@@ -146,18 +170,17 @@ struct Cabinet {
             return forbidden(req)
         }
         let email = (fields["email"] ?? "").lowercased()
-        let address = req.headers[.init("X-Forwarded-For")!] ?? "direct"
-        let keys = ["email:" + email, "ip:" + address]
-        if try await limiter.isLimited(keys) {
+        guard let attempt = try await limiter.admit(email: email, address: limiter.proxies.client(of: req, peer: ctx.remoteAddress)) else {
             return loginPage(req, error: l.t("signin.limited"), status: .tooManyRequests, email: email)
         }
-        guard let (user, hash) = try await sb.tenants.userForLogin(email: email),
-              Passwords.verify(fields["password"] ?? "", hash: hash) else {
-            try await limiter.fail(keys)
+        let account = try await sb.tenants.userForLogin(email: email)
+        // An unknown e-mail is checked against a hash of the same cost, so the answer takes as long as for a known one.
+        let valid = passwords.verify(fields["password"] ?? "", account?.1 ?? Passwords.unknownAccountHash)
+        guard let (user, _) = account, valid else {
             ctx.logger.notice("cabinet sign-in failed", metadata: ["email": "\(email)"])
             return loginPage(req, error: l.t("signin.failed"), status: .unauthorized, email: email)
         }
-        try await limiter.clear(keys)
+        try await limiter.succeeded(attempt)
         let (id, _) = try await sessions.create(user: user)
         var r = redirect("/cabinet")
         r.headers[.setCookie] = cookie(Self.sessionCookie, id)

@@ -468,4 +468,6 @@ struct SettingsError: HTTPResponseError {
 public enum Passwords {
     public static func hash(_ password: String) -> String { Bcrypt.hash(password, cost: 11) }
     public static func verify(_ password: String, hash: String) -> Bool { Bcrypt.verify(password, hash: hash) }
+    /// What a sign-in with an unknown e-mail is checked against: a hash of the same cost, of a password nobody knows.
+    static let unknownAccountHash = hash(Hashing.randomToken(prefix: ""))
 }

@@ -13,7 +13,11 @@ struct Operations {
             return jsonResponse(["status": "storage unreachable", "storage": sb.db.dialect.rawValue],
                                 status: .serviceUnavailable)
         }
-        router.get("metrics") { _, _ in
+        router.get("metrics") { req, _ in
+            // With `metricsToken` set, a scraper sends it as a bearer token (Prometheus: `authorization` in the job).
+            if let token = sb.config.metricsToken, !Hashing.constantTimeEquals(req.bearerToken ?? "", token) {
+                return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer realm=\"metrics\""])
+            }
             await refreshQueueGauges()
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(bytes: sb.registry.emitToBuffer())))

@@ -49,35 +49,40 @@ public struct SessionStore: Sendable {
         }
     }
 
-    // MARK: failed sign-ins
+    // MARK: sign-in attempts
 
-    /// The most failures any of `keys` (an e-mail, an address) had since `since`. Keys are stored hashed.
-    public func failures(keys: [String], since: Date) async throws -> Int {
-        try await db.read { r in
-            var most = 0
-            for key in keys {
-                let n = try await r.one("SELECT COUNT(*) AS n FROM signin_failures WHERE key_hash = ? AND at > ?",
-                                        [.text(Hashing.sha256Hex(key)), .of(since)])?.int("n") ?? 0
-                most = max(most, n)
-            }
-            return most
-        }
-    }
-
-    /// Records a failed sign-in for each key; forgets failures older than `keep`.
-    public func recordFailure(keys: [String], keep: TimeInterval) async throws {
+    /// Counts a sign-in attempt against each key (an e-mail, a client address) before its password is checked, in
+    /// one transaction that holds each key's lock, so concurrent attempts are counted one after another: when a key
+    /// already has its limit of attempts since `now - window`, nothing is counted and the attempt is refused.
+    /// Returns the attempt's time, for `settle`, or nil when refused. Keys are stored hashed.
+    public func admitAttempt(_ keys: [(key: String, limit: Int)], window: TimeInterval) async throws -> Date? {
         let now = Date()
-        try await db.transaction { tx in
-            try await tx.execute("DELETE FROM signin_failures WHERE at < ?", [.of(now.addingTimeInterval(-keep))])
-            for key in keys {
-                try await tx.execute("INSERT INTO signin_failures (key_hash, at) VALUES (?, ?)", [.text(Hashing.sha256Hex(key)), .of(now)])
+        let hashed = keys.map { (hash: Hashing.sha256Hex($0.key), limit: $0.limit) }.sorted { $0.hash < $1.hash }
+        return try await db.transaction { tx in
+            // SQLite runs one write transaction at a time; PostgreSQL takes a lock per key (in one order: no deadlock).
+            if tx.dialect == .postgres {
+                for key in hashed { try await tx.execute("SELECT pg_advisory_xact_lock(7207005, hashtext(?))", [.text(key.hash)]) }
             }
+            try await tx.execute("DELETE FROM signin_failures WHERE at <= ?", [.of(now.addingTimeInterval(-window))])
+            for key in hashed {
+                let n = try await tx.one("SELECT COUNT(*) AS n FROM signin_failures WHERE key_hash = ?", [.text(key.hash)])?.int("n") ?? 0
+                if n >= key.limit { return nil }
+            }
+            for key in hashed {
+                try await tx.execute("INSERT INTO signin_failures (key_hash, at) VALUES (?, ?)", [.text(key.hash), .of(now)])
+            }
+            return now
         }
     }
 
-    public func clearFailures(keys: [String]) async throws {
+    /// After a successful sign-in: forgets every attempt counted against `clear` (the e-mail), and this attempt
+    /// (made at `at`) against `uncount` (the address, whose other attempts keep counting).
+    public func settleAttempt(at: Date, clear: [String], uncount: [String]) async throws {
         try await db.transaction { tx in
-            for key in keys { try await tx.execute("DELETE FROM signin_failures WHERE key_hash = ?", [.text(Hashing.sha256Hex(key))]) }
+            for key in clear { try await tx.execute("DELETE FROM signin_failures WHERE key_hash = ?", [.text(Hashing.sha256Hex(key))]) }
+            for key in uncount {
+                try await tx.execute("DELETE FROM signin_failures WHERE key_hash = ? AND at = ?", [.text(Hashing.sha256Hex(key)), .of(at)])
+            }
         }
     }
 }
