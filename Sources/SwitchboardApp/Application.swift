@@ -7,18 +7,29 @@ import SwitchboardDelivery
 import SwitchboardPBX
 import SwitchboardStorage
 
-/// Runs the delivery worker as a service; on graceful shutdown it stops taking jobs and finishes those in hand.
+/// Runs the delivery worker as a service. When shutdown begins (the drain, or this service's own turn) it stops
+/// taking jobs and hands those in hand back at once (a cancelled job is released to the queue, for this or another
+/// instance to run), then stays until its turn so the group goes on serving, and acknowledging PBX events, meanwhile.
 public struct DeliveryService: Service {
     let worker: DeliveryWorker
+    let drain: ShutdownDrain
 
-    public init(worker: DeliveryWorker) { self.worker = worker }
+    public init(worker: DeliveryWorker, drain: ShutdownDrain = ShutdownDrain()) {
+        self.worker = worker
+        self.drain = drain
+    }
 
     public func run() async throws {
-        try await withGracefulShutdownHandler {
-            await worker.run()
-        } onGracefulShutdown: {
-            worker.stop()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await worker.run() }
+            await withGracefulShutdownHandler {
+                await drain.waitUntilBegun()
+            } onGracefulShutdown: {
+                drain.begin()
+            }
+            group.cancelAll()
         }
+        try? await gracefulShutdown()
     }
 }
 
@@ -64,24 +75,28 @@ extension Switchboard {
     }
 
     /// The background services: delivery workers and, on PostgreSQL, the NOTIFY listener.
-    public func backgroundServices(workers: Bool = true) -> [any Service] {
+    public func backgroundServices(workers: Bool = true, drain: ShutdownDrain = ShutdownDrain()) -> [any Service] {
         var services: [any Service] = []
-        if workers { services.append(DeliveryService(worker: makeWorker())) }
+        if workers { services.append(DeliveryService(worker: makeWorker(), drain: drain)) }
         if let pg = db as? PostgresDatabase { services.append(NotificationService(db: pg, wake: queue.wake, routing: routing)) }
         return services
     }
 
-    /// One application: HTTP server plus workers. `onRunning` gets the bound port (useful with port 0).
-    public func buildApplication(workers: Bool = true,
+    /// One application: HTTP server plus workers. `onRunning` gets the bound port (useful with port 0). On graceful
+    /// shutdown it drains first (`ShutdownDrain`, `config.shutdownDrainMs` unless `drain` is given).
+    public func buildApplication(workers: Bool = true, drain: ShutdownDrain? = nil,
                                  onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(router: makeRouter(),
+        let drain = drain ?? ShutdownDrain(period: .milliseconds(Int64(config.shutdownDrainMs)))
+        return SwitchboardApplication(inner: Application(
+                    router: makeRouter(),
+                    server: .guardedHTTP1(limits: HTTPLimits(config), drain: drain, logger: logger),
                     configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Switchboard"),
-                    services: backgroundServices(workers: workers),
+                    services: backgroundServices(workers: workers, drain: drain),
                     onServerRunning: { channel in
                         let port = channel.localAddress?.port ?? 0
                         self.serverStarted(port: port)
                         await onRunning(port)
                     },
-                    logger: logger)
+                    logger: logger), drain: drain)
     }
 }

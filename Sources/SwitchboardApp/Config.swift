@@ -37,11 +37,22 @@ public struct AppConfig: Sendable, Codable {
     public var devMode: Bool = false
     /// Lets tenants' CRM and PBX addresses lead to private networks (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7).
     public var allowPrivateNetworks: Bool = false
+    /// HTTP: a request's head must be complete this long after its first byte (or the connection's opening), its
+    /// body this long after the head; a kept-alive connection with nothing to do closes after the idle timeout.
+    public var httpHeaderTimeoutMs: Int = 10_000
+    public var httpBodyTimeoutMs: Int = 30_000
+    public var httpIdleTimeoutMs: Int = 75_000
+    /// HTTP connections one client address may hold open; 0: no limit (behind a proxy, which then limits instead).
+    public var maxConnectionsPerAddress: Int = 128
+    /// On SIGTERM: how long responses say `Connection: close` (and PBX events are still acknowledged) before idle
+    /// connections are closed and the server stops listening.
+    public var shutdownDrainMs: Int = 2000
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case trustedProxies, masterKeyFile, metricsToken
+        case httpHeaderTimeoutMs, httpBodyTimeoutMs, httpIdleTimeoutMs, maxConnectionsPerAddress, shutdownDrainMs
         case host, port, dataDir, databaseURL, databaseMaxConnections, publicBaseURL, workerConcurrency, jobLeaseSeconds, retryBaseMs, logLevel,
              sqliteSynchronous, amocrmClientId, amocrmClientSecret, devMode, allowPrivateNetworks
     }
@@ -67,6 +78,11 @@ public struct AppConfig: Sendable, Codable {
         metricsToken = try c.decodeIfPresent(String.self, forKey: .metricsToken)
         devMode = try c.decodeIfPresent(Bool.self, forKey: .devMode) ?? d.devMode
         allowPrivateNetworks = try c.decodeIfPresent(Bool.self, forKey: .allowPrivateNetworks) ?? d.allowPrivateNetworks
+        httpHeaderTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .httpHeaderTimeoutMs) ?? d.httpHeaderTimeoutMs
+        httpBodyTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .httpBodyTimeoutMs) ?? d.httpBodyTimeoutMs
+        httpIdleTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .httpIdleTimeoutMs) ?? d.httpIdleTimeoutMs
+        maxConnectionsPerAddress = try c.decodeIfPresent(Int.self, forKey: .maxConnectionsPerAddress) ?? d.maxConnectionsPerAddress
+        shutdownDrainMs = try c.decodeIfPresent(Int.self, forKey: .shutdownDrainMs) ?? d.shutdownDrainMs
     }
 
     /// Environment variable name for a setting: `databaseURL` → `SWITCHBOARD_DATABASE_URL`.
@@ -107,6 +123,11 @@ public struct AppConfig: Sendable, Codable {
             case .metricsToken: config.metricsToken = value
             case .devMode: config.devMode = flag(value) ?? config.devMode
             case .allowPrivateNetworks: config.allowPrivateNetworks = flag(value) ?? config.allowPrivateNetworks
+            case .httpHeaderTimeoutMs: config.httpHeaderTimeoutMs = Int(value) ?? config.httpHeaderTimeoutMs
+            case .httpBodyTimeoutMs: config.httpBodyTimeoutMs = Int(value) ?? config.httpBodyTimeoutMs
+            case .httpIdleTimeoutMs: config.httpIdleTimeoutMs = Int(value) ?? config.httpIdleTimeoutMs
+            case .maxConnectionsPerAddress: config.maxConnectionsPerAddress = Int(value) ?? config.maxConnectionsPerAddress
+            case .shutdownDrainMs: config.shutdownDrainMs = Int(value) ?? config.shutdownDrainMs
             }
         }
         return config

@@ -168,7 +168,9 @@ public final class DeliveryWorker: Sendable {
             do {
                 try await handler.run(job, log: log)
                 result = .done
-            } catch is CancellationError {
+            } catch where error is CancellationError || Task.isCancelled {
+                // Shutting down: whatever the handler made of its cancellation (a cancelled HTTP request, say),
+                // the job goes back to the queue untouched.
                 result = .released
             } catch let error as DeliveryError {
                 result = decide(job, error)

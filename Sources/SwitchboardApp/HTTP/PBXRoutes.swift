@@ -16,11 +16,22 @@ struct PBXRoutes {
         router.post("pbx/route/:id") { req, ctx in try await nativeRoute(req, ctx) }
     }
 
+    /// Refusals logged per sender: a few a minute, then a count of those left out.
+    let refusals = LogThrottle()
+
     /// Refuses a request with a reason, and logs it: a PBX integrator sees the reason, an operator the log line.
+    /// The line carries the sender's own text (its connection id, its fields), escaped and cut short; it is limited
+    /// per client address and connection, and per address alone for unknown connections (whose ids are made up).
     func refuse(_ status: HTTPResponse.Status, _ message: String, _ ctx: AppRequestContext, connection: String,
                 itoolabsShape: Bool) -> Response {
-        ctx.logger.warning("PBX request refused", metadata: ["connection": "\(connection)", "status": "\(status.code)",
-                                                              "reason": "\(message)"])
+        let remote = ctx.remoteAddress?.ipAddress ?? "in-process"
+        let shownConnection = UntrustedText.loggable(connection, limit: 64)
+        if case .log(let suppressed) = refusals.admit(status == .notFound ? remote : remote + " " + shownConnection) {
+            var metadata: Logger.Metadata = ["connection": "\(shownConnection)", "status": "\(status.code)",
+                                             "reason": "\(UntrustedText.loggable(message))", "remote": "\(remote)"]
+            if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
+            ctx.logger.warning("PBX request refused", metadata: metadata)
+        }
         if itoolabsShape { return jsonResponse(["error": message], status: status) }
         return jsonResponse(["error": ["message": message]], status: status)
     }
@@ -28,6 +39,7 @@ struct PBXRoutes {
     // MARK: ITooLabs
 
     func itoolabs(_ req: Request, _ ctx: AppRequestContext) async throws -> Response {
+        let arrived = ContinuousClock.now
         let id = try ctx.param("id")
         let bytes = try await req.bodyBytes()
         guard let (connection, secret) = try await sb.connections.get(id), connection.protocol == .itoolabs else {
@@ -53,7 +65,8 @@ struct PBXRoutes {
             return jsonResponse([String: String]())
         case .contact(let phone, _, _):
             let decision = await sb.routing.route(connection: connection, client: PhoneNumber.parse(phone, region: connection.region),
-                                                  deadline: .milliseconds(Int64(connection.routingDeadlineMs)))
+                                                  deadline: RoutingBudget.answerWithin(connectionDeadlineMs: connection.routingDeadlineMs),
+                                                  since: arrived)
             ctx.logger.debug("routing answered", metadata: ["reason": "\(decision.reason)"])
             // `{}` means "not found"; MikoPBX answers an object, never `[]`, because PBXs may misread an array.
             guard let employee = decision.employee else { return jsonResponse([String: String]()) }
@@ -108,6 +121,7 @@ struct PBXRoutes {
     }
 
     func nativeRoute(_ req: Request, _ ctx: AppRequestContext) async throws -> Response {
+        let arrived = ContinuousClock.now
         let id = try ctx.param("id")
         switch try await verified(req, ctx) {
         case .failure(let p):
@@ -117,12 +131,11 @@ struct PBXRoutes {
                 return refuse(.badRequest, "the body is not a routing request (client_number is required)", ctx,
                               connection: id, itoolabsShape: false)
             }
-            // Leave a margin for the network: answer a little before the PBX gives up.
-            let asked = request.deadline_ms ?? connection.routingDeadlineMs
-            let budget = max(10, min(asked, connection.routingDeadlineMs) - 20)
             let decision = await sb.routing.route(connection: connection,
                                                   client: PhoneNumber.parse(request.client_number, region: connection.region),
-                                                  deadline: .milliseconds(Int64(budget)))
+                                                  deadline: RoutingBudget.answerWithin(connectionDeadlineMs: connection.routingDeadlineMs,
+                                                                                       askedMs: request.deadline_ms),
+                                                  since: arrived)
             return jsonResponse(NativeProtocol.RoutingAnswer(
                 decision: decision.employee == nil ? "no_preference" : "employee",
                 employee: decision.employee.map { NativeProtocol.Employee(login: $0.login, extension: $0.extension_) },

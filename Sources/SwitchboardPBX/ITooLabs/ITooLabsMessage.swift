@@ -90,8 +90,11 @@ public enum ITooLabsAdapter {
         if let s = f["start"], !s.isEmpty, start == nil { throw .invalid("start is not YYYYmmddTHHMMSSZ") }
         let duration = f["duration"].flatMap { Int($0) }
         if let d = f["duration"], !d.isEmpty, duration == nil { throw .invalid("duration is not a number") }
+        let wait = f["wait"].flatMap { Int($0) }
+        if let w = f["wait"], !w.isEmpty, wait == nil { throw .invalid("wait is not a number") }
         let final = CallFinal(status: status, result: result(status), startedAt: start, durationSec: duration,
-                              waitSec: f["wait"].flatMap { Int($0) }, employeeLogin: f["user"].nonEmpty)
+                              waitSec: wait, employeeLogin: f["user"].nonEmpty)
+        if let why = PlausibleTimes.problem(final: final, now: receivedAt) { throw .invalid(why) }
         return CallEvent(key: key(f), kind: .finalized, providerType: "history", externalCallId: callId,
                          occurredAt: receivedAt, direction: f["type"].flatMap(Self.direction),
                          clientNumberRaw: f["phone"].nonEmpty, lineNumber: f["diversion"].nonEmpty,

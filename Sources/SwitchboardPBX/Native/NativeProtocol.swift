@@ -115,17 +115,17 @@ public enum NativeProtocol {
     struct Batch: Decodable { var events: [Event] }
 
     /// A body is one event object or `{"events": [...]}` (at most 1000).
-    public static func events(body: [UInt8]) throws(Problem) -> [Event] {
+    public static func events(body: [UInt8], now: Date = Date()) throws(Problem) -> [Event] {
         let data = Data(body)
         let decoder = JSON.decoder
         if let batch = try? decoder.decode(Batch.self, from: data) {
             guard batch.events.count <= 1000 else { throw Problem(413, "at most 1000 events per request") }
-            for e in batch.events { try validate(e) }
+            for e in batch.events { try validate(e, now: now) }
             return batch.events
         }
         do {
             let event = try decoder.decode(Event.self, from: data)
-            try validate(event)
+            try validate(event, now: now)
             return [event]
         } catch let p as Problem {
             throw p
@@ -141,9 +141,13 @@ public enum NativeProtocol {
         }
     }
 
-    static func validate(_ e: Event) throws(Problem) {
+    static func validate(_ e: Event, now: Date) throws(Problem) {
         if e.event_id.isEmpty { throw Problem(400, "event_id must not be empty") }
         if e.call_id.isEmpty { throw Problem(400, "call_id must not be empty") }
+        let event = e.callEvent
+        if let why = PlausibleTimes.problem(occurredAt: event.occurredAt, final: event.final, now: now) {
+            throw Problem(400, "event \(e.event_id): \(why)")
+        }
         switch e.type {
         case .legRinging, .legAnswered, .legEnded, .transferred:
             if e.employee == nil { throw Problem(400, "\(e.type.rawValue) needs employee") }

@@ -93,9 +93,9 @@ public final class RoutingService: @unchecked Sendable {
         return d
     }
 
-    /// Answers within `deadline`, whatever the CRM does.
-    public func route(connection: PBXConnection, client: PhoneNumber, deadline: Duration) async -> RoutingDecision {
-        let start = ContinuousClock.now
+    /// Answers within `deadline` of `start` (when the PBX's request arrived), whatever the CRM does.
+    public func route(connection: PBXConnection, client: PhoneNumber, deadline: Duration,
+                      since start: ContinuousClock.Instant = .now) async -> RoutingDecision {
         guard client.last10 != nil else { return .noPreference("the caller's number is hidden or too short") }
         let directory: Directory
         do {
@@ -203,6 +203,20 @@ public final class RoutingService: @unchecked Sendable {
 
 extension Duration {
     var milliseconds: Int64 { Int64(seconds * 1000) }
+}
+
+/// The one rule for how long Switchboard spends on a routing answer, whatever the protocol: the PBX's deadline less a
+/// margin for the network and for writing the answer, so the answer (from the CRM, the cache or "no preference")
+/// reaches the PBX before it gives up and follows its own scenario.
+public enum RoutingBudget {
+    /// The margin kept before a deadline: a tenth of it, and at least 50 ms.
+    public static func margin(deadlineMs: Int) -> Int { max(50, deadlineMs / 10) }
+
+    /// The time to answer in. `connectionDeadlineMs` is the connection's setting; a request may ask for less.
+    public static func answerWithin(connectionDeadlineMs: Int, askedMs: Int? = nil) -> Duration {
+        let deadline = min(askedMs ?? connectionDeadlineMs, connectionDeadlineMs)
+        return .milliseconds(Int64(max(0, deadline - margin(deadlineMs: deadline))))
+    }
 }
 
 /// True for the first caller only.

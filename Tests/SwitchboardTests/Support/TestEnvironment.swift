@@ -36,6 +36,8 @@ struct TestStorage: Sendable {
         config.logLevel = "warning"
         config.port = 0
         config.sqliteSynchronous = "NORMAL"
+        // A short shutdown drain: a test's server stops soon after its last request.
+        config.shutdownDrainMs = 50
         // The sandboxes and test doubles listen on 127.0.0.1 over http; tests of the production rules turn this off.
         config.devMode = true
         // Tests run side by side on one PostgreSQL server (Debian allows 100 connections by default): a few each.
