@@ -130,6 +130,16 @@ public final class AmoSandbox: @unchecked Sendable {
         api.get("v4/users") { req, _ in try await self.guarded(req) { _ in self.users() } }
         api.get("v4/leads/pipelines") { req, _ in try await self.guarded(req) { _ in self.pipelines() } }
         api.get("v4/contacts") { req, _ in try await self.guarded(req) { _ in self.searchContacts(req) } }
+        api.get("v4/contacts/:id") { req, ctx in
+            try await self.guarded(req) { _ in self.getContact(req, id: ctx.parameters.get("id", as: Int.self)) }
+        }
+        api.get("v4/leads/unsorted") { req, _ in try await self.guarded(req) { _ in self.listUnsorted(req) } }
+        for type in ["leads", "contacts", "companies", "customers"] {
+            api.get("v4/\(type)/:id/notes") { req, ctx in
+                try await self.guarded(req) { _ in self.listNotes(req, type: type, id: ctx.parameters.get("id", as: Int.self)) }
+            }
+        }
+        api.get("v4/tasks") { req, _ in try await self.guarded(req) { _ in self.listTasks(req) } }
         api.post("v4/contacts") { req, _ in try await self.guarded(req) { try self.addContacts($0) } }
         api.get("v4/leads") { req, _ in try await self.guarded(req) { _ in self.listLeads(req) } }
         api.post("v4/leads") { req, _ in try await self.guarded(req) { try self.addLeads($0) } }
@@ -317,6 +327,67 @@ public final class AmoSandbox: @unchecked Sendable {
         return Self.raw(["_page": 1, "_embedded": ["contacts": found.map { contactJSON($0, withLeads: withLeads) }]])
     }
 
+    /// One contact (`with=leads` adds its deals); 204 when there is none, as on amoCRM.
+    func getContact(_ req: Request, id: Int?) -> Response {
+        guard let c = contacts.first(where: { $0.id == id }) else { return Response(status: .noContent) }
+        return Self.raw(contactJSON(c, withLeads: req.uri.queryParameters["with"].map { $0.contains("leads") } ?? false))
+    }
+
+    /// A filter given as `filter[x]=1` or `filter[x][]=1&filter[x][]=2`.
+    static func filterValues(_ req: Request, _ name: String) -> [String] {
+        let q = req.uri.queryParameters
+        return (q.getAll("filter[\(name)][]") + q.getAll("filter[\(name)]")).map { String($0) }
+    }
+
+    /// Unsorted entries: `filter[uid]`, `filter[category][]`, `filter[pipeline_id]`, `order[created_at]`, as on amoCRM.
+    func listUnsorted(_ req: Request) -> Response {
+        let uids = Self.filterValues(req, "uid"), categories = Self.filterValues(req, "category")
+        let pipelines = Self.filterValues(req, "pipeline_id").compactMap { Int($0) }
+        var chosen = unsorted.filter { u in
+            (uids.isEmpty || uids.contains(u.uid)) && (categories.isEmpty || categories.contains("sip")) &&
+                (pipelines.isEmpty || pipelines.contains(u.pipeline_id))
+        }
+        if req.uri.queryParameters["order[created_at]"].map(String.init) == "desc" { chosen.reverse() }
+        if chosen.isEmpty { return Response(status: .noContent) }
+        return Self.raw(["_page": 1, "_embedded": ["unsorted": chosen.map { u -> [String: Any] in
+            ["uid": u.uid, "source_uid": u.source_uid, "source_name": u.source_name, "category": "sip", "pipeline_id": u.pipeline_id,
+             "created_at": u.created_at, "metadata": u.metadata, "account_id": seed.account_id,
+             "_embedded": ["leads": [["id": u.lead_id]], "contacts": [["id": u.contact_id]], "companies": [[String: Any]]()]]
+        }]])
+    }
+
+    /// An entity's notes (the calls logged on it), `filter[note_type][]` narrowing them; 204 when there are none.
+    func listNotes(_ req: Request, type: String, id: Int?) -> Response {
+        let types = Self.filterValues(req, "note_type")
+        let notes = calls.filter { $0.entity_type == type && $0.entity_id == id }.map { note -> [String: Any] in
+            ["id": note.id, "entity_id": note.entity_id, "note_type": note.direction == "outbound" ? "call_out" : "call_in",
+             "account_id": seed.account_id,
+             "params": ["uniq": note.uniq, "duration": note.duration, "phone": note.phone, "link": note.link ?? "",
+                        "call_status": note.call_status as Any, "call_responsible": note.call_responsible as Any]]
+        }.filter { types.isEmpty || types.contains($0["note_type"] as? String ?? "") }
+        if notes.isEmpty { return Response(status: .noContent) }
+        return Self.raw(["_page": 1, "_embedded": ["notes": notes]])
+    }
+
+    /// Tasks: `filter[responsible_user_id]`, `filter[entity_type]` with `filter[entity_id]`, `filter[is_completed]`.
+    func listTasks(_ req: Request) -> Response {
+        let users = Self.filterValues(req, "responsible_user_id").compactMap { Int($0) }
+        let entityType = Self.filterValues(req, "entity_type").first
+        let entityIds = Self.filterValues(req, "entity_id").compactMap { Int($0) }
+        let completed = Self.filterValues(req, "is_completed").first.map { $0 == "1" || $0 == "true" }
+        let chosen = tasks.filter { t in
+            (users.isEmpty || users.contains(t.responsible_user_id)) && (entityType == nil || t.entity_type == entityType) &&
+                (entityType == nil || entityIds.isEmpty || entityIds.contains(t.entity_id ?? -1)) &&
+                (completed == nil || t.is_completed == completed)
+        }
+        if chosen.isEmpty { return Response(status: .noContent) }
+        return Self.raw(["_page": 1, "_embedded": ["tasks": chosen.map { t -> [String: Any] in
+            ["id": t.id, "text": t.text, "responsible_user_id": t.responsible_user_id, "entity_type": t.entity_type as Any,
+             "entity_id": t.entity_id as Any, "complete_till": t.complete_till, "task_type_id": t.task_type_id,
+             "created_at": t.created_at, "is_completed": t.is_completed, "account_id": seed.account_id]
+        }]])
+    }
+
     /// `filter[id][]=…` narrows the list, as on amoCRM.
     func listLeads(_ req: Request) -> Response {
         let ids = Set(req.uri.queryParameters.getAll("filter[id][]").compactMap { Int(String($0)) }
@@ -439,7 +510,8 @@ public final class AmoSandbox: @unchecked Sendable {
             let lead = makeLead(leadItem, contactIds: [contactId])
             let uid = UUID().uuidString.lowercased()
             unsorted.append(.init(uid: uid, source_uid: sourceUid, pipeline_id: pipeline, lead_id: lead.id, contact_id: contactId,
-                                  metadata: metadata))
+                                  metadata: metadata, source_name: item["source_name"] as? String ?? "",
+                                  created_at: Int(Date().timeIntervalSince1970)))
             if metadata["is_call_event_needed"] == "1" || metadata["is_call_event_needed"] == "true" {
                 calls.append(.init(id: newId(), uniq: metadata["uniq"] ?? uid, phone: metadata["from"] ?? "", direction: "inbound",
                                    duration: Int(metadata["duration"] ?? "0") ?? 0, link: metadata["link"], call_status: nil,
@@ -491,7 +563,8 @@ public final class AmoSandbox: @unchecked Sendable {
             }
             let task = AmoSandboxSnapshot.Task(id: newId(), text: text, responsible_user_id: item["responsible_user_id"] as? Int ?? seed.users[0].id,
                                                entity_type: item["entity_type"] as? String, entity_id: item["entity_id"] as? Int,
-                                               complete_till: till, task_type_id: item["task_type_id"] as? Int ?? 1)
+                                               complete_till: till, task_type_id: item["task_type_id"] as? Int ?? 1,
+                                               created_at: Int(Date().timeIntervalSince1970))
             tasks.append(task)
             made.append(["id": task.id, "request_id": requestId])
         }

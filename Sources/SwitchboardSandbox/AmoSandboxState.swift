@@ -84,6 +84,8 @@ public struct AmoSandboxSnapshot: Codable, Sendable {
         public var lead_id: Int
         public var contact_id: Int
         public var metadata: [String: String]
+        public var source_name: String = ""
+        public var created_at: Int = 0
     }
     public struct CallNote: Codable, Sendable, Equatable {
         public var id: Int
@@ -105,6 +107,8 @@ public struct AmoSandboxSnapshot: Codable, Sendable {
         public var entity_id: Int?
         public var complete_till: Int
         public var task_type_id: Int
+        public var created_at: Int = 0
+        public var is_completed: Bool = false
     }
     public struct Event: Codable, Sendable, Equatable {
         public var phone_number: String

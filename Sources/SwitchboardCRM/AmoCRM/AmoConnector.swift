@@ -14,6 +14,9 @@ public struct AmoConnector: Sendable {
     let pbx: PBXStore
     let calls: CallStore
     let entities: CRMEntityStore
+    /// A test-only seam, nil in production: called with a write's kind after amoCRM answered it and before its id is
+    /// kept (a crash at the worst moment). See `WriteLedger`.
+    var afterWrite: (@Sendable (String) throws -> Void)? = nil
     let oauth: @Sendable () -> AmoOAuthApp?
     let http: OutboundHTTP
     /// Counts amoCRM answers by status for the metrics.
@@ -145,16 +148,14 @@ struct AmoCallFinishedHandler: JobHandler {
         if !problems.isEmpty {
             throw DeliveryError.permanent("the amoCRM settings are incomplete: " + problems.map(\.description).joined(separator: "; "))
         }
-        let scope = call.id
-        var made = try await connector.entities.all(integrationId: ctx.integration.id, scope: scope)
-        func remember(_ kind: String, _ id: Int) async throws {
-            made[kind] = String(id)
-            try await connector.entities.remember(integrationId: ctx.integration.id, scope: scope, kind: kind, crmId: String(id))
-        }
+        // Every write is made at most once per call, across crashes: an intent before, the ids after, and on a retry
+        // that finds an intent without ids, a look in amoCRM (AmoReconcile) before writing again (decision 0004).
+        var ledger = try await WriteLedger.open(store: connector.entities, owner: ctx.integration.id, scope: call.id,
+                                                afterWrite: connector.afterWrite)
 
         // What amoCRM knew of the caller when the call ended; kept, so a retry decides the same way.
         let caller: AmoCallerInfo
-        if let stored = made["caller"], let info = try? JSON.decode(AmoCallerInfo.self, from: stored) {
+        if let stored = ledger["caller"], let info = try? JSON.decode(AmoCallerInfo.self, from: stored) {
             caller = info
         } else {
             var info = AmoCallerInfo()
@@ -163,113 +164,133 @@ struct AmoCallFinishedHandler: JobHandler {
                                      openLeadId: try await ctx.api.openLead(among: contact.leadIds))
             }
             caller = info
-            try await connector.entities.remember(integrationId: ctx.integration.id, scope: scope, kind: "caller", crmId: JSON.string(info))
+            try await ledger.keep(["caller": JSON.string(info)])
         }
 
         let facts = AmoCallFacts(callId: call.id, direction: call.direction, answered: call.result == .answered, client: client,
                                  talkerUserIds: call.talkers.compactMap { ctx.userByLogin[$0] }, startedAt: call.createdAt,
-                                 talkSec: call.talkSec ?? 0, recordingURL: call.recordingURL, result: call.result)
+                                 talkSec: call.talkSec ?? 0, recordingURL: call.recordingURL, result: call.result,
+                                 dialerUserId: Self.dialer(of: call, userByLogin: ctx.userByLogin))
         let plan = AmoRules.plan(call: facts, caller: caller, settings: ctx.settings)
         for reason in plan.reasons { log.note(reason) }
 
-        var contactId = caller.contactId ?? made["contact"].flatMap { Int($0) }
+        var contactId = caller.contactId ?? (ledger["contact"] ?? ledger["unsorted.contact"]).flatMap { Int($0) }
         var leadId = caller.openLeadId.flatMap { open in plan.steps.contains(.reuseLead(leadId: open)) ? open : nil }
-            ?? made["lead"].flatMap { Int($0) }
+            ?? (ledger["lead"] ?? ledger["unsorted"]).flatMap { Int($0) }
         let name = "\(call.direction == .outbound ? "Исходящий" : "Входящий") звонок \(client.display)"
+        let look = AmoReconcile(api: ctx.api, client: client, callId: call.id)
 
         for step in plan.steps {
             switch step {
             case .createContact(let responsible, let tags):
-                if made["contact"] != nil { continue }
-                let answer = try await ctx.api.client.call(.POST, "/api/v4/contacts", json: [
-                    Self.contactBody(client, responsible: responsible, tags: tags, requestId: "contact"),
-                ], what: "create the contact")
-                let id = try Self.firstId(answer, "contacts")
-                try await remember("contact", id)
-                contactId = id
+                let id = try await ledger.once("contact", find: { _ in try await look.contact() }, write: {
+                    let answer = try await ctx.api.client.call(.POST, "/api/v4/contacts", json: [
+                        Self.contactBody(client, responsible: responsible, tags: tags, requestId: "contact"),
+                    ], what: "create the contact")
+                    return ["contact": String(try Self.firstId(answer, "contacts"))]
+                })
+                contactId = id.flatMap { Int($0) } ?? contactId
 
             case .createLead(let pipeline, let status, let responsible, let tags, let withNewContact):
-                if made["lead"] != nil { continue }
                 var lead: [String: Any] = ["name": name, "pipeline_id": pipeline, "status_id": status,
                                            "responsible_user_id": responsible, "request_id": "lead"]
                 var embedded: [String: Any] = [:]
                 if !tags.isEmpty { embedded["tags"] = tags.map { ["name": $0] } }
-                if withNewContact {
-                    embedded["contacts"] = [Self.contactBody(client, responsible: responsible, tags: tags, requestId: nil)]
-                    lead["_embedded"] = embedded
-                    // One request makes both: the deal with its new contact.
-                    let answer = try await ctx.api.client.call(.POST, "/api/v4/leads/complex", json: [lead],
-                                                               what: "create the contact and the deal")
-                    guard let first = (answer.json as? [[String: Any]])?.first, let id = first["id"] as? Int else {
-                        throw DeliveryError.retryable("amoCRM's answer to leads/complex has no id")
+                let existing = withNewContact ? nil : contactId
+                let id = try await ledger.once("lead", find: { since in
+                    try await look.lead(contactId: existing, name: name, pipeline: pipeline, since: since)
+                }, write: {
+                    if withNewContact {
+                        embedded["contacts"] = [Self.contactBody(client, responsible: responsible, tags: tags, requestId: nil)]
+                        lead["_embedded"] = embedded
+                        // One request makes both: the deal with its new contact.
+                        let answer = try await ctx.api.client.call(.POST, "/api/v4/leads/complex", json: [lead],
+                                                                   what: "create the contact and the deal")
+                        guard let first = (answer.json as? [[String: Any]])?.first, let id = first["id"] as? Int else {
+                            throw DeliveryError.retryable("amoCRM's answer to leads/complex has no id")
+                        }
+                        var ids = ["lead": String(id)]
+                        if let c = first["contact_id"] as? Int { ids["contact"] = String(c) }
+                        return ids
                     }
-                    if let c = first["contact_id"] as? Int {
-                        try await remember("contact", c)
-                        contactId = c
-                    }
-                    try await remember("lead", id)
-                    leadId = id
-                } else {
-                    if let contactId { embedded["contacts"] = [["id": contactId]] }
+                    if let existing { embedded["contacts"] = [["id": existing]] }
                     lead["_embedded"] = embedded
                     let answer = try await ctx.api.client.call(.POST, "/api/v4/leads", json: [lead], what: "create the deal")
-                    let id = try Self.firstId(answer, "leads")
-                    try await remember("lead", id)
-                    leadId = id
-                }
+                    return ["lead": String(try Self.firstId(answer, "leads"))]
+                })
+                leadId = id.flatMap { Int($0) } ?? leadId
+                if withNewContact { contactId = ledger["contact"].flatMap { Int($0) } ?? contactId }
 
             case .createUnsorted(let pipeline, let responsible):
-                if made["unsorted"] != nil { continue }
-                let ids = try await unsorted(ctx, call: call, client: client, pipeline: pipeline, responsible: responsible,
-                                             contactId: contactId, name: name)
-                try await remember("unsorted", ids.lead)
-                leadId = ids.lead
-                contactId = ids.contact
+                try await ledger.once("unsorted", find: { _ in try await look.unsorted(pipeline: pipeline) }, write: {
+                    try await unsorted(ctx, call: call, client: client, pipeline: pipeline, responsible: responsible,
+                                       contactId: contactId, name: name)
+                })
+                leadId = ledger["unsorted"].flatMap { Int($0) } ?? leadId
+                contactId = ledger["unsorted.contact"].flatMap { Int($0) } ?? contactId
 
             case .reuseLead(let id):
                 leadId = id
 
             case .logCall(let responsible, let fallback):
-                if made["call"] != nil { continue }
-                let answer = try await ctx.api.client.call(.POST, "/api/v4/calls", json: [[
-                    "direction": call.direction == .outbound ? "outbound" : "inbound",
-                    "uniq": call.id, "duration": facts.talkSec, "source": "Switchboard", "link": call.recordingURL ?? "",
-                    "phone": client.display, "call_status": Self.callStatus(call.result), "call_result": Self.resultText(call.result),
-                    "call_responsible": responsible, "responsible_user_id": responsible, "created_by": responsible,
-                    "created_at": Int(call.createdAt.timeIntervalSince1970), "request_id": "call",
-                ]], what: "log the call", accept: [400])
-                if answer.status == 400 && !AmoClient.explain(answer).contains("Entity not found") {
-                    throw DeliveryError.permanent("amoCRM refused to log the call: \(AmoClient.explain(answer))")
-                }
-                if let id = Self.firstIdOrNil(answer, "calls") {
-                    try await remember("call", id)
-                } else if fallback {
+                if ledger["call"] != nil { continue }
+                // An attempt that already fell back to Unsorted goes on there (the entry's own lookup finds it).
+                let fellBack = fallback && ledger.intent("unsorted") != nil
+                let logged = fellBack ? nil : try await ledger.once("call", find: { _ in try await look.callNote() }, write: {
+                    let answer = try await ctx.api.client.call(.POST, "/api/v4/calls", json: [[
+                        "direction": call.direction == .outbound ? "outbound" : "inbound",
+                        "uniq": call.id, "duration": facts.talkSec, "source": "Switchboard", "link": call.recordingURL ?? "",
+                        "phone": client.display, "call_status": Self.callStatus(call.result), "call_result": Self.resultText(call.result),
+                        "call_responsible": responsible, "responsible_user_id": responsible, "created_by": responsible,
+                        "created_at": Int(call.createdAt.timeIntervalSince1970), "request_id": "call",
+                    ]], what: "log the call", accept: [400])
+                    if answer.status == 400 && !AmoClient.explain(answer).contains("Entity not found") {
+                        throw DeliveryError.permanent("amoCRM refused to log the call: \(AmoClient.explain(answer))")
+                    }
+                    // No contact with the number: amoCRM made nothing.
+                    return Self.firstIdOrNil(answer, "calls").map { ["call": String($0)] } ?? [:]
+                })
+                if logged != nil { continue }
+                if fallback {
                     log.note("amoCRM has no contact for \(client.display): the call goes to Unsorted")
-                    let ids = try await unsorted(ctx, call: call, client: client, pipeline: nil, responsible: responsible,
-                                                 contactId: nil, name: name)
-                    try await remember("call", ids.lead)
-                    try await remember("unsorted", ids.lead)
-                    leadId = ids.lead
-                    contactId = ids.contact
+                    try await ledger.once("unsorted", find: { _ in try await look.unsorted(pipeline: nil) }, write: {
+                        try await unsorted(ctx, call: call, client: client, pipeline: nil, responsible: responsible,
+                                           contactId: nil, name: name)
+                    })
+                    if let entry = ledger["unsorted"] { try await ledger.keep(["call": entry]) }
+                    leadId = ledger["unsorted"].flatMap { Int($0) } ?? leadId
+                    contactId = ledger["unsorted.contact"].flatMap { Int($0) } ?? contactId
                 } else {
                     log.note("the call is not logged: amoCRM has no contact for \(client.display)")
                 }
 
             case .createTask(let responsible):
-                if made["task"] != nil { continue }
-                var task: [String: Any] = ["text": "Обработать звонок \(client.display)", "task_type_id": 1,
-                                           "complete_till": Int(Date().addingTimeInterval(86_400).timeIntervalSince1970),
-                                           "responsible_user_id": responsible, "request_id": "task"]
-                if let leadId { task["entity_type"] = "leads"; task["entity_id"] = leadId }
-                else if let contactId { task["entity_type"] = "contacts"; task["entity_id"] = contactId }
-                let answer = try await ctx.api.client.call(.POST, "/api/v4/tasks", json: [task], what: "create the task")
-                try await remember("task", try Self.firstId(answer, "tasks"))
+                let text = "Обработать звонок \(client.display)"
+                let entity: (type: String, id: Int)? = leadId.map { ("leads", $0) } ?? contactId.map { ("contacts", $0) }
+                try await ledger.once("task", find: { since in
+                    try await look.task(text: text, responsible: responsible, entityType: entity?.type, entityId: entity?.id, since: since)
+                }, write: {
+                    var task: [String: Any] = ["text": text, "task_type_id": 1,
+                                               "complete_till": Int(Date().addingTimeInterval(86_400).timeIntervalSince1970),
+                                               "responsible_user_id": responsible, "request_id": "task"]
+                    if let entity { task["entity_type"] = entity.type; task["entity_id"] = entity.id }
+                    let answer = try await ctx.api.client.call(.POST, "/api/v4/tasks", json: [task], what: "create the task")
+                    return ["task": String(try Self.firstId(answer, "tasks"))]
+                })
             }
         }
     }
 
+    /// The amoCRM user of the employee who dialled an outgoing call: the call's first leg (nil for other calls).
+    static func dialer(of call: Call, userByLogin: [String: Int]) -> Int? {
+        guard call.direction == .outbound, let leg = call.legs.min(by: { $0.startedAt < $1.startedAt }) else { return nil }
+        return [leg.employeeLogin, leg.extension_, leg.id, call.final?.employeeLogin].lazy.compactMap { $0 }
+            .compactMap { userByLogin[$0] }.first
+    }
+
+    /// Makes the Unsorted entry; its ids as `WriteLedger` keeps them (the entry by its deal, and its contact).
     func unsorted(_ ctx: AmoConnector.Context, call: Call, client: PhoneNumber, pipeline: Int?, responsible: Int, contactId: Int?,
-                  name: String) async throws -> (lead: Int, contact: Int) {
+                  name: String) async throws -> [String: String] {
         let employee = call.legs.first { call.talkers.first == $0.id } ?? call.legs.first
         var item: [String: Any] = [
             "source_uid": call.id, "source_name": "Switchboard", "created_at": Int(call.createdAt.timeIntervalSince1970),
@@ -293,8 +314,9 @@ struct AmoCallFinishedHandler: JobHandler {
               let lead = (embedded["leads"] as? [[String: Any]])?.first?["id"] as? Int else {
             throw DeliveryError.retryable("amoCRM's answer to leads/unsorted/sip has no lead")
         }
-        let contact = (embedded["contacts"] as? [[String: Any]])?.first?["id"] as? Int ?? contactId ?? 0
-        return (lead, contact)
+        var ids = ["unsorted": String(lead)]
+        if let contact = (embedded["contacts"] as? [[String: Any]])?.first?["id"] as? Int ?? contactId { ids["unsorted.contact"] = String(contact) }
+        return ids
     }
 
     static func contactBody(_ client: PhoneNumber, responsible: Int, tags: [String], requestId: String?) -> [String: Any] {

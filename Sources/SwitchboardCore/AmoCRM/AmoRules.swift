@@ -24,14 +24,17 @@ public struct AmoCallFacts: Codable, Sendable, Equatable {
     public var client: PhoneNumber
     /// The amoCRM users (through the employee mapping) of the employees who talked, in order.
     public var talkerUserIds: [Int]
+    /// The amoCRM user (through the employee mapping) of the employee who dialled an outgoing call; nil inbound.
+    public var dialerUserId: Int?
     public var startedAt: Date
     public var talkSec: Int
     public var recordingURL: String?
     public var result: CallResult
 
     public init(callId: String, direction: CallDirection, answered: Bool, client: PhoneNumber, talkerUserIds: [Int],
-                startedAt: Date, talkSec: Int, recordingURL: String?, result: CallResult) {
+                startedAt: Date, talkSec: Int, recordingURL: String?, result: CallResult, dialerUserId: Int? = nil) {
         self.callId = callId
+        self.dialerUserId = dialerUserId
         self.direction = direction
         self.answered = answered
         self.client = client
@@ -76,8 +79,12 @@ public enum AmoRules {
             return AmoPlan(steps: [], reasons: ["settings incomplete: no default responsible user"])
         }
         let talker = settings.responsibleTalker == .first ? call.talkerUserIds.first : call.talkerUserIds.last
-        // Answered: whoever talked. Missed: the client's own manager, else the default (CORE-7, CORE-8).
-        let responsible = (call.answered ? talker : nil) ?? caller.contactResponsibleUserId ?? fallback
+        // The employee who dialled an outgoing call is known even when nobody talked: they stand in for the default.
+        let dialer = call.direction == .outbound ? call.dialerUserId : nil
+        // Answered: whoever talked. Missed: the client's own manager, else the dialler, else the default (CORE-7, CORE-8).
+        let responsible = (call.answered ? talker : nil) ?? caller.contactResponsibleUserId ?? dialer ?? fallback
+        // The call itself is made by whoever talked, else (outgoing) by whoever dialled.
+        let callMaker = talker ?? dialer ?? responsible
         let filtered = dir.filterNumbers.contains { PhoneNumber.parse($0).last10 == call.client.last10 }
         var steps: [AmoStep] = []
 
@@ -143,12 +150,12 @@ public enum AmoRules {
         if hasUnsorted {
             reasons.append("the call is recorded with the Unsorted entry")
         } else if willHaveContact {
-            steps.append(.logCall(responsibleUserId: talker ?? responsible, fallbackToUnsorted: false))
+            steps.append(.logCall(responsibleUserId: callMaker, fallbackToUnsorted: false))
         } else if !filtered && call.direction != .outbound {
             // An unknown inbound caller and nothing to create: amoCRM may still know the number (a company, a contact
             // made since); if not, the call lands in Unsorted, but only for a tenant who creates entities from calls.
             let anyRule = [dir.answeredUnknown, dir.missedUnknown].contains { $0.enabled }
-            steps.append(.logCall(responsibleUserId: talker ?? responsible, fallbackToUnsorted: anyRule))
+            steps.append(.logCall(responsibleUserId: callMaker, fallbackToUnsorted: anyRule))
         } else {
             reasons.append("the call is not logged: amoCRM has no contact for \(call.client.display)")
         }

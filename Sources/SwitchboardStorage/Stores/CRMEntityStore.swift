@@ -21,11 +21,37 @@ public struct CRMEntityStore: Sendable {
 
     /// Remembers one made thing right after the CRM confirmed it.
     public func remember(integrationId: String, scope: String, kind: String, crmId: String) async throws {
+        try await remember(integrationId: integrationId, scope: scope, [kind: crmId])
+    }
+
+    /// Remembers several made things (kind → CRM id) at once: one answer that made two is kept whole or not at all.
+    public func remember(integrationId: String, scope: String, _ ids: [String: String]) async throws {
+        guard !ids.isEmpty else { return }
+        try await db.transaction { tx in
+            for (kind, crmId) in ids.sorted(by: { $0.key < $1.key }) {
+                try await tx.execute("""
+                    INSERT INTO crm_entities (integration_id, scope, kind, crm_id, created_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (integration_id, scope, kind) DO UPDATE SET crm_id = excluded.crm_id
+                    """, [.text(integrationId), .text(scope), .text(kind), .text(crmId), .of(Date())])
+            }
+        }
+    }
+
+    /// Forgets what is kept under `kind`.
+    public func forget(integrationId: String, scope: String, kind: String) async throws {
+        try await db.transaction { tx in
+            try await tx.execute("DELETE FROM crm_entities WHERE integration_id = ? AND scope = ? AND kind = ?",
+                                 [.text(integrationId), .text(scope), .text(kind)])
+        }
+    }
+
+    /// Keeps `value` under `kind` unless something is kept there already (the first value wins).
+    public func rememberFirst(integrationId: String, scope: String, kind: String, value: String) async throws {
         try await db.transaction { tx in
             try await tx.execute("""
                 INSERT INTO crm_entities (integration_id, scope, kind, crm_id, created_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (integration_id, scope, kind) DO UPDATE SET crm_id = excluded.crm_id
-                """, [.text(integrationId), .text(scope), .text(kind), .text(crmId), .of(Date())])
+                ON CONFLICT (integration_id, scope, kind) DO NOTHING
+                """, [.text(integrationId), .text(scope), .text(kind), .text(value), .of(Date())])
         }
     }
 }

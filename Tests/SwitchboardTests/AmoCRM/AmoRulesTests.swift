@@ -20,11 +20,11 @@ struct AmoRulesTests {
     }
 
     static func call(_ direction: CallDirection = .inbound, answered: Bool = true, talkers: [Int] = [IVAN],
-                     number: String = "79101234567") -> AmoCallFacts {
+                     number: String = "79101234567", dialer: Int? = nil) -> AmoCallFacts {
         AmoCallFacts(callId: "c1", direction: direction, answered: answered, client: PhoneNumber.parse(number),
                      talkerUserIds: answered ? talkers : [], startedAt: Date(timeIntervalSince1970: 1_800_000_000),
                      talkSec: answered ? 30 : 0, recordingURL: answered ? "https://r/1.mp3" : nil,
-                     result: answered ? .answered : .missed)
+                     result: answered ? .answered : .missed, dialerUserId: dialer)
     }
 
     static let unknown = AmoCallerInfo()
@@ -133,6 +133,33 @@ struct AmoRulesTests {
                                 .logCall(responsibleUserId: IVAN, fallbackToUnsorted: false)]))
         out.append(Case(name: "no default responsible → nothing", call: call(), caller: unknown,
                         settings: settings { $0.defaultResponsibleUserId = nil }, steps: []))
+        // Issue 8, item 10: nobody talked on an outgoing call, yet the employee who dialled is known.
+        out += [
+            Case(name: "outgoing not answered, unknown number → the dialler owns the contact, deal and call",
+                 call: call(.outbound, answered: false, dialer: PETR), caller: unknown, settings: settings(),
+                 steps: [.createLead(pipelineId: P, statusId: S, responsibleUserId: PETR, tags: [], withNewContact: true),
+                         .logCall(responsibleUserId: PETR, fallbackToUnsorted: false)]),
+            Case(name: "outgoing not answered, existing client → the deal stays the manager's, the call is the dialler's",
+                 call: call(.outbound, answered: false, dialer: PETR), caller: known, settings: settings(),
+                 steps: [.createLead(pipelineId: P, statusId: S, responsibleUserId: OWNER, tags: [], withNewContact: false),
+                         .logCall(responsibleUserId: PETR, fallbackToUnsorted: false)]),
+            Case(name: "outgoing not answered, existing client, rule off → the call only, made by the dialler",
+                 call: call(.outbound, answered: false, dialer: PETR), caller: known,
+                 settings: settings { $0.outgoing.missedKnown.enabled = false },
+                 steps: [.logCall(responsibleUserId: PETR, fallbackToUnsorted: false)]),
+            Case(name: "outgoing not answered, unknown number, contact only → the dialler's contact",
+                 call: call(.outbound, answered: false, dialer: PETR), caller: unknown,
+                 settings: settings { $0.outgoing.missedUnknown = AmoRule(enabled: true, action: .contactOnly) },
+                 steps: [.createContact(responsibleUserId: PETR, tags: []), .logCall(responsibleUserId: PETR, fallbackToUnsorted: false)]),
+            Case(name: "outgoing answered → whoever talked, not the dialler",
+                 call: call(.outbound, talkers: [IVAN], dialer: PETR), caller: known, settings: settings(),
+                 steps: [.createLead(pipelineId: P, statusId: S, responsibleUserId: IVAN, tags: [], withNewContact: false),
+                         .logCall(responsibleUserId: IVAN, fallbackToUnsorted: false)]),
+            Case(name: "a dialler on an incoming call means nothing",
+                 call: call(.inbound, answered: false, dialer: PETR), caller: unknown, settings: settings(),
+                 steps: [.createLead(pipelineId: P, statusId: S, responsibleUserId: DEFAULT, tags: [], withNewContact: true),
+                         .logCall(responsibleUserId: DEFAULT, fallbackToUnsorted: false)]),
+        ]
         return out
     }()
 

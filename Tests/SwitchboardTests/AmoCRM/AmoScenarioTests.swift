@@ -40,7 +40,7 @@ struct AmoWorld {
 
     /// Runs `body` with everything up: the sandbox, Switchboard (HTTP and workers), a mapped tenant.
     static func with(_ backend: Backend, sandboxOptions: AmoSandbox.Options = .init(), oauth: Bool = false,
-                     settings: AmoSettings = settings(), active: Bool = true,
+                     settings: AmoSettings = settings(), active: Bool = true, workers: Bool = true,
                      _ body: (AmoWorld) async throws -> Void) async throws {
         let sandbox = AmoSandbox(seed: .demo, options: sandboxOptions)
         try await withLiveApplication({ sandbox.application(logger: testLogger(), onRunning: $0) }) { sandboxURL in
@@ -53,7 +53,7 @@ struct AmoWorld {
             }
             let sb = try await Switchboard.open(config: config, logger: testLogger())
             do {
-                try await withLiveSwitchboard(sb) { base in
+                try await withLiveSwitchboard(sb, workers: workers) { base in
                     let fx = try await PBXFixture.make(sb)
                     var employees: [String: Employee] = [:]
                     for login in ["anna", "boris", "vera", "ivan"] {
