@@ -15,9 +15,13 @@ public struct AppConfig: Sendable, Codable {
     /// The address tenants' PBXs and CRMs reach Switchboard at (webhook URLs, OAuth redirect).
     public var publicBaseURL: String?
     public var workerConcurrency: Int = 16
-    public var jobLeaseSeconds: Int = 60
-    /// The first retry's delay; each next one doubles (with jitter), up to an hour.
+    /// A worker renews all its leases four times per lease; a dead instance's jobs are taken over after this.
+    public var jobLeaseSeconds: Int = 15
+    /// The first retry's delay after a CRM's outage; each next one doubles (with jitter), up to `retryCapMs`.
     public var retryBaseMs: Int = 2000
+    public var retryCapMs: Int = 30000
+    /// A failing job goes to the dead letters only after its attempts are spent and this long has passed.
+    public var retryGiveUpSeconds: Int = 86400
     public var logLevel: String = "info"
     /// SQLite's `synchronous` PRAGMA: FULL survives power loss; NORMAL survives a crash of the process.
     public var sqliteSynchronous: String = "FULL"
@@ -53,7 +57,7 @@ public struct AppConfig: Sendable, Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case trustedProxies, masterKeyFile, metricsToken
         case httpHeaderTimeoutMs, httpBodyTimeoutMs, httpIdleTimeoutMs, maxConnectionsPerAddress, shutdownDrainMs
-        case host, port, dataDir, databaseURL, databaseMaxConnections, publicBaseURL, workerConcurrency, jobLeaseSeconds, retryBaseMs, logLevel,
+        case host, port, dataDir, databaseURL, databaseMaxConnections, publicBaseURL, workerConcurrency, jobLeaseSeconds, retryBaseMs, retryCapMs, retryGiveUpSeconds, logLevel,
              sqliteSynchronous, amocrmClientId, amocrmClientSecret, devMode, allowPrivateNetworks
     }
 
@@ -69,6 +73,8 @@ public struct AppConfig: Sendable, Codable {
         workerConcurrency = try c.decodeIfPresent(Int.self, forKey: .workerConcurrency) ?? d.workerConcurrency
         jobLeaseSeconds = try c.decodeIfPresent(Int.self, forKey: .jobLeaseSeconds) ?? d.jobLeaseSeconds
         retryBaseMs = try c.decodeIfPresent(Int.self, forKey: .retryBaseMs) ?? d.retryBaseMs
+        retryCapMs = try c.decodeIfPresent(Int.self, forKey: .retryCapMs) ?? d.retryCapMs
+        retryGiveUpSeconds = try c.decodeIfPresent(Int.self, forKey: .retryGiveUpSeconds) ?? d.retryGiveUpSeconds
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
         sqliteSynchronous = try c.decodeIfPresent(String.self, forKey: .sqliteSynchronous) ?? d.sqliteSynchronous
         amocrmClientId = try c.decodeIfPresent(String.self, forKey: .amocrmClientId)
@@ -114,6 +120,8 @@ public struct AppConfig: Sendable, Codable {
             case .workerConcurrency: config.workerConcurrency = Int(value) ?? config.workerConcurrency
             case .jobLeaseSeconds: config.jobLeaseSeconds = Int(value) ?? config.jobLeaseSeconds
             case .retryBaseMs: config.retryBaseMs = Int(value) ?? config.retryBaseMs
+            case .retryCapMs: config.retryCapMs = Int(value) ?? config.retryCapMs
+            case .retryGiveUpSeconds: config.retryGiveUpSeconds = Int(value) ?? config.retryGiveUpSeconds
             case .logLevel: config.logLevel = value
             case .sqliteSynchronous: config.sqliteSynchronous = value
             case .amocrmClientId: config.amocrmClientId = value

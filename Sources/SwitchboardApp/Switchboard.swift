@@ -123,7 +123,9 @@ public final class Switchboard: Sendable {
         configuration.concurrency = concurrency ?? config.workerConcurrency
         configuration.lease = lease ?? .seconds(Int64(config.jobLeaseSeconds))
         if let workerId { configuration.workerId = workerId }
-        configuration.backoff = Backoff(base: .milliseconds(Int64(config.retryBaseMs)), cap: .seconds(3600))
+        configuration.backoff = Backoff(base: .milliseconds(Int64(config.retryBaseMs)),
+                                        cap: .milliseconds(Int64(max(config.retryCapMs, config.retryBaseMs))))
+        configuration.giveUpAfter = .seconds(Int64(config.retryGiveUpSeconds))
         return DeliveryWorker(queue: queue, handlers: handlers ?? jobHandlers(), configuration: configuration,
                               logger: logger, metrics: deliveryMetrics)
     }

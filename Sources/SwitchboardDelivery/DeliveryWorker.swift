@@ -5,21 +5,38 @@ import SwitchboardStorage
 
 /// How a handler says an attempt failed.
 public enum DeliveryError: Error, CustomStringConvertible, Sendable {
-    /// Worth trying again later (outage, 5xx, 429, timeouts); `retryAfter` is the remote's own wish.
+    /// Worth trying again later (outage, 5xx, timeouts); `retryAfter` is the remote's own wish. Raises the job's
+    /// failure streak, so the next try waits longer (up to the backoff's cap).
     case retryable(String, retryAfter: Duration? = nil)
-    /// Trying again cannot help (4xx other than 429, invalid settings); goes to the dead letters.
+    /// The remote's rate limit (429): try again when it says, or in a second or two. It concerns a short window, not
+    /// an outage, so it does not raise the failure streak.
+    case rateLimited(String, retryAfter: Duration? = nil)
+    /// Trying again cannot help (4xx other than 408/429, invalid settings); goes to the dead letters.
     case permanent(String)
 
     public var description: String {
         switch self {
-        case .retryable(let s, _), .permanent(let s): return s
+        case .retryable(let s, _), .rateLimited(let s, _), .permanent(let s): return s
         }
     }
 
-    /// Maps an HTTP status to retryable or permanent, the way every connector must.
+    /// Maps an HTTP status to retryable, rate-limited or permanent, the way every connector must.
     public static func forHTTPStatus(_ status: Int, reason: String, retryAfter: Duration? = nil) -> DeliveryError {
-        if status == 429 || status == 408 || status >= 500 { return .retryable(reason, retryAfter: retryAfter) }
+        if status == 429 { return .rateLimited(reason, retryAfter: retryAfter) }
+        if status == 408 || status >= 500 { return .retryable(reason, retryAfter: retryAfter) }
         return .permanent(reason)
+    }
+
+    /// Reads an HTTP `Retry-After` value: seconds, or an HTTP date.
+    public static func retryAfter(header value: String?, now: Date = Date()) -> Duration? {
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if let seconds = Int(value) { return seconds >= 0 ? .seconds(seconds) : nil }
+        let format = DateFormatter()
+        format.locale = Locale(identifier: "en_US_POSIX")
+        format.timeZone = TimeZone(identifier: "GMT")
+        format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = format.date(from: value) else { return nil }
+        return .milliseconds(Int64(max(0, date.timeIntervalSince(now)) * 1000))
     }
 }
 
@@ -48,22 +65,34 @@ public protocol JobHandler: Sendable {
     func run(_ job: Job, log: AttemptLog) async throws
 }
 
-/// Exponential backoff with full jitter in [base·2ⁿ/2, base·2ⁿ], capped.
+/// Exponential backoff with full jitter in [base·2ⁿ/2, base·2ⁿ], capped. The cap is short (30 s by default):
+/// only a partition's head job probes a failing CRM, so a short cap costs the CRM one request per account every
+/// half minute during an outage and brings delivery back within half a minute of its end.
 public struct Backoff: Sendable {
     public var base: Duration
     public var cap: Duration
+    /// The longest wait a remote's `Retry-After` can impose (a bogus value must not stall an account for good).
+    public var retryAfterCap: Duration
 
-    public init(base: Duration = .seconds(2), cap: Duration = .seconds(3600)) {
+    public init(base: Duration = .seconds(2), cap: Duration = .seconds(30), retryAfterCap: Duration = .seconds(3600)) {
         self.base = base
         self.cap = cap
+        self.retryAfterCap = retryAfterCap
     }
 
-    /// The delay before attempt `attempt + 1`, never shorter than what the remote asked for.
-    public func delay(afterAttempt attempt: Int, retryAfter: Duration?) -> Duration {
-        let exp = min(Double(attempt - 1), 30)
+    /// The delay after the `streak`-th consecutive failure, never shorter than what the remote asked for.
+    public func delay(afterAttempt streak: Int, retryAfter: Duration?) -> Duration {
+        let exp = min(Double(max(streak, 1) - 1), 30)
         let ceiling = min(base.seconds * pow(2, exp), cap.seconds)
         let jittered = Double.random(in: (ceiling / 2)...max(ceiling, ceiling / 2 + 0.001))
-        return .milliseconds(Int64(max(jittered, retryAfter?.seconds ?? 0) * 1000))
+        let asked = min(retryAfter?.seconds ?? 0, retryAfterCap.seconds)
+        return .milliseconds(Int64(max(jittered, asked) * 1000))
+    }
+
+    /// The delay after a rate limit: what the remote asked for, else one to two seconds (limits count per second).
+    public func rateLimitDelay(retryAfter: Duration?) -> Duration {
+        if let retryAfter { return .milliseconds(Int64(min(retryAfter.seconds, retryAfterCap.seconds) * 1000)) }
+        return .milliseconds(Int64.random(in: 1000...2000))
     }
 }
 
@@ -76,14 +105,19 @@ public final class DeliveryWorker: Sendable {
         public var backoff: Backoff
         /// Longest sleep when nothing is due; other instances' retries are noticed within this.
         public var idlePoll: Duration
+        /// A failing job is dead-lettered only after `maxAttempts` tries and this long since it was enqueued, so a
+        /// CRM outage shorter than this delays delivery and never drops it.
+        public var giveUpAfter: Duration
 
         public init(workerId: String = "worker-" + Identifier.make("w").suffix(8), concurrency: Int = 16,
-                    lease: Duration = .seconds(60), backoff: Backoff = Backoff(), idlePoll: Duration = .seconds(2)) {
+                    lease: Duration = .seconds(15), backoff: Backoff = Backoff(), idlePoll: Duration = .seconds(2),
+                    giveUpAfter: Duration = .seconds(24 * 3600)) {
             self.workerId = workerId
             self.concurrency = concurrency
             self.lease = lease
             self.backoff = backoff
             self.idlePoll = idlePoll
+            self.giveUpAfter = giveUpAfter
         }
     }
 
@@ -112,6 +146,21 @@ public final class DeliveryWorker: Sendable {
     /// Runs until `stop()` or cancellation. On cancellation, jobs in hand are handed back to the queue.
     public func run() async {
         let inFlight = Counter()
+        // The instance's heartbeat: every lease this worker holds is renewed in one statement, several times per
+        // lease, so a short lease is safe for long jobs and a dead instance's jobs are taken over soon.
+        let renewal = Task { [queue, configuration, logger] in
+            let interval = Duration.milliseconds(max(Int64(configuration.lease.seconds * 1000 / 4), 10))
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { return }
+                do {
+                    try await queue.renewLeases(worker: configuration.workerId, lease: configuration.lease)
+                } catch {
+                    logger.warning("renewing job leases failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        defer { renewal.cancel() }
         await withDiscardingTaskGroup { group in
             while !stopping.isSet && !Task.isCancelled {
                 let free = configuration.concurrency - inFlight.value
@@ -155,14 +204,6 @@ public final class DeliveryWorker: Sendable {
         if let callId = job.callId { logger[metadataKey: "call"] = "\(callId)" }
         if job.attempts == 1 { metrics?.startLatency.record(Duration.seconds(started.timeIntervalSince(job.createdAt))) }
 
-        let heartbeat = Task {
-            let interval = Duration.milliseconds(Int64(configuration.lease.seconds * 1000 / 3))
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                if Task.isCancelled { return }
-                _ = try? await queue.heartbeat(jobId: job.id, worker: configuration.workerId, lease: configuration.lease)
-            }
-        }
         let result: AttemptResult
         if let handler = handlers[job.kind] {
             do {
@@ -180,11 +221,10 @@ public final class DeliveryWorker: Sendable {
         } else {
             result = .dead(reason: "no handler for job kind \(job.kind)")
         }
-        heartbeat.cancel()
         metrics?.runDuration.record(Duration.seconds(Date().timeIntervalSince(started)))
         switch result {
         case .done: metrics?.done.increment()
-        case .retry(_, let reason):
+        case .retry(_, let reason, _):
             metrics?.retried.increment()
             logger.warning("job will be retried", metadata: ["reason": "\(reason)", "attempt": "\(job.attempts)"])
         case .dead(let reason):
@@ -205,17 +245,23 @@ public final class DeliveryWorker: Sendable {
         }
     }
 
-    func decide(_ job: Job, _ error: DeliveryError) -> AttemptResult {
+    func decide(_ job: Job, _ error: DeliveryError, now: Date = Date()) -> AttemptResult {
+        let delay: Duration
+        let outage: Bool
         switch error {
         case .permanent(let reason):
             return .dead(reason: reason)
-        case .retryable(let reason, let retryAfter):
-            if job.attempts >= job.maxAttempts {
-                return .dead(reason: "gave up after \(job.attempts) attempts: \(reason)")
-            }
-            let delay = configuration.backoff.delay(afterAttempt: job.attempts, retryAfter: retryAfter)
-            return .retry(at: Date().addingTimeInterval(delay.seconds), reason: reason)
+        case .retryable(_, let retryAfter):
+            delay = configuration.backoff.delay(afterAttempt: job.failures + 1, retryAfter: retryAfter)
+            outage = true
+        case .rateLimited(_, let retryAfter):
+            delay = configuration.backoff.rateLimitDelay(retryAfter: retryAfter)
+            outage = false
         }
+        if job.attempts >= job.maxAttempts && now.timeIntervalSince(job.createdAt) >= configuration.giveUpAfter.seconds {
+            return .dead(reason: "gave up after \(job.attempts) attempts: \(error.description)")
+        }
+        return .retry(at: now.addingTimeInterval(delay.seconds), reason: error.description, outage: outage)
     }
 }
 

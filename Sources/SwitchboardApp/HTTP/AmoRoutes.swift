@@ -67,6 +67,7 @@ struct AmoRoutes {
         } catch let e as DeliveryError {
             switch e {
             case .retryable(let m, _): throw APIError(.badGateway, m)
+            case .rateLimited(let m, _): throw APIError(.tooManyRequests, m)
             case .permanent(let m): throw APIError(.unprocessableContent, m)
             }
         }

@@ -31,30 +31,14 @@ public struct AmoOAuthApp: Sendable {
     }
 }
 
-/// Keeps one amoCRM account under 7 requests per second across all of this instance's work.
-final class AmoRateLimiter: @unchecked Sendable {
-    static let shared = AmoRateLimiter()
-    private let lock = NSLock()
-    private var sent: [String: [ContinuousClock.Instant]] = [:]
-    let perSecond = 7
+/// amoCRM's limit: 7 requests per second per account (api-notes A2), counted by the account, whichever integration
+/// or instance sends. Requests are spaced with the policy's margin.
+public enum AmoRateLimit {
+    public static let policy = RatePolicy(limit: 7, per: .seconds(1))
 
-    /// Waits until the account may take one more request.
-    func acquire(_ account: String) async {
-        while true {
-            let wait: Duration? = lock.withLock {
-                let now = ContinuousClock.now
-                var times = sent[account, default: []].filter { now - $0 < .seconds(1) }
-                if times.count < perSecond {
-                    times.append(now)
-                    sent[account] = times
-                    return nil
-                }
-                sent[account] = times
-                return .seconds(1) - (now - times[0]) + .milliseconds(5)
-            }
-            guard let wait else { return }
-            try? await Task.sleep(for: wait)
-        }
+    /// The account's key: its host, so two credential sets (or integrations) on one account share the limit.
+    public static func key(baseURL: String) -> String {
+        "amocrm:" + (URLComponents(string: baseURL)?.host?.lowercased() ?? baseURL)
     }
 }
 
@@ -70,9 +54,12 @@ public struct AmoClient: Sendable {
     let log: AttemptLog?
     /// Counts each answer (or "error") for the metrics.
     let observe: @Sendable (String) -> Void
+    let limiter: any RateLimiter
 
     public init(tenantId: String, credential: CRMCredential, credentials: CredentialStore, oauth: AmoOAuthApp?,
-                http: OutboundHTTP, log: AttemptLog?, observe: @escaping @Sendable (String) -> Void = { _ in }) {
+                http: OutboundHTTP, log: AttemptLog?, observe: @escaping @Sendable (String) -> Void = { _ in },
+                limiter: any RateLimiter = LocalRateLimiter.shared) {
+        self.limiter = limiter
         self.tenantId = tenantId
         self.credential = credential
         self.credentials = credentials
@@ -238,7 +225,7 @@ public struct AmoClient: Sendable {
     }
 
     func send(_ method: HTTPMethod, _ path: String, json: Any?, token: String?, what: String) async throws -> Answer {
-        await AmoRateLimiter.shared.acquire(credential.id)
+        try await limiter.acquire(AmoRateLimit.key(baseURL: base), policy: AmoRateLimit.policy)
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -269,13 +256,13 @@ public struct AmoClient: Sendable {
         observe(String(status))
         let shown = path.hasPrefix("/oauth2") ? "(token response not recorded)" : String(decoding: bytes.prefix(2000), as: UTF8.self)
         log?.record(Exchange(request: line, status: status, response: shown))
+        // amoCRM's Retry-After is UNCONFIRMED (api-notes A2): honour it when present.
+        let after = DeliveryError.retryAfter(header: response.headers.first(name: "Retry-After"))
         if status == 429 {
-            // amoCRM's Retry-After is UNCONFIRMED (api-notes A2): honour it when present, else back off.
-            let after = response.headers.first(name: "Retry-After").flatMap { Double($0) }.map { Duration.milliseconds(Int64($0 * 1000)) }
-            throw DeliveryError.retryable("amoCRM rate limit (429) while trying to \(what)", retryAfter: after)
+            throw DeliveryError.rateLimited("amoCRM rate limit (429) while trying to \(what)", retryAfter: after)
         }
         if status >= 500 {
-            throw DeliveryError.retryable("amoCRM answered \(status) while trying to \(what)")
+            throw DeliveryError.retryable("amoCRM answered \(status) while trying to \(what)", retryAfter: after)
         }
         return Answer(status: status, body: bytes)
     }

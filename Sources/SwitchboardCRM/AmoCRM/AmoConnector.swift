@@ -21,11 +21,15 @@ public struct AmoConnector: Sendable {
     let http: OutboundHTTP
     /// Counts amoCRM answers by status for the metrics.
     let observe: @Sendable (String) -> Void
+    /// Paces requests per amoCRM account (shared across instances on PostgreSQL).
+    let limiter: any RateLimiter
 
     /// `oauth` gives the installation's OAuth application (it knows the public address only once the server listens).
     public init(db: any Database, vault: CredentialVault, http: OutboundHTTP,
-                observe: @escaping @Sendable (String) -> Void = { _ in }, oauth: @escaping @Sendable () -> AmoOAuthApp?) {
+                observe: @escaping @Sendable (String) -> Void = { _ in }, limiter: (any RateLimiter)? = nil,
+                oauth: @escaping @Sendable () -> AmoOAuthApp?) {
         self.observe = observe
+        self.limiter = limiter ?? RateLimiters.make(for: db)
         self.credentials = CredentialStore(db: db, vault: vault)
         self.integrations = IntegrationStore(db: db)
         self.pbx = PBXStore(db: db, vault: vault)
@@ -42,7 +46,7 @@ public struct AmoConnector: Sendable {
 
     public func client(tenantId: String, credential: CRMCredential, log: AttemptLog?) -> AmoClient {
         AmoClient(tenantId: tenantId, credential: credential, credentials: credentials, oauth: oauth(), http: http, log: log,
-                  observe: observe)
+                  observe: observe, limiter: limiter)
     }
 
     /// Everything a call job needs, read when it runs (so a switched-off integration stops at once).

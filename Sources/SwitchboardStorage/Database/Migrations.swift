@@ -150,6 +150,14 @@ public enum Migrations {
             "CREATE TABLE signin_failures (key_hash TEXT NOT NULL, at BIGINT NOT NULL)",
             "CREATE INDEX signin_failures_key ON signin_failures (key_hash, at)",
         ]),
+        Migration(version: 6, name: "queue outage streaks and instance leases", statements: [
+            // Consecutive failures for the remote's outage: the backoff's exponent. A rate limit does not raise it.
+            "ALTER TABLE jobs ADD COLUMN failures BIGINT NOT NULL DEFAULT 0",
+            // A worker renews all its leases in one statement.
+            "CREATE INDEX jobs_lease_owner ON jobs (lease_owner) WHERE state = 'running'",
+            // A CRM account's rate limit, shared by every integration and instance: the next free send time.
+            "CREATE TABLE rate_limits (key TEXT PRIMARY KEY, next_at BIGINT NOT NULL)",
+        ]),
     ]
 
     /// Applies every migration not applied yet; safe to call from several instances at once.

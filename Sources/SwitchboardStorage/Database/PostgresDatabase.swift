@@ -146,7 +146,7 @@ public final class PostgresDatabase: Database, @unchecked Sendable {
 
     /// Sends a NOTIFY with `payload` to every instance listening on `channel` (this one too).
     public func notify(channel: String, payload: String) async throws {
-        try await transaction { tx in try await tx.execute("SELECT pg_notify(?, ?)", [.text(channel), .text(payload)]) }
+        _ = try await transaction { tx in try await tx.execute("SELECT pg_notify(?, ?)", [.text(channel), .text(payload)]) }
     }
 
     public func shutdown() async {

@@ -45,6 +45,8 @@ public struct Job: Codable, Sendable, Equatable {
     public var leaseExpiresAt: Date?
     public var lastError: String?
     public var callId: String?
+    /// Consecutive attempts that failed for the remote's outage.
+    public var failures: Int = 0
     public var createdAt: Date
     public var updatedAt: Date
     public var finishedAt: Date?
@@ -81,7 +83,9 @@ public struct JobAttempt: Codable, Sendable, Equatable {
 /// How an attempt ended, as the worker reports it.
 public enum AttemptResult: Sendable {
     case done
-    case retry(at: Date, reason: String)
+    /// Back to the queue until `at`. `outage` says the remote failed (5xx, unreachable): it raises the job's
+    /// failure streak, the backoff's exponent; a rate limit or a transient conflict does not.
+    case retry(at: Date, reason: String, outage: Bool = true)
     case dead(reason: String)
     /// Handed back without counting the attempt (graceful shutdown).
     case released
@@ -130,14 +134,34 @@ public struct JobQueue: Sendable {
         try await db.transaction { tx in try await enqueue(spec, in: tx) }
     }
 
-    /// Leases up to `limit` runnable jobs, each the head of its partition, so no partition runs two at once.
-    /// A running job whose lease expired (its worker died) is taken over. A job waiting for a retry holds its
-    /// partition (order survives outages); a job merely scheduled for later does not, until it is due.
+    /// Every partition's head: the lowest-id queued or running job that holds the partition. A running job and a
+    /// job waiting for a retry (`attempts > 0`) hold it, so a partition's jobs run in order and one at a time, and
+    /// order survives outages; a job merely scheduled for later does not hold it until it is due.
     ///
-    /// Every step is an index lookup: due candidates by time, then for each, "is an earlier job of its partition
-    /// still in the way?", then a conditional update that another instance's concurrent claim makes fail
-    /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so instances skip each other's rows instead of waiting).
+    /// The partitions are walked on the active-jobs index (one probe per partition with active jobs, however long
+    /// their backlogs), so the cost of a claim grows with the number of busy CRM accounts, not with queued jobs,
+    /// and no backlog can hide another partition's head.
+    static let headsSQL = """
+        WITH RECURSIVE parts(k) AS (
+          SELECT MIN(partition_key) FROM jobs WHERE state IN ('queued', 'running')
+          UNION ALL
+          SELECT (SELECT MIN(partition_key) FROM jobs WHERE state IN ('queued', 'running') AND partition_key > parts.k)
+          FROM parts WHERE parts.k IS NOT NULL
+        ), heads(id) AS (
+          SELECT (SELECT id FROM jobs WHERE partition_key = parts.k AND state IN ('queued', 'running')
+                    AND (state = 'running' OR attempts > 0 OR run_at <= ?) ORDER BY id LIMIT 1)
+          FROM parts WHERE parts.k IS NOT NULL
+        )
+        """
+
+    /// Leases up to `limit` runnable jobs, each the head of its partition (see `headsSQL`), the longest due first,
+    /// so one partition's backlog delays another's due job by one claim at most. A running job whose lease expired
+    /// (its worker died) is taken over.
+    ///
+    /// Two statements: the runnable heads, then one conditional update that another instance's concurrent claim
+    /// makes skip rows it holds or has taken (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
     public func claim(worker: String, limit: Int, lease: Duration, now: Date = Date()) async throws -> [Job] {
+        guard limit > 0 else { return [] }
         let dialect = db.dialect
         let leaseUntil = now.addingTimeInterval(lease.seconds)
         return try await db.transaction { tx in
@@ -146,35 +170,36 @@ public struct JobQueue: Sendable {
                 // attempt's outcome is committed synchronously, which also makes every earlier claim durable.
                 try await tx.execute("SET LOCAL synchronous_commit TO OFF")
             }
-            var candidates = try await tx.query("""
-                SELECT id, partition_key FROM jobs WHERE state = 'running' AND lease_expires_at <= ?
-                ORDER BY lease_expires_at LIMIT ?
-                """, [.of(now), .int(Int64(limit))])
-            candidates += try await tx.query("""
-                SELECT id, partition_key FROM jobs WHERE state = 'queued' AND run_at <= ? ORDER BY run_at, id LIMIT ?
-                """, [.of(now), .int(Int64(limit * 8))])
-            var taken = Set<String>()
-            var jobs: [Job] = []
-            for candidate in candidates where jobs.count < limit {
-                guard let id = candidate.int64("id"), let partition = candidate.string("partition_key"),
-                      !taken.contains(partition) else { continue }
-                let blocker = try await tx.one("""
-                    SELECT id FROM jobs WHERE partition_key = ? AND id < ? AND state IN ('queued', 'running')
-                      AND (state = 'running' OR attempts > 0 OR run_at <= ?) LIMIT 1
-                    """, [.text(partition), .int(id), .of(now)])
-                if blocker != nil { continue }
-                let target = dialect == .postgres
-                    ? "(SELECT id FROM jobs WHERE id = ? AND (state = 'queued' OR (state = 'running' AND lease_expires_at <= ?)) FOR UPDATE SKIP LOCKED)"
-                    : "(SELECT id FROM jobs WHERE id = ? AND (state = 'queued' OR (state = 'running' AND lease_expires_at <= ?)))"
-                if let row = try await tx.one("""
-                    UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?,
-                      updated_at = ? WHERE id = \(target) RETURNING *
-                    """, [.text(worker), .of(leaseUntil), .of(now), .int(id), .of(now)]) {
-                    jobs.append(Self.job(row))
-                    taken.insert(partition)
-                }
-            }
-            return jobs
+            let heads = try await tx.query(Self.headsSQL + """
+                SELECT j.id FROM heads JOIN jobs j ON j.id = heads.id
+                WHERE (j.state = 'queued' AND j.run_at <= ?) OR (j.state = 'running' AND j.lease_expires_at <= ?)
+                ORDER BY CASE WHEN j.state = 'running' THEN j.lease_expires_at ELSE j.run_at END, j.id
+                LIMIT ?
+                """, [.of(now), .of(now), .of(now), .int(Int64(limit))])
+            let ids = heads.compactMap { $0.int64("id") }
+            guard !ids.isEmpty else { return [] }
+            let list = ids.map(String.init).joined(separator: ", ")
+            let lock = dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+            let rows = try await tx.query("""
+                UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?,
+                  updated_at = ?
+                WHERE id IN (SELECT id FROM jobs WHERE id IN (\(list))
+                  AND (state = 'queued' OR (state = 'running' AND lease_expires_at <= ?))\(lock))
+                RETURNING *
+                """, [.text(worker), .of(leaseUntil), .of(now), .of(now)])
+            let order = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+            return rows.map(Self.job).sorted { order[$0.id, default: 0] < order[$1.id, default: 0] }
+        }
+    }
+
+    /// Extends every lease this worker holds, in one statement: the instance's heartbeat. A worker that dies stops
+    /// renewing, and its jobs are taken over once their (short) leases run out.
+    @discardableResult
+    public func renewLeases(worker: String, lease: Duration, now: Date = Date()) async throws -> Int {
+        try await db.transaction { tx in
+            try await tx.query("""
+                UPDATE jobs SET lease_expires_at = ? WHERE lease_owner = ? AND state = 'running' RETURNING id
+                """, [.of(now.addingTimeInterval(lease.seconds)), .text(worker)]).count
         }
     }
 
@@ -198,8 +223,9 @@ public struct JobQueue: Sendable {
             switch result {
             case .done:
                 update = ("state = 'done', finished_at = ?, last_error = NULL", [.of(now)], "done", nil)
-            case .retry(let at, let reason):
-                update = ("state = 'queued', run_at = ?, last_error = ?", [.of(at), .text(reason)], "retry", reason)
+            case .retry(let at, let reason, let outage):
+                update = ("state = 'queued', run_at = ?, last_error = ?, failures = failures + ?",
+                          [.of(at), .text(reason), .int(outage ? 1 : 0)], "retry", reason)
             case .dead(let reason):
                 update = ("state = 'dead', finished_at = ?, last_error = ?", [.of(now), .text(reason)], "dead", reason)
             case .released:
@@ -278,15 +304,17 @@ public struct JobQueue: Sendable {
         }
     }
 
-    /// When the next queued job becomes due or a lease runs out, if ever.
-    public func nextDue() async throws -> Date? {
+    /// When a partition's head becomes due or its lease runs out, or a job scheduled for later comes due, if ever.
+    /// Jobs waiting behind a head are not counted: they cannot run before it.
+    public func nextDue(now: Date = Date()) async throws -> Date? {
         try await db.read { r in
-            let row = try await r.one("""
-                SELECT MIN(t) AS t FROM (
-                  SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued'
-                  UNION ALL SELECT MIN(lease_expires_at) AS t FROM jobs WHERE state = 'running') x
-                """, [])
-            return row?.date("t")
+            let heads = try await r.one(Self.headsSQL + """
+                SELECT MIN(CASE WHEN j.state = 'running' THEN j.lease_expires_at ELSE j.run_at END) AS t
+                FROM heads JOIN jobs j ON j.id = heads.id
+                """, [.of(now)])
+            let later = try await r.one("SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued' AND run_at > ?",
+                                        [.of(now)])
+            return [heads?.date("t"), later?.date("t")].compactMap { $0 }.min()
         }
     }
 
@@ -296,7 +324,7 @@ public struct JobQueue: Sendable {
             state: JobState(rawValue: row.string("state") ?? "") ?? .queued, attempts: row.int("attempts") ?? 0,
             maxAttempts: row.int("max_attempts") ?? 0, runAt: row.date("run_at") ?? Date(),
             leaseOwner: row.string("lease_owner"), leaseExpiresAt: row.date("lease_expires_at"),
-            lastError: row.string("last_error"), callId: row.string("call_id"),
+            lastError: row.string("last_error"), callId: row.string("call_id"), failures: row.int("failures") ?? 0,
             createdAt: row.date("created_at") ?? Date(), updatedAt: row.date("updated_at") ?? Date(),
             finishedAt: row.date("finished_at"))
     }

@@ -59,9 +59,10 @@ func spec(tenant: String = "ten_q", partition: String, payload: String, maxAttem
 
 func runWorker(_ sb: Switchboard, _ handler: RecordingHandler, concurrency: Int = 8, lease: Duration = .seconds(30),
                backoff: Backoff = Backoff(base: .milliseconds(10), cap: .milliseconds(50)),
-               workerId: String = "w-test", until done: () async throws -> Bool) async throws {
+               workerId: String = "w-test", giveUpAfter: Duration = .seconds(86400),
+               until done: () async throws -> Bool) async throws {
     var configuration = DeliveryWorker.Configuration(workerId: workerId, concurrency: concurrency, lease: lease,
-                                                     backoff: backoff, idlePoll: .milliseconds(200))
+                                                     backoff: backoff, idlePoll: .milliseconds(200), giveUpAfter: giveUpAfter)
     configuration.backoff = backoff
     let worker = DeliveryWorker(queue: sb.queue, handlers: ["test": handler], configuration: configuration,
                                 logger: testLogger())
@@ -170,12 +171,12 @@ struct QueueTests {
         }
     }
 
-    @Test("retries stop after max attempts and the job is dead-lettered", arguments: Backend.available)
+    @Test("retries stop after max attempts (and the give-up time) and the job is dead-lettered", arguments: Backend.available)
     func exhaustedRetries(_ backend: Backend) async throws {
         try await withSwitchboard(backend) { sb in
             let id = try #require(try await sb.queue.enqueue(spec(partition: "crm:A", payload: "x", maxAttempts: 3)))
             let handler = RecordingHandler { _ in throw DeliveryError.retryable("timeout") }
-            try await runWorker(sb, handler) { try await sb.queue.get(tenantId: "ten_q", id: id)?.state == .dead }
+            try await runWorker(sb, handler, giveUpAfter: .zero) { try await sb.queue.get(tenantId: "ten_q", id: id)?.state == .dead }
             let job = try #require(try await sb.queue.get(tenantId: "ten_q", id: id))
             #expect(job.attempts == 3)
             #expect(job.lastError?.contains("gave up after 3 attempts: timeout") == true)
@@ -340,5 +341,11 @@ struct QueueTests {
 }
 
 extension DeliveryError {
-    var isRetryable: Bool { if case .retryable = self { return true } else { return false } }
+    var isRetryable: Bool {
+        switch self {
+        case .retryable, .rateLimited: return true
+        case .permanent: return false
+        }
+    }
+    var isRateLimited: Bool { if case .rateLimited = self { return true } else { return false } }
 }
