@@ -54,7 +54,8 @@ struct AmoWorld {
             let sb = try await Switchboard.open(config: config, logger: testLogger())
             do {
                 try await withLiveSwitchboard(sb, workers: workers) { base in
-                    let fx = try await PBXFixture.make(sb)
+                    // A generous routing deadline: on a loaded machine the sandbox's answer must not turn into a time-out.
+                    let fx = try await PBXFixture.make(sb, deadlineMs: 10_000)
                     var employees: [String: Employee] = [:]
                     for login in ["anna", "boris", "vera", "ivan"] {
                         employees[login] = try await sb.pbx.upsertEmployee(tenantId: fx.tenant.id, connectionId: fx.connection.id,
