@@ -12,12 +12,23 @@ public struct DeliveryMetrics: Sendable {
         let buckets: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(50),
                                    .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30),
                                    .seconds(120)]
-        startLatency = registry.makeDurationHistogram(name: "switchboard_job_start_latency_seconds", buckets: buckets,
-                                                      help: "Time from enqueue to the first attempt's start")
-        runDuration = registry.makeDurationHistogram(name: "switchboard_job_run_seconds", buckets: buckets,
-                                                     help: "Duration of one job attempt")
-        done = registry.makeCounter(name: "switchboard_jobs_finished_total", labels: [("outcome", "done")])
-        retried = registry.makeCounter(name: "switchboard_jobs_finished_total", labels: [("outcome", "retry")])
-        dead = registry.makeCounter(name: "switchboard_jobs_finished_total", labels: [("outcome", "dead")])
+        startLatency = registry.makeDurationHistogram(descriptor: Self.startLatencySeries, buckets: buckets)
+        runDuration = registry.makeDurationHistogram(descriptor: Self.runSeries, buckets: buckets)
+        done = registry.makeCounter(descriptor: Self.finishedSeries, labels: [("outcome", "done")])
+        retried = registry.makeCounter(descriptor: Self.finishedSeries, labels: [("outcome", "retry")])
+        dead = registry.makeCounter(descriptor: Self.finishedSeries, labels: [("outcome", "dead")])
+    }
+
+    static var startLatencySeries: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "switchboard", metricName: "job_start_latency", unitName: "seconds",
+                             helpText: "Time from enqueue to the first attempt's start")
+    }
+    static var runSeries: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "switchboard", metricName: "job_run", unitName: "seconds",
+                             helpText: "Duration of one job attempt")
+    }
+    static var finishedSeries: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "switchboard", metricName: "jobs_finished", unitName: "total",
+                             helpText: "Job attempts finished, by outcome")
     }
 }

@@ -68,7 +68,7 @@ struct QueueBench: AsyncParsableCommand {
         let (sb, config, _) = try await storage.open()
         if sb.db.dialect == .postgres {
             // A clean slate for the run: only the benchmark's own jobs.
-            try await sb.db.transaction { tx in try await tx.execute("DELETE FROM jobs WHERE tenant_id = 'bench'") }
+            _ = try await sb.db.transaction { tx in try await tx.execute("DELETE FROM jobs WHERE tenant_id = 'bench'") }
         }
         let recorder = LatencyRecorder(work: .milliseconds(Int64(workMs)))
         let worker = sb.makeWorker(handlers: ["bench": recorder], concurrency: concurrency, lease: .seconds(60))

@@ -63,7 +63,7 @@ struct Cabinet {
         router.post("cabinet/login") { req, ctx in try await login(req, ctx) }
         router.post("cabinet/logout") { req, _ in
             guard let s = try await session(req) else { return redirect("/cabinet/login") }
-            guard let fields = try await checkedForm(req, s.1) else { return forbidden(req) }
+            guard try await checkedForm(req, s.1) != nil else { return forbidden(req) }
             try await sessions.delete(s.0)
             var r = redirect("/cabinet/login")
             r.headers[.setCookie] = cookie(Self.sessionCookie, "", maxAge: 0)
@@ -74,7 +74,7 @@ struct Cabinet {
         router.get("cabinet/calls/:id") { req, ctx in try await authed(req) { try await callPage(req, ctx, $0) } }
         router.post("cabinet/jobs/:id/retry") { req, ctx in
             try await authed(req) { s in
-                guard let fields = try await checkedForm(req, s) else { return forbidden(req) }
+                guard try await checkedForm(req, s) != nil else { return forbidden(req) }
                 guard let id = Int64(try ctx.param("id")), let job = try await sb.queue.get(tenantId: s.tenantId, id: id) else {
                     return page(lang(req, s), title: "404", body: "<h1>404</h1>", status: .notFound, csrf: s.csrf, email: s.email)
                 }
@@ -88,7 +88,7 @@ struct Cabinet {
         registerCredentials(on: router)
         router.post("cabinet/integrations") { req, _ in
             try await authed(req) { s in
-                guard let f = try await checkedForm(req, s) else { return forbidden(req) }
+                guard try await checkedForm(req, s) != nil else { return forbidden(req) }
                 // Off by default (CORE-2): the tenant sets the rules first, then switches it on.
                 let credential = try await sb.credentials.list(tenantId: s.tenantId, crm: .amocrm).first
                 let pbx = try await sb.pbx.list(tenantId: s.tenantId).first

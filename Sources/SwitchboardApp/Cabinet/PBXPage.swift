@@ -13,7 +13,7 @@ extension Cabinet {
         router.post("cabinet/pbx/:id") { req, ctx in try await authed(req) { try await pbxAction(req, ctx, $0) } }
         router.post("cabinet/employees/:id/delete") { req, ctx in
             try await authed(req) { s in
-                guard let f = try await checkedForm(req, s) else { return forbidden(req) }
+                guard try await checkedForm(req, s) != nil else { return forbidden(req) }
                 let id = try ctx.param("id")
                 let employee = try await sb.pbx.employees(tenantId: s.tenantId).first { $0.id == id }
                 if let employee, try await sb.pbx.deleteEmployee(tenantId: s.tenantId, id: id) {

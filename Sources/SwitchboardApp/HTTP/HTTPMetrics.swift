@@ -11,21 +11,34 @@ public struct HTTPMetrics: Sendable {
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
         duration = registry.makeDurationHistogram(
-            name: "switchboard_http_request_duration_seconds",
+            descriptor: Self.durationSeries,
             buckets: [.microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(50),
-                      .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5)],
-            help: "HTTP request durations")
+                      .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5)])
     }
 
     func count(route: String, method: String, status: Int) {
-        registry.makeCounter(name: "switchboard_http_requests_total",
+        registry.makeCounter(descriptor: Self.requestsSeries,
                              labels: [("route", route), ("method", method), ("status", String(status))]).increment()
     }
 
     /// Outbound CRM and PBX calls by target and status.
     public func countOutbound(target: String, status: String) {
-        registry.makeCounter(name: "switchboard_outbound_requests_total",
+        registry.makeCounter(descriptor: Self.outboundSeries,
                              labels: [("target", target), ("status", status)]).increment()
+    }
+
+    // One descriptor per series: every registration of a name must carry the same help text.
+    static var durationSeries: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "switchboard", metricName: "http_request_duration", unitName: "seconds",
+                             helpText: "HTTP request durations")
+    }
+    static var requestsSeries: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "switchboard", metricName: "http_requests", unitName: "total",
+                             helpText: "HTTP requests by route, method and status")
+    }
+    static var outboundSeries: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "switchboard", metricName: "outbound_requests", unitName: "total",
+                             helpText: "Outbound CRM and PBX requests by target and status")
     }
 }
 

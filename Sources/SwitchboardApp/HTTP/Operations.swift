@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Prometheus
 import SwitchboardStorage
 
 /// Liveness, readiness and Prometheus metrics.
@@ -28,9 +29,13 @@ struct Operations {
     func refreshQueueGauges() async {
         guard let counts = try? await sb.queue.counts() else { return }
         for state in JobState.allCases {
-            sb.registry.makeGauge(name: "switchboard_jobs", labels: [("state", state.rawValue)])
+            sb.registry.makeGauge(descriptor: Self.jobsSeries, labels: [("state", state.rawValue)])
                 .set(Double(counts[state] ?? 0))
         }
+    }
+
+    static var jobsSeries: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "switchboard", metricName: "jobs", unitName: "", helpText: "Queued jobs by state")
     }
 }
 

@@ -39,7 +39,7 @@ public struct CRMEntityStore: Sendable {
 
     /// Forgets what is kept under `kind`.
     public func forget(integrationId: String, scope: String, kind: String) async throws {
-        try await db.transaction { tx in
+        _ = try await db.transaction { tx in
             try await tx.execute("DELETE FROM crm_entities WHERE integration_id = ? AND scope = ? AND kind = ?",
                                  [.text(integrationId), .text(scope), .text(kind)])
         }
@@ -47,7 +47,7 @@ public struct CRMEntityStore: Sendable {
 
     /// Keeps `value` under `kind` unless something is kept there already (the first value wins).
     public func rememberFirst(integrationId: String, scope: String, kind: String, value: String) async throws {
-        try await db.transaction { tx in
+        _ = try await db.transaction { tx in
             try await tx.execute("""
                 INSERT INTO crm_entities (integration_id, scope, kind, crm_id, created_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (integration_id, scope, kind) DO NOTHING

@@ -19,7 +19,7 @@ public struct CredentialStore: Sendable {
         let now = Date()
         let sealed: SQLValue = secret.isEmpty ? .null
             : .blob(try vault.seal(json: secret, context: Self.context(tenantId, id)))
-        try await db.transaction { tx in
+        _ = try await db.transaction { tx in
             try await tx.execute("""
                 INSERT INTO crm_credentials (id, tenant_id, crm, name, base_url, auth_kind, secret, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -67,7 +67,7 @@ public struct CredentialStore: Sendable {
     }
 
     public func setStatus(tenantId: String, id: String, status: String, detail: String?) async throws {
-        try await db.transaction { tx in
+        _ = try await db.transaction { tx in
             try await tx.execute("UPDATE crm_credentials SET status = ?, status_detail = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
                                  [.text(status), .of(detail), .of(Date()), .text(tenantId), .text(id)])
         }
@@ -116,7 +116,7 @@ extension CredentialStore {
     /// Stores a refreshed secret, sets the status, and gives up the refresh lease, in one transaction.
     public func storeRefreshed(tenantId: String, id: String, secret: CRMSecret?, status: String, detail: String?) async throws {
         let sealed = try secret.map { try vault.seal(json: $0, context: Self.context(tenantId, id)) }
-        try await db.transaction { tx in
+        _ = try await db.transaction { tx in
             try await tx.execute("""
                 UPDATE crm_credentials SET secret = COALESCE(?, secret), status = ?, status_detail = ?, refresh_lock_until = NULL,
                   token_expires_at = COALESCE(?, token_expires_at), updated_at = ?

@@ -22,7 +22,7 @@ public struct PBXStore: Sendable {
         let sealedSecret = try vault.seal(Array(inbound.utf8), context: Self.context(id, "secret"))
         let sealedKey: SQLValue = try apiKey.map { .blob(try vault.seal(Array($0.utf8), context: Self.context(id, "api-key"))) } ?? .null
         let now = Date()
-        try await db.transaction { tx in
+        _ = try await db.transaction { tx in
             try await tx.execute("""
                 INSERT INTO pbx_connections (id, tenant_id, name, protocol, secret, api_url, api_key, api_flavor,
                   routing_deadline_ms, region, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

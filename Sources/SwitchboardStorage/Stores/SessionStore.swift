@@ -44,7 +44,7 @@ public struct SessionStore: Sendable {
     }
 
     public func delete(_ id: String) async throws {
-        try await db.transaction { tx in
+        _ = try await db.transaction { tx in
             try await tx.execute("DELETE FROM sessions WHERE id_hash = ?", [.text(Hashing.sha256Hex(id))])
         }
     }

@@ -9,7 +9,7 @@ public struct TenantStore: Sendable {
 
     public func create(name: String, region: String = "RU") async throws -> Tenant {
         let tenant = Tenant(id: Identifier.make("ten"), name: name, region: region, createdAt: Date())
-        try await db.transaction { tx in
+        _ = try await db.transaction { tx in
             try await tx.execute("INSERT INTO tenants (id, name, region, created_at) VALUES (?, ?, ?, ?)",
                                  [.text(tenant.id), .text(name), .text(region), .of(tenant.createdAt)])
         }
@@ -38,7 +38,7 @@ public struct TenantStore: Sendable {
         let user = CabinetUser(id: Identifier.make("usr"), tenantId: tenantId, email: email.lowercased(),
                                locale: locale, createdAt: Date())
         do {
-            try await db.transaction { tx in
+            _ = try await db.transaction { tx in
                 try await tx.execute("""
                     INSERT INTO users (id, tenant_id, email, password_hash, locale, created_at) VALUES (?, ?, ?, ?, ?, ?)
                     """, [.text(user.id), .text(tenantId), .text(user.email), .text(passwordHash), .text(locale),
@@ -87,7 +87,7 @@ public struct TenantStore: Sendable {
         let secret = Hashing.randomToken(prefix: "sb_")
         let token = APIToken(id: Identifier.make("tok"), name: name, prefix: String(secret.prefix(10)),
                              createdAt: Date(), lastUsedAt: nil)
-        try await db.transaction { tx in
+        _ = try await db.transaction { tx in
             try await tx.execute("""
                 INSERT INTO api_tokens (id, tenant_id, name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)
                 """, [.text(token.id), .text(tenantId), .text(name), .text(Hashing.sha256Hex(secret)),

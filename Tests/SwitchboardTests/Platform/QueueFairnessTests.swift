@@ -57,7 +57,8 @@ struct QueueFairnessTests {
                 if heads["crm:p0"] == nil { heads["crm:p0"] = id }
             }
             for p in 1..<10 {
-                heads["crm:p\(p)"] = try #require(try await sb.queue.enqueue(spec(partition: "crm:p\(p)", payload: "only")))
+                let id = try #require(try await sb.queue.enqueue(spec(partition: "crm:p\(p)", payload: "only")))
+                heads["crm:p\(p)"] = id
             }
             let now = Date().addingTimeInterval(1)
             let batch = try await sb.queue.claim(worker: "w", limit: 10, lease: .seconds(30), now: now)
