@@ -7,6 +7,10 @@ SIGNED = [{"name": "X-Switchboard-Timestamp", "in": "header", "required": True, 
            "description": "sha256=<hex HMAC-SHA256(connection secret, \"<timestamp>.<raw body>\")>"}]
 PBX_ID = [{"name": "id", "in": "path", "required": True, "schema": S, "description": "PBX connection id"}]
 ERRB = {"description": "Refused, with the reason", "content": {"application/json": {"schema": {"type": "object"}}}}
+BUSY = {"description": "Not stored: Switchboard is overloaded or its storage failed. Nothing of the request was written; "
+                       "send it again after Retry-After seconds (events are idempotent by their keys).",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before sending again"}},
+        "content": {"application/json": {"schema": {"type": "object"}}}}
 KINDS = ["leg.ringing", "leg.answered", "leg.ended", "call.transferred", "call.ended", "call.finalized", "recording.ready", "call.rated"]
 RESULTS = ["pending", "answered", "missed", "busy", "no_answer", "cancelled", "failed", "not_allowed", "not_found"]
 
@@ -15,14 +19,17 @@ schemas = {
         "event_id": {"type": "string", "description": "Unique per event; a repeated id is acknowledged and ignored."},
         "type": {"enum": KINDS}, "call_id": S,
         "related_call_id": {"type": "string", "description": "Another provider id of the same call (a transfer's new leg)."},
-        "occurred_at": DT, "sequence": I, "direction": {"enum": ["inbound", "outbound", "internal"]},
+        "occurred_at": {**DT, "description": "At most 300 s ahead of Switchboard's clock; a call's started_at plus its wait and duration too."},
+        "sequence": I, "direction": {"enum": ["inbound", "outbound", "internal"]},
         "client_number": S, "line_number": {"type": "string", "description": "The tenant's number the call came through."},
         "employee": obj({"login": S, "extension": S}, ["login"]), "group": S,
-        "final": obj({"status": {"enum": RESULTS}, "started_at": DT, "duration_sec": I, "wait_sec": I, "employee": S}, ["status"]),
+        "final": obj({"status": {"enum": RESULTS}, "started_at": DT, "duration_sec": {**I, "minimum": 0, "maximum": 86400},
+                      "wait_sec": {**I, "minimum": 0, "maximum": 86400}, "employee": S}, ["status"]),
         "recording_url": S, "rating": I}, ["event_id", "type", "call_id", "occurred_at"]),
     "NativeAck": obj({"accepted": I, "duplicates": I, "calls": arr(S)}),
     "RoutingRequest": obj({"call_id": S, "client_number": S, "line_number": S,
-                           "deadline_ms": {"type": "integer", "description": "How long the PBX waits; Switchboard answers within it."}},
+                           "deadline_ms": {"type": "integer", "description": "How long the PBX waits; Switchboard answers within it less a margin "
+                                                           "(a tenth, at least 50 ms), and never later than the connection's own deadline allows."}},
                           ["client_number"]),
     "RoutingAnswer": obj({"decision": {"enum": ["employee", "no_preference"]}, "employee": obj({"login": S, "extension": S}),
                           "crm_user_id": S, "contact_name": S, "reason": S}, ["decision", "reason"]),
@@ -46,13 +53,14 @@ paths = {
         "requestBody": {"required": True, "content": FORM},
         "responses": {"200": {"description": "Stored; for cmd=contact {\"contact_name\", \"responsible\"} or {} (no preference)",
                               "content": {"application/json": {"schema": obj({"contact_name": S, "responsible": S})}}},
-                      "400": ERRB, "401": ERRB, "404": ERRB}}},
+                      "400": ERRB, "401": ERRB, "404": ERRB, "503": BUSY}}},
     "/pbx/events/{id}": {"post": {
         "summary": "Switchboard's own PBX protocol: one event or {\"events\": [...]} (at most 1000), signed",
         "tags": ["PBX"], "security": [], "parameters": PBX_ID + SIGNED,
         "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
             ref("NativeEvent"), obj({"events": arr(ref("NativeEvent"))}, ["events"])]}}}},
-        "responses": {**ok(ref("NativeAck"), "200", "Stored durably before this answer"), "400": ERRB, "401": ERRB, "404": ERRB, "413": ERRB}}},
+        "responses": {**ok(ref("NativeAck"), "200", "Stored durably before this answer"), "400": ERRB, "401": ERRB, "404": ERRB, "413": ERRB,
+                      "503": BUSY}}},
     "/pbx/route/{id}": {"post": {
         "summary": "Personal-manager routing: who is this caller's manager? Answered within the deadline.",
         "tags": ["PBX"], "security": [], "parameters": PBX_ID + SIGNED,

@@ -51,12 +51,17 @@ public struct AppConfig: Sendable, Codable {
     /// On SIGTERM: how long responses say `Connection: close` (and PBX events are still acknowledged) before idle
     /// connections are closed and the server stops listening.
     public var shutdownDrainMs: Int = 2000
+    /// PBX events waiting for storage: beyond `ingestQueueLimit` requests, or after waiting `ingestWaitLimitMs`
+    /// for their turn, a request is refused with 503 and Retry-After before anything of it is written.
+    public var ingestQueueLimit: Int = 4096
+    public var ingestWaitLimitMs: Int = 5000
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case trustedProxies, masterKeyFile, metricsToken
         case httpHeaderTimeoutMs, httpBodyTimeoutMs, httpIdleTimeoutMs, maxConnectionsPerAddress, shutdownDrainMs
+        case ingestQueueLimit, ingestWaitLimitMs
         case host, port, dataDir, databaseURL, databaseMaxConnections, publicBaseURL, workerConcurrency, jobLeaseSeconds, retryBaseMs, retryCapMs, retryGiveUpSeconds, logLevel,
              sqliteSynchronous, amocrmClientId, amocrmClientSecret, devMode, allowPrivateNetworks
     }
@@ -89,6 +94,8 @@ public struct AppConfig: Sendable, Codable {
         httpIdleTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .httpIdleTimeoutMs) ?? d.httpIdleTimeoutMs
         maxConnectionsPerAddress = try c.decodeIfPresent(Int.self, forKey: .maxConnectionsPerAddress) ?? d.maxConnectionsPerAddress
         shutdownDrainMs = try c.decodeIfPresent(Int.self, forKey: .shutdownDrainMs) ?? d.shutdownDrainMs
+        ingestQueueLimit = try c.decodeIfPresent(Int.self, forKey: .ingestQueueLimit) ?? d.ingestQueueLimit
+        ingestWaitLimitMs = try c.decodeIfPresent(Int.self, forKey: .ingestWaitLimitMs) ?? d.ingestWaitLimitMs
     }
 
     /// Environment variable name for a setting: `databaseURL` → `SWITCHBOARD_DATABASE_URL`.
@@ -136,6 +143,8 @@ public struct AppConfig: Sendable, Codable {
             case .httpIdleTimeoutMs: config.httpIdleTimeoutMs = Int(value) ?? config.httpIdleTimeoutMs
             case .maxConnectionsPerAddress: config.maxConnectionsPerAddress = Int(value) ?? config.maxConnectionsPerAddress
             case .shutdownDrainMs: config.shutdownDrainMs = Int(value) ?? config.shutdownDrainMs
+            case .ingestQueueLimit: config.ingestQueueLimit = Int(value) ?? config.ingestQueueLimit
+            case .ingestWaitLimitMs: config.ingestWaitLimitMs = Int(value) ?? config.ingestWaitLimitMs
             }
         }
         return config

@@ -95,7 +95,9 @@ public final class Switchboard: Sendable {
                                       lookups: [.amocrm: amo.managerLookup()].merging(lookups) { _, given in given },
                                       logger: logger)
         self.connections = ConnectionCache(pbx: pbx)
-        self.ingestor = CallIngestor(db: db, queue: queue, handledKinds: [], logger: logger)
+        self.ingestor = CallIngestor(db: db, queue: queue, handledKinds: [], logger: logger,
+                                     maxPending: max(1, config.ingestQueueLimit),
+                                     maxWait: .milliseconds(Int64(max(1, config.ingestWaitLimitMs))))
         self.ingestor.handledKinds = Set(jobHandlers().keys)
     }
 

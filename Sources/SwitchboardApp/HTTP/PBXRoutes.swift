@@ -61,7 +61,9 @@ struct PBXRoutes {
             var logged = fields
             logged["crm_token"] = nil
             let raw = JSON.string(logged)
-            _ = try await sb.ingestor.ingest([event], raw: raw, connection: connection, region: connection.region)
+            if case .failure(let refused) = await ingestOrRefuse([event], raw: raw, connection: connection, ctx, itoolabsShape: true) {
+                return refused
+            }
             return jsonResponse([String: String]())
         case .contact(let phone, _, _):
             let decision = await sb.routing.route(connection: connection, client: PhoneNumber.parse(phone, region: connection.region),
@@ -107,8 +109,11 @@ struct PBXRoutes {
                 return refuse(.init(code: error.status), error.message, ctx, connection: id, itoolabsShape: false)
             }
             let raw = String(decoding: bytes, as: UTF8.self)
-            let outcomes = try await sb.ingestor.ingest(events.map(\.callEvent), raw: raw, connection: connection,
-                                                        region: connection.region)
+            let outcomes: [IngestOutcome]
+            switch await ingestOrRefuse(events.map(\.callEvent), raw: raw, connection: connection, ctx, itoolabsShape: false) {
+            case .success(let stored): outcomes = stored
+            case .failure(let refused): return refused
+            }
             struct Ack: Encodable {
                 var accepted: Int
                 var duplicates: Int

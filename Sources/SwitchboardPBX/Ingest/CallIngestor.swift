@@ -45,10 +45,12 @@ public final class CallIngestor: @unchecked Sendable {
     private var _handledKinds: Set<String>
     private let lock = NSLock()
 
-    public init(db: any Database, queue: JobQueue, handledKinds: Set<String>, logger: Logger) {
+    /// `maxPending` requests may wait for storage, each at most `maxWait`; beyond that they are refused (`StorageBusy`).
+    public init(db: any Database, queue: JobQueue, handledKinds: Set<String>, logger: Logger,
+                maxPending: Int = .max, maxWait: Duration? = nil) {
         self.calls = CallStore(db: db)
         self.queue = queue
-        self.committer = GroupCommitter(db: db)
+        self.committer = GroupCommitter(db: db, maxPending: maxPending, maxWait: maxWait)
         self._handledKinds = handledKinds
         self.logger = logger
     }
@@ -61,21 +63,24 @@ public final class CallIngestor: @unchecked Sendable {
         }
     }
 
-    /// Ingests one request's events; each event commits with its jobs, batched with other requests' events.
+    /// Ingests one request's events with the jobs they cause: all of them commit, in one batch with other requests'
+    /// events, or none (the error is thrown; `StorageBusy` when refused for overload before anything ran).
+    /// Events of one call go through one shard of the group commit, so concurrent batches never wait on each other's rows.
     public func ingest(_ events: [CallEvent], raw: String, connection: PBXConnection, region: String) async throws -> [IngestOutcome] {
-        var outcomes: [IngestOutcome] = []
-        for event in events {
-            let outcome = try await committer.run { [self] tx in
+        guard let first = events.first else { return [] }
+        return try await committer.run(key: connection.id + "\u{1F}" + first.externalCallId) { [self] tx in
+            var outcomes: [IngestOutcome] = []
+            outcomes.reserveCapacity(events.count)
+            for event in events {
                 let outcome = try await calls.ingest(event, raw: raw, tenantId: connection.tenantId, connectionId: connection.id,
                                                      region: region, in: tx)
                 if !outcome.transitions.isEmpty {
                     try await enqueueJobs(for: outcome, event: event, connection: connection, in: tx)
                 }
-                return outcome
+                outcomes.append(outcome)
             }
-            outcomes.append(outcome)
+            return outcomes
         }
-        return outcomes
     }
 
     func enqueueJobs(for outcome: IngestOutcome, event: CallEvent, connection: PBXConnection, in tx: any SQLExecutor) async throws {

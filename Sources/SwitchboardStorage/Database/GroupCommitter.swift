@@ -1,54 +1,111 @@
 import Foundation
 
+/// Work refused before any of it ran, because too much is already waiting for the storage: nothing of it was written,
+/// and sending it again later is safe.
+public struct StorageBusy: Error, CustomStringConvertible, Sendable {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
 /// Runs many small units of work in few transactions (group commit): while one batch commits, new
 /// work gathers for the next. One unit's failure rolls back only that unit (the rest of its batch runs
 /// again without it). A unit's caller resumes only after its batch has committed: acknowledged means durable.
+///
+/// Units are spread over up to `maxFlushers` shards that commit side by side (one on SQLite, which writes one
+/// transaction at a time); units with the same key always go to the same shard, in order, so two batches never
+/// lock the same rows in opposite orders. A batch the server rolls back for a conflict with another transaction
+/// (a deadlock with another instance or a queue claim) runs again, whole, a few times.
+///
+/// Overload is refused, never queued without end: a unit arriving while `maxPending` units wait is refused at once,
+/// and one that waited longer than `maxWait` for its batch is refused instead of run (`StorageBusy`, nothing written).
 public final class GroupCommitter: @unchecked Sendable {
     typealias Work = @Sendable (any SQLExecutor) async throws -> any Sendable
     struct Item {
         let work: Work
         let continuation: CheckedContinuation<any Sendable, any Error>
+        let enqueued: ContinuousClock.Instant
     }
+
+    struct Shard {
+        var pending: [Item] = []
+        var flushing = false
+    }
+
+    /// How often a batch rolled back for a conflict runs again before its units get the error.
+    static let conflictRetries = 3
 
     private let db: any Database
     private let maxBatch: Int
-    private let maxFlushers: Int
+    private let maxPending: Int
+    private let maxWait: Duration?
     private let lock = NSLock()
-    private var pending: [Item] = []
-    private var flushers = 0
+    private var shards: [Shard]
+    private var waiting = 0
+    private var nextShard = 0
 
     /// `maxFlushers` batches may commit at once (1 for SQLite, which writes one at a time).
-    public init(db: any Database, maxBatch: Int = 512, maxFlushers: Int? = nil) {
+    public init(db: any Database, maxBatch: Int = 512, maxFlushers: Int? = nil, maxPending: Int = .max,
+                maxWait: Duration? = nil) {
         self.db = db
         self.maxBatch = maxBatch
-        self.maxFlushers = maxFlushers ?? (db.dialect == .sqlite ? 1 : 4)
+        self.maxPending = max(1, maxPending)
+        self.maxWait = maxWait
+        self.shards = Array(repeating: Shard(), count: max(1, maxFlushers ?? (db.dialect == .sqlite ? 1 : 4)))
     }
 
-    public func run<T: Sendable>(_ work: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    /// Runs `work` in the next batch of the shard `key` belongs to (any shard without a key) and returns once that
+    /// batch has committed. Throws `StorageBusy` without running it when the storage is overloaded.
+    public func run<T: Sendable>(key: String? = nil,
+                                 _ work: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         let value = try await withCheckedThrowingContinuation { (c: CheckedContinuation<any Sendable, any Error>) in
-            let startFlusher: Bool = lock.withLock {
-                pending.append(Item(work: { try await work($0) }, continuation: c))
-                if flushers < maxFlushers {
-                    flushers += 1
-                    return true
+            let item = Item(work: { try await work($0) }, continuation: c, enqueued: .now)
+            let (startShard, refusedAt): (Int?, Int?) = lock.withLock {
+                if waiting >= maxPending { return (nil, waiting) }
+                let index: Int
+                if let key {
+                    index = Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))
+                } else {
+                    index = nextShard
+                    nextShard = (nextShard + 1) % shards.count
                 }
-                return false
+                shards[index].pending.append(item)
+                waiting += 1
+                if shards[index].flushing { return (nil, nil) }
+                shards[index].flushing = true
+                return (index, nil)
             }
-            if startFlusher { Task { await self.flushLoop() } }
+            if let refusedAt {
+                c.resume(throwing: StorageBusy("\(refusedAt) writes are waiting for storage (the limit)"))
+            } else if let startShard {
+                Task { await self.flushLoop(startShard) }
+            }
         }
         return value as! T
     }
 
-    private func flushLoop() async {
+    private func flushLoop(_ shard: Int) async {
         while true {
-            let batch: [Item] = lock.withLock {
-                let n = min(pending.count, maxBatch)
-                let taken = Array(pending.prefix(n))
-                pending.removeFirst(n)
-                if taken.isEmpty { flushers -= 1 }
-                return taken
+            let now = ContinuousClock.now
+            let (batch, late): ([Item], [Item]) = lock.withLock {
+                let n = min(shards[shard].pending.count, maxBatch)
+                let taken = shards[shard].pending.prefix(n)
+                shards[shard].pending.removeFirst(n)
+                waiting -= n
+                if taken.isEmpty { shards[shard].flushing = false }
+                guard let maxWait else { return (Array(taken), []) }
+                // Oldest first: whoever waited too long is at the front.
+                let tooLate = taken.prefix { now - $0.enqueued > maxWait }
+                return (Array(taken.dropFirst(tooLate.count)), Array(tooLate))
             }
-            if batch.isEmpty { return }
+            for item in late {
+                let waited = Int((now - item.enqueued) / .milliseconds(1))
+                item.continuation.resume(throwing: StorageBusy("waited \(waited) ms for storage, longer than the limit"))
+            }
+            if batch.isEmpty {
+                if late.isEmpty { return }
+                continue
+            }
             await commit(batch)
         }
     }
@@ -56,9 +113,10 @@ public final class GroupCommitter: @unchecked Sendable {
     /// Commits the batch in one transaction. Units run one after another with no savepoints (each would cost a
     /// round trip on PostgreSQL); when a unit fails, the transaction is rolled back, that unit gets its error, and
     /// the others run again without it. Failures are rare (bad input is refused before it gets here), so the
-    /// common batch costs nothing extra.
+    /// common batch costs nothing extra. A conflict with another transaction is no unit's fault: the batch runs again.
     private func commit(_ batch: [Item]) async {
         var remaining = batch
+        var conflicts = 0
         while !remaining.isEmpty {
             let units = remaining
             let failed = FailedUnit()
@@ -79,7 +137,12 @@ public final class GroupCommitter: @unchecked Sendable {
                 for (item, value) in zip(units, values) { item.continuation.resume(returning: value) }
                 return
             } catch {
-                guard let (index, unitError) = failed.get() else {
+                let unit = failed.get()
+                if ((unit?.1 ?? error) as? DatabaseError)?.isConflict == true, conflicts < Self.conflictRetries {
+                    conflicts += 1
+                    continue
+                }
+                guard let (index, unitError) = unit else {
                     // The transaction itself failed (BEGIN or COMMIT): nothing of the batch is stored.
                     for item in units { item.continuation.resume(throwing: error) }
                     return

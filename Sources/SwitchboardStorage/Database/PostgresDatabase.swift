@@ -40,7 +40,8 @@ struct PostgresExecutor: SQLExecutor {
         } catch let error as PSQLError {
             let code = error.serverInfo?[.sqlState]
             let message = error.serverInfo?[.message] ?? "\(error.code)"
-            throw DatabaseError("PostgreSQL: \(message)", isUniqueViolation: code == "23505")
+            throw DatabaseError("PostgreSQL: \(message)", isUniqueViolation: code == "23505",
+                                isConflict: code?.hasPrefix("40") ?? false)
         }
     }
 

@@ -118,9 +118,13 @@ public protocol Database: Sendable {
 public struct DatabaseError: Error, CustomStringConvertible, Sendable {
     public let message: String
     public let isUniqueViolation: Bool
-    public init(_ message: String, isUniqueViolation: Bool = false) {
+    /// The server rolled the transaction back because it conflicted with another one (PostgreSQL: deadlock or
+    /// serialization failure, SQLSTATE class 40): nothing of it was written, and running it again may succeed.
+    public let isConflict: Bool
+    public init(_ message: String, isUniqueViolation: Bool = false, isConflict: Bool = false) {
         self.message = message
         self.isUniqueViolation = isUniqueViolation
+        self.isConflict = isConflict
     }
     public var description: String { message }
 }
