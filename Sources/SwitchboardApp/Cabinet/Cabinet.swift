@@ -177,7 +177,8 @@ struct Cabinet {
         // An unknown e-mail is checked against a hash of the same cost, so the answer takes as long as for a known one.
         let valid = passwords.verify(fields["password"] ?? "", account?.1 ?? Passwords.unknownAccountHash)
         guard let (user, _) = account, valid else {
-            ctx.logger.notice("cabinet sign-in failed", metadata: ["email": "\(email)"])
+            // The e-mail is whatever the stranger typed: escaped and cut. The attempt limit already bounds how often.
+            ctx.logger.notice("cabinet sign-in failed", metadata: ["email": "\(UntrustedText.loggable(email, limit: 100))"])
             return loginPage(req, error: l.t("signin.failed"), status: .unauthorized, email: email)
         }
         try await limiter.succeeded(attempt)

@@ -36,9 +36,11 @@ public struct AmoOAuthApp: Sendable {
 public enum AmoRateLimit {
     public static let policy = RatePolicy(limit: 7, per: .seconds(1))
 
-    /// The account's key: its host, so two credential sets (or integrations) on one account share the limit.
+    /// The account's key: its host (and port, if any), so two credential sets or integrations on one account share
+    /// the limit.
     public static func key(baseURL: String) -> String {
-        "amocrm:" + (URLComponents(string: baseURL)?.host?.lowercased() ?? baseURL)
+        guard let c = URLComponents(string: baseURL), let host = c.host?.lowercased() else { return "amocrm:" + baseURL }
+        return "amocrm:" + host + (c.port.map { ":\($0)" } ?? "")
     }
 }
 
