@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes Sources/SwitchboardApp/Resources/openapi.json, the management API's OpenAPI document.
-Edit this file, run it, commit both; CI validates the result with openapi-spec-validator."""
-import json, os
+Edit this file, run it, commit both; CI checks the JSON is this script's output (--check) and validates it with
+openapi-spec-validator. The test suite checks every exchange with the routes against the JSON, and every route
+against its paths (Tests/SwitchboardTests/Support/ContractCheck.swift, docs/decisions/0007-api-contract.md)."""
+import json, os, sys
 
 def ref(name): return {"$ref": f"#/components/schemas/{name}"}
 def arr(schema): return {"type": "array", "items": schema}
@@ -12,6 +14,8 @@ def errs(*codes): return {str(c): ERR for c in codes}
 ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
 
 def op(summary, responses, request=None, params=None, tag=None, secured=True):
+    # A body that is not JSON of the right shape is answered 400, one over 1 MiB 413 (Request.decodeJSON).
+    if request: responses = {**responses, **errs(400, 413)}
     o = {"summary": summary, "responses": {**responses, **errs(401)} if secured else responses}
     if request: o["requestBody"] = body(request)
     if params: o["parameters"] = params
@@ -23,7 +27,10 @@ S = {"type": "string"}; I = {"type": "integer"}; B = {"type": "boolean"}; DT = {
 def obj(props, required=()): return {"type": "object", "properties": props, "required": list(required)}
 
 schemas = {
-    "Error": obj({"error": obj({"message": S, "field": S}, ["message"])}, ["error"]),
+    "Error": obj({"error": obj({"message": S, "field": S,
+                                "problems": {**arr(obj({"field": S, "message": S}, ["field", "message"])),
+                                             "description": "Every problem of an integration's settings, each with its field."}},
+                               ["message"])}, ["error"]),
     "Tenant": obj({"id": S, "name": S, "region": S, "createdAt": DT}, ["id", "name"]),
     "User": obj({"id": S, "tenantId": S, "email": S, "locale": S, "createdAt": DT}),
     "NewUser": obj({"email": S, "password": {"type": "string", "minLength": 8}, "locale": {"enum": ["ru", "en"]}}, ["email", "password"]),
@@ -61,7 +68,9 @@ schemas = {
     "Mapping": obj({"crmUserId": S, "crmUserName": S, "employeeId": S, "useForRouting": B}, ["crmUserId", "crmUserName", "employeeId", "useForRouting"]),
     "Job": obj({"id": I, "tenantId": S, "partitionKey": S, "kind": S, "payload": S,
                 "state": {"enum": ["queued", "running", "done", "dead"]}, "attempts": I, "maxAttempts": I, "runAt": DT,
-                "leaseOwner": S, "leaseExpiresAt": DT, "lastError": S, "callId": S, "createdAt": DT, "updatedAt": DT,
+                "leaseOwner": S, "leaseExpiresAt": DT, "lastError": S, "callId": S,
+                "failures": {"type": "integer", "description": "Consecutive attempts that failed for the remote's outage."},
+                "createdAt": DT, "updatedAt": DT,
                 "finishedAt": DT}),
     "Exchange": obj({"at": DT, "request": S, "status": I, "response": S, "note": S}),
     "JobAttempt": obj({"attempt": I, "worker": S, "startedAt": DT, "finishedAt": DT,
@@ -73,8 +82,11 @@ T = "Tenant"
 paths = {
     "/healthz": {"get": op("Liveness", ok(obj({"status": S})), tag="Operations", secured=False)},
     "/readyz": {"get": op("Readiness: storage reachable", {**ok(obj({"status": S, "storage": S})), **errs(503)}, tag="Operations", secured=False)},
-    "/metrics": {"get": {"summary": "Prometheus metrics", "tags": ["Operations"], "security": [],
-                         "responses": {"200": {"description": "Text exposition format", "content": {"text/plain": {"schema": S}}}}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics; with SWITCHBOARD_METRICS_TOKEN set, only for that bearer token",
+                         "tags": ["Operations"], "security": [{}, {"bearer": []}],
+                         "responses": {"200": {"description": "Text exposition format", "content": {"text/plain": {"schema": S}}},
+                                       "401": {"description": "SWITCHBOARD_METRICS_TOKEN is set and the request did not bear it",
+                                               "headers": {"WWW-Authenticate": {"schema": S}}}}}},
     "/api/v1/openapi.json": {"get": op("This document", ok({"type": "object"}), tag="Operations", secured=False)},
     "/api/v1/tenant": {"get": op("The tenant of the presented token", ok(ref("Tenant")), tag=T)},
     "/api/v1/tokens": {"get": op("API tokens (never their secrets)", ok(arr(ref("APIToken"))), tag=T),
@@ -138,7 +150,14 @@ doc = {
     "paths": paths,
 }
 out = os.path.join(os.path.dirname(__file__), "..", "Sources", "SwitchboardApp", "Resources", "openapi.json")
-with open(out, "w") as f:
-    json.dump(doc, f, indent=1, ensure_ascii=False, sort_keys=False)
-    f.write("\n")
-print("wrote", os.path.normpath(out))
+text = json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+if "--check" in sys.argv[1:]:
+    # CI: the served document is this script's output, never edited by hand.
+    with open(out) as f:
+        if f.read() != text:
+            sys.exit(f"{os.path.normpath(out)} is not what scripts/openapi.py writes: edit the script, run it, commit both")
+    print("up to date:", os.path.normpath(out))
+else:
+    with open(out, "w") as f:
+        f.write(text)
+    print("wrote", os.path.normpath(out))

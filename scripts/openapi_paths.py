@@ -39,7 +39,12 @@ schemas = {
                  "direction": {"enum": ["inbound", "outbound", "internal", "unknown"]},
                  "client": obj({"e164": S, "raw": S}), "lineNumber": S,
                  "state": {"enum": ["ringing", "connected", "ended", "finalized"]}, "legs": arr(ref("Leg")), "talkers": arr(S),
-                 "createdAt": DT, "answeredAt": DT, "endedAt": DT, "recordingURL": S, "rating": I, "origin": S}),
+                 "createdAt": DT, "answeredAt": DT, "endedAt": DT, "recordingURL": S, "rating": I, "origin": S,
+                 "final": obj({"status": {"type": "string", "description": "The provider's status as it came"},
+                               "result": {"enum": RESULTS}, "startedAt": DT, "durationSec": I, "waitSec": I, "employeeLogin": S},
+                              ["status", "result"]),
+                 "transferPending": {"type": "boolean", "description": "A transfer left the call without a ringing employee yet"},
+                 "transfers": {**arr(arr(S)), "description": "Each transfer as [from provider id, to provider id]"}}),
     "CallSummary": obj({"call": ref("Call"), "result": {"enum": RESULTS}, "talkSec": I, "waitSec": I}),
     "CallDetail": obj({"call": ref("Call"), "result": {"enum": RESULTS}, "talkSec": I, "waitSec": I,
                        "events": arr(obj({"event": {"type": "object"}, "raw": S, "receivedAt": DT})),
@@ -53,7 +58,7 @@ paths = {
         "requestBody": {"required": True, "content": FORM},
         "responses": {"200": {"description": "Stored; for cmd=contact {\"contact_name\", \"responsible\"} or {} (no preference)",
                               "content": {"application/json": {"schema": obj({"contact_name": S, "responsible": S})}}},
-                      "400": ERRB, "401": ERRB, "404": ERRB, "503": BUSY}}},
+                      "400": ERRB, "401": ERRB, "404": ERRB, "413": ERRB, "503": BUSY}}},
     "/pbx/events/{id}": {"post": {
         "summary": "Switchboard's own PBX protocol: one event or {\"events\": [...]} (at most 1000), signed",
         "tags": ["PBX"], "security": [], "parameters": PBX_ID + SIGNED,
@@ -78,7 +83,7 @@ paths = {
     "/api/v1/pbx-connections/{id}/dnd": {"post": op("Switch an employee's do-not-disturb on the PBX",
                                                     {**ok(obj({"employeeId": S, "dnd": S})), **errs(400, 404, 409, 422, 502)},
                                                     obj({"employeeId": S, "on": B}, ["employeeId", "on"]), ID, tag="PBX")},
-    "/api/v1/pbx-connections/{id}/accounts": {"get": op("Employees as the PBX lists them", {**ok(arr(obj({"login": S, "name": S, "extension": S, "email": S, "directNumber": S}))), **errs(404, 409, 502)}, params=ID, tag="PBX")},
+    "/api/v1/pbx-connections/{id}/accounts": {"get": op("Employees as the PBX lists them", {**ok(arr(obj({"login": S, "name": S, "extension": S, "email": S, "directNumber": S}))), **errs(404, 409, 422, 502)}, params=ID, tag="PBX")},
     "/api/v1/pbx-connections/{id}/events": {"get": op("The last events received from the PBX", {**ok(arr(obj({"event": {"type": "object"}, "receivedAt": DT}))), **errs(404)}, params=ID, tag="PBX")},
     "/api/v1/pbx-connections/{id}/lines": {"get": op("The tenant's virtual numbers seen in calls", {**ok(arr(S)), **errs(404)}, params=ID, tag="PBX")},
 }
@@ -86,11 +91,15 @@ paths = {
 # amoCRM endpoints.
 schemas["AmoPipeline"] = obj({"id": I, "name": S, "isMain": B, "statuses": arr(obj({"id": I, "name": S, "type": I}))})
 schemas["AmoUser"] = obj({"id": I, "name": S, "email": S})
+schemas["CheckResult"] = obj({"ok": B, "message": S}, ["ok", "message"])
 paths.update({
     "/api/v1/credentials/{id}/test": {"post": op("Test the connection: \"connection works, account X, N users\", or why not",
-                                                 {**ok(obj({"ok": B, "message": S})), **errs(404, 422)}, params=ID, tag="CRM")},
+                                                 {**ok(ref("CheckResult")), **errs(404),
+                                                  "422": {"description": "The check failed (ok false, with the reason), or these are not amoCRM credentials",
+                                                          "content": {"application/json": {"schema": {"oneOf": [ref("CheckResult"), ref("Error")]}}}}},
+                                                 params=ID, tag="CRM")},
     "/api/v1/credentials/{id}/oauth": {"post": op("Start amoCRM OAuth: the address where the tenant grants access",
-                                                  {**ok(obj({"authorizeURL": S})), **errs(404, 409)}, params=ID, tag="CRM")},
+                                                  {**ok(obj({"authorizeURL": S})), **errs(404, 409, 422)}, params=ID, tag="CRM")},
     "/api/v1/credentials/{id}/amocrm/pipelines": {"get": op("amoCRM pipelines and stages, read live",
                                                             {**ok(arr(ref("AmoPipeline"))), **errs(404, 422, 502)}, params=ID, tag="CRM")},
     "/api/v1/credentials/{id}/amocrm/users": {"get": op("amoCRM users, read live (for the employee mapping)",
@@ -102,16 +111,18 @@ paths.update({
                                        "tags": ["CRM"], "security": [],
                                        "parameters": [{"name": n, "in": "query", "required": n != "referer", "schema": S}
                                                       for n in ("code", "state", "referer")],
-                                       "responses": {"200": {"description": "Connected (HTML)"}, "400": ERRB, "502": ERRB}}},
+                                       "responses": {"200": {"description": "Connected", "content": {"text/html": {"schema": S}}},
+                                                     "400": ERRB, "404": ERRB, "422": ERRB, "502": ERRB}}},
     "/integrations/amocrm/{id}/click-to-call": {"post": {
         "summary": "The amoCRM widget's click on a number: the PBX rings the mapped employee, then the client",
         "tags": ["CRM"], "security": [], "parameters": [{"name": "id", "in": "path", "required": True, "schema": S}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": obj(
             {"phone": S, "amo_user_id": I, "key": {"type": "string", "description": "the widget key"}}, ["phone", "amo_user_id", "key"])}}},
-        "responses": {**ok(obj({"status": S, "pbxCallId": S}), "202", "Sent to the PBX"), "401": ERRB, "409": ERRB, "422": ERRB, "502": ERRB}}},
+        "responses": {**ok(obj({"status": S, "pbxCallId": S}), "202", "Sent to the PBX"), "400": ERRB, "401": ERRB, "404": ERRB,
+                      "409": ERRB, "413": ERRB, "422": ERRB, "502": ERRB}}},
     "/webhooks/amocrm/{id}/{key}": {"post": {
         "summary": "amoCRM's webhooks (contact changes): the routing cache forgets the integration's answers",
         "tags": ["CRM"], "security": [], "parameters": [{"name": n, "in": "path", "required": True, "schema": S} for n in ("id", "key")],
         "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
-        "responses": {**ok(obj({"ok": S})), "401": ERRB}}},
+        "responses": {**ok(obj({"ok": S})), "401": ERRB, "413": ERRB}}},
 })

@@ -64,6 +64,7 @@ extension Switchboard {
     /// The HTTP routes of this instance.
     public func makeRouter() -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
+        if let hook = RouterHook.middleware.value { router.add(middleware: hook) }
         router.add(middleware: MetricsMiddleware(metrics: httpMetrics))
         router.add(middleware: LogRequestsMiddleware(.debug))
         Operations(sb: self).register(on: router)

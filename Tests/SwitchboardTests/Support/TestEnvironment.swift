@@ -30,6 +30,8 @@ struct TestStorage: Sendable {
     let dropDatabase: String?
 
     static func make(_ backend: Backend) async throws -> TestStorage {
+        // Every exchange with the routes of a Switchboard a test opens is checked against the OpenAPI document.
+        ContractCheckMiddleware.install()
         var config = AppConfig()
         config.dataDir = FileManager.default.temporaryDirectory
             .appendingPathComponent("switchboard-test-\(UUID().uuidString)").path
