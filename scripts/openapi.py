@@ -108,7 +108,7 @@ paths = {
         "post": op("Add or update an employee by login", {**ok(ref("Employee"), "201", "Created"), **errs(400, 404, 422)}, ref("NewEmployee"), ID, tag="PBX")},
     "/api/v1/employees/{id}": {"delete": op("Remove an employee", {"204": {"description": "Deleted"}, **errs(404)}, params=ID, tag="PBX")},
     "/api/v1/credentials": {
-        "get": op("CRM credential sets (secrets are never returned)", ok(arr(ref("Credential"))),
+        "get": op("CRM credential sets (secrets are never returned)", {**ok(arr(ref("Credential"))), **errs(400)},
                   params=[{"name": "crm", "in": "query", "schema": ref("CRMKind")}], tag="CRM"),
         "post": op("Add a credential set", {**ok(ref("Credential"), "201", "Created"), **errs(400, 422)}, ref("NewCredential"), tag="CRM")},
     "/api/v1/credentials/{id}": {

@@ -125,6 +125,10 @@ struct AmoRoutes {
         } catch {
             try await sb.credentials.setStatus(tenantId: credential.tenantId, id: credential.id, status: "failed",
                                                detail: "\(error)")
+            // amoCRM refusing the code (expired, used, made up) is the request's fault, not a failing gateway.
+            if case .permanent(let why)? = error as? DeliveryError {
+                throw APIError(.badRequest, "amoCRM did not accept the authorization: \(why); start the connection again")
+            }
             throw APIError(.badGateway, "amoCRM did not accept the authorization: \(error)")
         }
         _ = try await sb.credentials.update(tenantId: credential.tenantId, id: credential.id, name: nil, baseURL: nil, secret: secret)

@@ -128,10 +128,12 @@ func page(_ lang: Lang, title: String, nav: Bool = true, body: String, status: H
                     body: .init(byteBuffer: ByteBuffer(string: html)))
 }
 
-/// Reads an `application/x-www-form-urlencoded` body.
+/// A posted `application/x-www-form-urlencoded` form's fields; a form over 1 MB, or with a NUL character (no stored text can hold one), is refused with
+/// the reason.
 func formFields(_ request: Request) async throws -> [String: String] {
-    var buffer = try await request.body.collect(upTo: 1 << 20)
-    return FormURLEncoding.decode(buffer.readString(length: buffer.readableBytes) ?? "")
+    let fields = FormURLEncoding.decode(String(decoding: try await request.bodyBytes(), as: UTF8.self))
+    if NULText.inFields(fields) { throw APIError(.badRequest, "the form's \(NULText.message)") }
+    return fields
 }
 
 extension Request {

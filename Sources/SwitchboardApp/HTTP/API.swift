@@ -43,6 +43,7 @@ extension Request {
     /// Decodes a JSON body, turning decoding failures into messages that name the field.
     func decodeJSON<T: Decodable>(_ type: T.Type) async throws -> T {
         let bytes = try await bodyBytes()
+        if let problem = NULText.problem(json: bytes) { throw APIError(.badRequest, problem) }
         do {
             return try JSON.decoder.decode(T.self, from: Data(bytes))
         } catch let DecodingError.keyNotFound(key, _) {
@@ -60,6 +61,25 @@ extension Request {
         } catch {
             throw APIError(.badRequest, "the body is not valid JSON")
         }
+    }
+
+    /// A query parameter, refused when it carries a NUL character (no stored text can hold one) or comes twice with
+    /// different values (which one counts would be a guess).
+    func query(_ name: String) throws -> String? {
+        let values = Set(uri.queryParameters.getAll(name))
+        guard let value = values.first else { return nil }
+        if values.count > 1 { throw APIError(.badRequest, "\(name) is given more than once", field: name) }
+        if value.contains("\0") { throw APIError(.badRequest, "\(name): \(NULText.message)", field: name) }
+        return value
+    }
+
+    /// The `limit` query parameter: a whole number from 1 to 1000, 100 when absent.
+    func limit() throws -> Int {
+        guard let text = try query("limit") else { return 100 }
+        guard let n = Int(text), (1...1000).contains(n) else {
+            throw APIError(.badRequest, "limit is a whole number from 1 to 1000", field: "limit")
+        }
+        return n
     }
 
     var bearerToken: String? {
@@ -86,5 +106,37 @@ func mapStoreError<T>(_ body: () async throws -> T) async throws -> T {
         case .conflict(let m): throw APIError(.conflict, m)
         case .invalid(let m): throw APIError(.unprocessableContent, m)
         }
+    }
+}
+
+/// NUL characters in what a client sends. PostgreSQL cannot store them in text and SQLite cuts the text at the first
+/// one, so text with a NUL is refused where it comes in, the same on both stores.
+enum NULText {
+    static let message = "text must not contain NUL characters (\\u0000)"
+
+    /// Whether a JSON text has a string with a NUL: the escape `\u0000` (a raw NUL is not JSON at all).
+    static func inJSON(_ bytes: [UInt8]) -> Bool {
+        var i = 0
+        let zero = UInt8(ascii: "0")
+        while i < bytes.count {
+            guard bytes[i] == UInt8(ascii: "\\") else { i += 1; continue }
+            if i + 5 < bytes.count, bytes[i + 1] == UInt8(ascii: "u"),
+               bytes[i + 2] == zero, bytes[i + 3] == zero, bytes[i + 4] == zero, bytes[i + 5] == zero {
+                return true
+            }
+            i += 2  // an escape's two characters: `\\u` is a backslash, then a plain `u`
+        }
+        return false
+    }
+
+    /// Why a JSON body is refused before it is decoded: a NUL in a string, or an encoding other than UTF-8 (JSON in
+    /// UTF-16 or UTF-32 always has zero bytes, as does no UTF-8 JSON).
+    static func problem(json bytes: [UInt8]) -> String? {
+        if bytes.contains(0) { return "the body is not JSON in UTF-8" }
+        return inJSON(bytes) ? message : nil
+    }
+
+    static func inFields(_ fields: [String: String]) -> Bool {
+        fields.contains { $0.key.contains("\0") || $0.value.contains("\0") }
     }
 }

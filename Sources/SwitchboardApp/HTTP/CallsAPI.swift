@@ -34,25 +34,24 @@ extension ManagementAPI {
     func registerCalls(_ api: RouterGroup<AppRequestContext>) {
         api.get("calls") { req, _ in
             let t = try await tenantId(req)
-            let q = req.uri.queryParameters
             var filter = CallStore.Filter()
             let iso = ISO8601DateFormatter()
-            if let v = q["from"] {
-                guard let d = iso.date(from: String(v)) else { throw APIError(.badRequest, "from is an ISO 8601 time", field: "from") }
+            if let v = try req.query("from") {
+                guard let d = iso.date(from: v) else { throw APIError(.badRequest, "from is an ISO 8601 time", field: "from") }
                 filter.from = d
             }
-            if let v = q["to"] {
-                guard let d = iso.date(from: String(v)) else { throw APIError(.badRequest, "to is an ISO 8601 time", field: "to") }
+            if let v = try req.query("to") {
+                guard let d = iso.date(from: v) else { throw APIError(.badRequest, "to is an ISO 8601 time", field: "to") }
                 filter.to = d
             }
-            if let v = q["result"] {
-                guard let r = CallResult(rawValue: String(v)) else { throw APIError(.badRequest, "unknown result", field: "result") }
+            if let v = try req.query("result") {
+                guard let r = CallResult(rawValue: v) else { throw APIError(.badRequest, "unknown result", field: "result") }
                 filter.result = r
             }
-            filter.number = q["number"].map(String.init)
-            filter.employee = q["employee"].map(String.init)
-            filter.connectionId = q["pbxConnectionId"].map(String.init)
-            filter.limit = min(max(q["limit"].flatMap { Int(String($0)) } ?? 100, 1), 1000)
+            filter.number = try req.query("number")
+            filter.employee = try req.query("employee")
+            filter.connectionId = try req.query("pbxConnectionId")
+            filter.limit = try req.limit()
             let calls = try await sb.calls.list(tenantId: t, filter: filter)
             return jsonResponse(calls.map { CallSummary(call: $0, result: $0.result, talkSec: $0.talkSec, waitSec: $0.waitSec) })
         }

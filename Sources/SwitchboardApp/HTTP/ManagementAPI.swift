@@ -246,7 +246,13 @@ struct ManagementAPI {
 
     func registerCredentials(_ api: RouterGroup<AppRequestContext>) {
         api.get("credentials") { req, _ in
-            let crm = req.uri.queryParameters["crm"].flatMap { CRMKind(rawValue: String($0)) }
+            var crm: CRMKind?
+            if let v = try req.query("crm") {
+                guard let kind = CRMKind(rawValue: v) else {
+                    throw APIError(.badRequest, "crm is one of \(CRMKind.allCases.map(\.rawValue).joined(separator: ", "))", field: "crm")
+                }
+                crm = kind
+            }
             return jsonResponse(try await sb.credentials.list(tenantId: try await tenantId(req), crm: crm))
         }
         api.post("credentials") { req, _ in
@@ -391,17 +397,15 @@ struct ManagementAPI {
     func registerJobs(_ api: RouterGroup<AppRequestContext>) {
         api.get("jobs") { req, _ in
             let t = try await tenantId(req)
-            let q = req.uri.queryParameters
             var state: JobState?
-            if let s = q["state"] {
-                guard let parsed = JobState(rawValue: String(s)) else {
+            if let s = try req.query("state") {
+                guard let parsed = JobState(rawValue: s) else {
                     throw APIError(.badRequest, "state is one of queued, running, done, dead", field: "state")
                 }
                 state = parsed
             }
-            let limit = min(max(q["limit"].flatMap { Int(String($0)) } ?? 100, 1), 1000)
-            return jsonResponse(try await sb.queue.list(tenantId: t, state: state, callId: q["callId"].map(String.init),
-                                                        limit: limit))
+            return jsonResponse(try await sb.queue.list(tenantId: t, state: state, callId: try req.query("callId"),
+                                                        limit: try req.limit()))
         }
         api.get("jobs/:id") { req, ctx in
             let t = try await tenantId(req)

@@ -56,6 +56,9 @@ struct PBXRoutes {
         } catch {
             return refuse(.init(code: error.status), error.message, ctx, connection: id, itoolabsShape: true)
         }
+        if NULText.inFields(fields) {
+            return refuse(.badRequest, "Invalid parameters: \(NULText.message)", ctx, connection: id, itoolabsShape: true)
+        }
         switch message {
         case .event(let event):
             var logged = fields
@@ -93,6 +96,7 @@ struct PBXRoutes {
         } catch {
             return .failure(error)
         }
+        if let problem = NULText.problem(json: bytes) { return .failure(.init(400, problem)) }
         return .success((connection, bytes))
     }
 
