@@ -164,6 +164,12 @@ public struct AppConfig: Sendable, Codable {
         OutboundPolicy(allowLoopback: devMode, allowPrivateNetworks: allowPrivateNetworks)
     }
 
+    /// The installation's OAuth application for a CRM, when configured (today amoCRM's `amocrmClientId`/`Secret`).
+    public func oauthApp(for crm: CRMKind) -> (clientId: String, clientSecret: String)? {
+        guard crm.rawValue == "amocrm", let id = amocrmClientId, let secret = amocrmClientSecret else { return nil }
+        return (id, secret)
+    }
+
     public var usesPostgres: Bool { databaseURL?.hasPrefix("postgres") ?? false }
 
     public var sqlitePath: String {

@@ -27,7 +27,10 @@ public final class Switchboard: Sendable {
     public let ingestor: CallIngestor
     public let routing: RoutingService
     let extraHandlers: [String: any JobHandler]
-    public let amo: AmoConnector
+    /// The CRMs this build serves (decision 0006); generic code iterates it.
+    public let connectors: ConnectorRegistry
+    /// What every connector was built with (addresses and keys it derives, storage, outbound HTTP).
+    public let connectorEnvironment: ConnectorEnvironment
     public let entities: CRMEntityStore
     let connections: ConnectionCache
     /// How every request to an address a tenant set is sent (the outbound policy from configuration).
@@ -86,13 +89,17 @@ public final class Switchboard: Sendable {
         let metrics = httpMetrics
         let outbound = OutboundHTTP(policy: config.outboundPolicy)
         self.outbound = outbound
-        let amo = AmoConnector(db: db, vault: vault, http: outbound, observe: { metrics.countOutbound(target: "amocrm", status: $0) }) {
-            Self.amoOAuth(config, baseURL: config.publicBaseURL ?? "http://\(config.host):\(port.value ?? config.port)")
-        }
-        self.amo = amo
-        self.extraHandlers = amo.handlers.merging(handlers) { _, given in given }
+        let env = ConnectorEnvironment(
+            db: db, vault: vault, outbound: outbound,
+            observe: { crm, status in metrics.countOutbound(target: crm.rawValue, status: status) },
+            baseURL: { config.publicBaseURL ?? "http://\(config.host):\(port.value ?? config.port)" },
+            oauthApp: { config.oauthApp(for: $0) })
+        self.connectorEnvironment = env
+        let connectors = Connectors.live(env)
+        self.connectors = connectors
+        self.extraHandlers = connectors.handlers.merging(handlers) { _, given in given }
         self.routing = RoutingService(integrations: integrations, pbx: pbx,
-                                      lookups: [.amocrm: amo.managerLookup()].merging(lookups) { _, given in given },
+                                      lookups: connectors.lookups.merging(lookups) { _, given in given },
                                       logger: logger)
         self.connections = ConnectionCache(pbx: pbx)
         self.ingestor = CallIngestor(db: db, queue: queue, handledKinds: [], logger: logger,
@@ -132,16 +139,17 @@ public final class Switchboard: Sendable {
                               logger: logger, metrics: deliveryMetrics)
     }
 
-    /// After an integration is saved: forget cached routing, and have amoCRM report contact changes when the
-    /// integration forwards callers to their manager. A refusal is logged; routing then relies on the cache's expiry.
+    /// After an integration is saved: forget cached routing, and let its CRM's connector do what saving means there
+    /// (e.g. subscribe to contact changes). A refusal is logged; routing then relies on the cache's expiry.
     public func integrationSaved(_ integration: Integration) async {
         routing.invalidateDirectory()
         await forgetRouting(integrationId: integration.id)
-        guard integration.crm == .amocrm, integration.active, integration.personalManagerRouting else { return }
+        guard let onSave = connectors[integration.crm]?.onSave else { return }
         do {
-            try await amo.subscribeWebhook(integration: integration, destination: amoWebhookURL(integration.id))
+            try await onSave(integration)
         } catch {
-            logger.warning("amoCRM webhook subscription failed", metadata: ["integration": "\(integration.id)", "error": "\(error)"])
+            logger.warning("the CRM refused what saving the integration asks of it",
+                           metadata: ["integration": "\(integration.id)", "crm": "\(integration.crm)", "error": "\(error)"])
         }
     }
 
@@ -167,21 +175,6 @@ public final class Switchboard: Sendable {
         }
     }
 
-    /// The key in an amoCRM webhook URL: amoCRM does not sign its webhooks, so the address itself is the secret.
-    func amoWebhookKey(_ integrationId: String) -> String { vault.mac(integrationId, purpose: "amocrm-webhook") }
-
-    /// Where amoCRM sends an integration's contact changes.
-    func amoWebhookURL(_ integrationId: String) -> String {
-        "\(baseURL)/webhooks/amocrm/\(integrationId)/\(amoWebhookKey(integrationId))"
-    }
-
-    /// The installation's amoCRM OAuth application, when configured.
-    static func amoOAuth(_ config: AppConfig, baseURL: String) -> AmoOAuthApp? {
-        guard let id = config.amocrmClientId, let secret = config.amocrmClientSecret else { return nil }
-        return AmoOAuthApp(clientId: id, clientSecret: secret, redirectURI: baseURL + "/oauth/amocrm/callback")
-    }
-
-    var amoOAuth: AmoOAuthApp? { Self.amoOAuth(config, baseURL: baseURL) }
 
     public func shutdown() async {
         await db.shutdown()

@@ -147,7 +147,7 @@ struct AmoRoutes {
         }
         let body = String(decoding: try await req.bodyBytes(), as: UTF8.self)
         let fields = FormURLEncoding.decode(body)
-        ctx.logger.info("amoCRM webhook", metadata: ["integration": "\(id)", "keys": "\(fields.keys.sorted().prefix(5))"])
+        ctx.logger.info("amoCRM webhook", metadata: ["integration": "\(id)", "keys": "\(fields.keys.sorted().prefix(5).map { UntrustedText.loggable($0, limit: 60) })"])
         await sb.forgetRouting(integrationId: id)
         return jsonResponse(["ok": "true"])
     }

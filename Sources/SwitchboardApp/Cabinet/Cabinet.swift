@@ -88,12 +88,14 @@ struct Cabinet {
         registerCredentials(on: router)
         router.post("cabinet/integrations") { req, _ in
             try await authed(req) { s in
-                guard try await checkedForm(req, s) != nil else { return forbidden(req) }
+                guard let form = try await checkedForm(req, s) else { return forbidden(req) }
+                // The CRM chosen on its card; only a CRM this build serves can be connected.
+                guard let connector = sb.connectors[CRMKind(form["crm"] ?? "")] else { return forbidden(req) }
                 // Off by default (CORE-2): the tenant sets the rules first, then switches it on.
-                let credential = try await sb.credentials.list(tenantId: s.tenantId, crm: .amocrm).first
+                let credential = try await sb.credentials.list(tenantId: s.tenantId, crm: connector.kind).first
                 let pbx = try await sb.pbx.list(tenantId: s.tenantId).first
-                let i = try await sb.integrations.create(tenantId: s.tenantId, crm: .amocrm, name: "amoCRM", credentialId: credential?.id,
-                                                         pbxConnectionId: pbx?.id, active: false)
+                let i = try await sb.integrations.create(tenantId: s.tenantId, crm: connector.kind, name: connector.title,
+                                                         credentialId: credential?.id, pbxConnectionId: pbx?.id, active: false)
                 return redirect("/cabinet/integrations/\(i.id)")
             }
         }

@@ -34,15 +34,16 @@ extension Cabinet {
             <p>\(badges.joined(separator: " "))</p></section>
             """
         }
-        // Every CRM has a card: the ones not connected yet say so (amoCRM can be added here).
-        let names: [CRMKind: String] = [.amocrm: "amoCRM", .bitrix24: "Bitrix24", .megaplan: "Мегаплан", .moysklad: "МойСклад"]
-        for crm in CRMKind.allCases where !list.contains(where: { $0.crm == crm }) {
-            let action = crm == .amocrm ? """
+        // Every CRM has a card: the ones not connected yet say so (a served one can be connected here).
+        let served = sb.connectors.all.map { (kind: $0.kind, title: l == .ru ? $0.titleRU : $0.title, served: true) }
+        let planned = sb.connectors.planned.map { (kind: $0.kind, title: l == .ru ? $0.titleRU : $0.title, served: false) }
+        for (crm, title, isServed) in served + planned where !list.contains(where: { $0.crm == crm }) {
+            let action = isServed ? """
                 <form method="post" action="/cabinet/integrations"><input type="hidden" name="csrf" value="\(esc(s.csrf))">
-                <input type="hidden" name="crm" value="amocrm"><button type="submit">\(l == .ru ? "Подключить интеграцию" : "Connect")</button></form>
+                <input type="hidden" name="crm" value="\(esc(crm.rawValue))"><button type="submit">\(l == .ru ? "Подключить интеграцию" : "Connect")</button></form>
                 """ : "<p><small>\(l == .ru ? "скоро" : "coming")</small></p>"
             cards += """
-            <section class="card" aria-label="\(esc(names[crm]))"><h2>\(esc(names[crm]))</h2>
+            <section class="card" aria-label="\(esc(title))"><h2>\(esc(title))</h2>
             <p><span class="badge">\(l == .ru ? "не подключена" : "not connected")</span></p>\(action)</section>
             """
         }

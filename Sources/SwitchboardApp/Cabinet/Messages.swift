@@ -79,6 +79,7 @@ enum Messages {
         ("amoCRM refused to log the call: {}", "amoCRM отказалась записать звонок: {1}"),
         ("the integration has no amoCRM credentials", "у интеграции не выбраны учётные данные amoCRM"),
         ("the amoCRM settings cannot be read: {}", "настройки amoCRM не читаются: {1}"),
+        ("the settings cannot be read: {}", "настройки не читаются: {1}"),
         ("the amoCRM settings are incomplete: {}", "настройки amoCRM не заполнены: {1}"),
         ("call {} not found", "звонок {1} не найден"),
         ("connection works, account {}, {} users", "подключение работает: аккаунт {1}, пользователей: {2}"),

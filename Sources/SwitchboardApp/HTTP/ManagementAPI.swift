@@ -248,10 +248,8 @@ struct ManagementAPI {
         api.get("credentials") { req, _ in
             var crm: CRMKind?
             if let v = try req.query("crm") {
-                guard let kind = CRMKind(rawValue: v) else {
-                    throw APIError(.badRequest, "crm is one of \(CRMKind.allCases.map(\.rawValue).joined(separator: ", "))", field: "crm")
-                }
-                crm = kind
+                crm = CRMKind(v)
+                try known(CRMKind(v))
             }
             return jsonResponse(try await sb.credentials.list(tenantId: try await tenantId(req), crm: crm))
         }
@@ -267,6 +265,7 @@ struct ManagementAPI {
                 throw APIError(.unprocessableContent, "the token is required", field: "token")
             default: break
             }
+            try known(body.crm)
             let c = try await sb.credentials.create(tenantId: t, crm: body.crm, name: body.name ?? "", baseURL: url,
                                                     authKind: body.authKind, secret: secret)
             return jsonResponse(c, status: .created)
@@ -335,6 +334,7 @@ struct ManagementAPI {
             let body = try await req.decodeJSON(NewIntegration.self)
             let settings = body.settings ?? .object([:])
             guard settings.isObject else { throw APIError(.unprocessableContent, "settings must be an object", field: "settings") }
+            try known(body.crm)
             try validateSettings(crm: body.crm, settings: settings, given: body.settings != nil, active: body.active ?? false)
             let i = try await mapStoreError {
                 try await sb.integrations.create(tenantId: t, crm: body.crm, name: body.name ?? body.crm.rawValue,
@@ -429,30 +429,26 @@ struct ManagementAPI {
 }
 
 extension ManagementAPI {
-    /// Settings are checked when they are written, and before an integration is switched on.
-    func validateSettings(crm: CRMKind, settings: JSONValue, given: Bool, active: Bool) throws {
-        guard given || active else { return }
-        switch crm {
-        case .amocrm:
-            let typed: AmoSettings
-            do {
-                typed = try JSON.decode(AmoSettings.self, from: JSON.string(settings))
-            } catch {
-                throw APIError(.unprocessableContent, "amoCRM settings cannot be read: \(error)", field: "settings")
-            }
-            if let first = typed.validate().first {
-                throw SettingsError(problems: typed.validate(), first: first)
-            }
-        default:
-            break
+    /// A CRM the registry serves or announces; anything else is refused.
+    func known(_ crm: CRMKind) throws {
+        let kinds = sb.connectors.kinds + sb.connectors.planned.map(\.kind)
+        guard kinds.contains(crm) else {
+            throw APIError(.badRequest, "crm is one of \(kinds.map(\.rawValue).joined(separator: ", "))", field: "crm")
         }
+    }
+
+    /// Settings are checked when they are written, and before an integration is switched on, by the CRM's connector.
+    func validateSettings(crm: CRMKind, settings: JSONValue, given: Bool, active: Bool) throws {
+        guard given || active, let connector = sb.connectors[crm] else { return }
+        let problems = connector.settingsProblems(settings)
+        if let first = problems.first { throw SettingsError(problems: problems, first: first) }
     }
 }
 
 /// Every settings problem at once, each with its field, so a form can mark them all.
 struct SettingsError: HTTPResponseError {
-    let problems: [AmoSettings.Problem]
-    let first: AmoSettings.Problem
+    let problems: [SettingsProblem]
+    let first: SettingsProblem
     var status: HTTPResponse.Status { .unprocessableContent }
 
     struct Body: Encodable {
@@ -462,10 +458,13 @@ struct SettingsError: HTTPResponseError {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        jsonResponse(Body(error: .init(message: first.description, field: "settings." + first.field,
-                                              problems: problems.map { .init(field: "settings." + $0.field, message: $0.message) })),
+        jsonResponse(Body(error: .init(message: first.description, field: Self.path(first.field),
+                                              problems: problems.map { .init(field: Self.path($0.field), message: $0.message) })),
                             status: status)
     }
+
+    /// A problem's field as a path in the request: the settings document itself, or a field inside it.
+    static func path(_ field: String) -> String { field.isEmpty ? "settings" : "settings." + field }
 }
 
 /// Cabinet passwords: bcrypt.

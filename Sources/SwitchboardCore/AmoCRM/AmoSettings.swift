@@ -114,12 +114,7 @@ public struct AmoSettings: Codable, Sendable, Equatable {
 
     public func direction(_ d: CallDirection) -> AmoDirectionSettings { d == .outbound ? outgoing : incoming }
 
-    /// A problem a tenant can fix, next to the field it concerns.
-    public struct Problem: Error, Equatable, Sendable, CustomStringConvertible {
-        public var field: String
-        public var message: String
-        public var description: String { "\(field): \(message)" }
-    }
+    public typealias Problem = SettingsProblem
 
     /// Checks the settings the way the guide describes; every problem names its field.
     public func validate() -> [Problem] {

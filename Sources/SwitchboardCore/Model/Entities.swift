@@ -33,9 +33,25 @@ public struct CabinetUser: Codable, Sendable, Equatable {
     }
 }
 
-/// The CRMs Switchboard integrates with.
-public enum CRMKind: String, Codable, Sendable, CaseIterable {
-    case amocrm, bitrix24, megaplan, moysklad
+/// A CRM Switchboard integrates with, by its stable name (stored with credentials and integrations, part of job kinds
+/// and paths). Each CRM declares its constant in its own folder; the connector registry says which ones this build
+/// serves, so a stored kind nobody serves stays what it was instead of turning into another CRM.
+public struct CRMKind: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        rawValue = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+
+    public var description: String { rawValue }
 }
 
 /// How a credential set authenticates.

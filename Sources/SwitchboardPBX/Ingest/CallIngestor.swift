@@ -89,7 +89,8 @@ public final class CallIngestor: @unchecked Sendable {
             """, [.text(connection.id)])
         let call = outcome.call
         for row in integrations {
-            guard let id = row.string("id"), let crm = CRMKind(rawValue: row.string("crm") ?? "") else { continue }
+            guard let id = row.string("id"), let raw = row.string("crm") else { continue }
+            let crm = CRMKind(raw)
             let partition = CallJobKind.partition(credentialId: row.string("credential_id"), integrationId: id)
             for transition in outcome.transitions {
                 var spec: JobSpec

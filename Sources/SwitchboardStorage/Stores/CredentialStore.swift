@@ -92,7 +92,7 @@ public struct CredentialStore: Sendable {
 
     static func credential(_ row: SQLRow) -> CRMCredential {
         CRMCredential(id: row.string("id")!, tenantId: row.string("tenant_id")!,
-                      crm: CRMKind(rawValue: row.string("crm") ?? "") ?? .amocrm, name: row.string("name") ?? "",
+                      crm: CRMKind(row.string("crm") ?? ""), name: row.string("name") ?? "",
                       baseURL: row.string("base_url") ?? "",
                       authKind: CRMAuthKind(rawValue: row.string("auth_kind") ?? "") ?? .token,
                       status: row.string("status") ?? "unchecked", statusDetail: row.string("status_detail"),

@@ -82,7 +82,7 @@ public struct IntegrationStore: Sendable {
 
     static func integration(_ row: SQLRow) -> Integration {
         Integration(id: row.string("id")!, tenantId: row.string("tenant_id")!,
-                    crm: CRMKind(rawValue: row.string("crm") ?? "") ?? .amocrm, name: row.string("name") ?? "",
+                    crm: CRMKind(row.string("crm") ?? ""), name: row.string("name") ?? "",
                     credentialId: row.string("credential_id"), pbxConnectionId: row.string("pbx_connection_id"),
                     active: row.bool("active"),
                     settings: (try? JSON.decode(JSONValue.self, from: row.string("settings") ?? "{}")) ?? .object([:]),

@@ -46,7 +46,7 @@ struct StorageTests {
         try await withSwitchboard(backend) { sb in
             let tenant = try await sb.tenants.create(name: "A")
             let secret = CRMSecret(login: "admin", password: "pa55-very-secret")
-            let cred = try await sb.credentials.create(tenantId: tenant.id, crm: .megaplan, name: "main",
+            let cred = try await sb.credentials.create(tenantId: tenant.id, crm: CRMKind("megaplan"), name: "main",
                                                        baseURL: "https://acme.megaplan.ru", authKind: .password, secret: secret)
             #expect(cred.hasSecret)
             let raw = try await sb.db.read { try await $0.one("SELECT secret FROM crm_credentials", []) }

@@ -1,0 +1,11 @@
+import SwitchboardCore
+
+/// The one list of CRMs: generic code iterates it and never names a CRM.
+public enum Connectors {
+    public static func live(_ env: ConnectorEnvironment) -> ConnectorRegistry {
+        ConnectorRegistry(
+            all: [AmoCRM.connector(env)],
+            planned: [(CRMKind("bitrix24"), "Bitrix24", "Bitrix24"), (CRMKind("megaplan"), "Megaplan", "Мегаплан"),
+                      (CRMKind("moysklad"), "MoySklad", "МойСклад")])
+    }
+}

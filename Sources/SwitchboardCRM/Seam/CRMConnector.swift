@@ -1,0 +1,78 @@
+import Foundation
+import SwitchboardCore
+import SwitchboardDelivery
+import SwitchboardPBX
+import SwitchboardStorage
+
+/// Everything generic code needs from one CRM, as one value (decision 0006): a struct of data and `@Sendable`
+/// closures built in the CRM's own folder. Generic code iterates `ConnectorRegistry` and never names a CRM.
+/// Capabilities a CRM does not have are `nil`.
+public struct CRMConnector: Sendable {
+    public let kind: CRMKind
+    /// The CRM's name as tenants know it, in English and in Russian.
+    public var title: String
+    public var titleRU: String
+    /// Job handlers by job kind (`<kind>.call.ringing`, `<kind>.call.finished`, …).
+    public var handlers: [String: any JobHandler]
+    /// CORE-6: the caller's personal manager in this CRM.
+    public var managerLookup: (any ManagerLookup)?
+    /// Reads and checks an integration's settings JSON: the problems a tenant can fix (an unreadable document is one
+    /// problem with an empty field: the document itself).
+    public var settingsProblems: @Sendable (JSONValue) -> [SettingsProblem]
+    /// Runs after an integration of this CRM is saved (subscriptions in the CRM); failures are logged by the caller.
+    public var onSave: (@Sendable (Integration) async throws -> Void)?
+    /// The connector's own state, for its web routes and cabinet pages in the CRM's folders (opaque to generic code).
+    public var context: any Sendable
+
+    public init(kind: CRMKind, title: String, titleRU: String, handlers: [String: any JobHandler] = [:],
+                managerLookup: (any ManagerLookup)? = nil,
+                settingsProblems: @escaping @Sendable (JSONValue) -> [SettingsProblem],
+                onSave: (@Sendable (Integration) async throws -> Void)? = nil, context: any Sendable = ()) {
+        self.kind = kind
+        self.title = title
+        self.titleRU = titleRU
+        self.handlers = handlers
+        self.managerLookup = managerLookup
+        self.settingsProblems = settingsProblems
+        self.onSave = onSave
+        self.context = context
+    }
+
+    /// Decodes `Settings` from the integration's JSON and validates it; the seam's usual `settingsProblems`.
+    public static func problems<Settings: Decodable>(_ type: Settings.Type, validate: @escaping @Sendable (Settings) -> [SettingsProblem])
+        -> @Sendable (JSONValue) -> [SettingsProblem] {
+        { json in
+            do {
+                return validate(try JSON.decode(Settings.self, from: JSON.string(json)))
+            } catch {
+                return [SettingsProblem(field: "", message: "the settings cannot be read: \(error)")]
+            }
+        }
+    }
+}
+
+/// The CRMs this build serves, and the ones a tenant will see announced.
+public struct ConnectorRegistry: Sendable {
+    public var all: [CRMConnector]
+    /// CRMs shown in the cabinet as coming, not served yet: (kind, English title, Russian title).
+    public var planned: [(kind: CRMKind, title: String, titleRU: String)]
+
+    public init(all: [CRMConnector], planned: [(kind: CRMKind, title: String, titleRU: String)] = []) {
+        self.all = all
+        self.planned = planned
+    }
+
+    public subscript(kind: CRMKind) -> CRMConnector? { all.first { $0.kind == kind } }
+
+    public var kinds: [CRMKind] { all.map(\.kind) }
+
+    /// Every connector's job handlers, by job kind.
+    public var handlers: [String: any JobHandler] {
+        all.reduce(into: [:]) { out, c in out.merge(c.handlers) { first, _ in first } }
+    }
+
+    /// Every connector's personal-manager lookup, by CRM.
+    public var lookups: [CRMKind: any ManagerLookup] {
+        all.reduce(into: [:]) { out, c in if let l = c.managerLookup { out[c.kind] = l } }
+    }
+}
