@@ -33,7 +33,7 @@ public final class AmoSandbox: @unchecked Sendable {
     var codes: Set<String> = []
     var recent: [Date] = []
     /// Requests to fail with this status (an outage), while the count lasts or until the time passes.
-    var outage: (status: Int, until: Date?, remaining: Int?)?
+    var outage: SandboxOutage?
     var webhooks: [(destination: String, settings: [String])] = []
 
     public init(seed: AmoSandboxSeed = .demo, options: Options = Options()) {
@@ -199,15 +199,8 @@ public final class AmoSandbox: @unchecked Sendable {
         let body: Any = bytes.isEmpty ? NSNull() : ((try? JSONSerialization.jsonObject(with: Data(bytes))) ?? NSNull())
         let verdict: Response? = lock.withLock {
             requests[key, default: 0] += 1
-            if var o = outage {
-                let timeOK = o.until.map { Date() < $0 } ?? true
-                let countOK = (o.remaining ?? 1) > 0
-                if timeOK && countOK {
-                    if let r = o.remaining { o.remaining = r - 1 }
-                    outage = o
-                    return Self.raw(["title": "Service Unavailable", "status": o.status], status: .init(code: o.status))
-                }
-                outage = nil
+            if let status = sandboxOutageBites(&outage) {
+                return Self.raw(["title": "Service Unavailable", "status": status], status: .init(code: status))
             }
             guard let auth = req.headers[.authorization], auth.hasPrefix("Bearer ") else {
                 return Self.problem(401, "Unauthorized", "Authorization header is missing")

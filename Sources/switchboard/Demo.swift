@@ -12,7 +12,8 @@ import SwitchboardStorage
 
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sandbox", abstract: "Run a CRM sandbox.",
-                                                    subcommands: [AmoSandboxCommand.self, Bitrix24SandboxCommand.self])
+                                                    subcommands: [AmoSandboxCommand.self, Bitrix24SandboxCommand.self,
+                                                                  MegaplanSandboxCommand.self])
 
     struct AmoSandboxCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -37,7 +37,7 @@ public final class MegaplanSandbox: @unchecked Sendable {
     var refreshTokens: [String: String] = [:]
     var recentSecond: [Date] = []
     var recentHour: [Date] = []
-    var outage: (status: Int, until: Date?, remaining: Int?)?
+    var outage: SandboxOutage?
     /// Applications receiving event streams: address and the models they ticked.
     var subscriptions: [(url: String, models: Set<String>)] = []
     /// Event-stream deliveries made while the lock was held, sent once it is released.
@@ -171,15 +171,8 @@ public final class MegaplanSandbox: @unchecked Sendable {
         let token = bearer ?? params["access_token"]?.string
         let response: Response = lock.withLock {
             requests[key, default: 0] += 1
-            if var o = outage {
-                let timeOK = o.until.map { Date() < $0 } ?? true
-                let countOK = (o.remaining ?? 1) > 0
-                if timeOK && countOK {
-                    if let r = o.remaining { o.remaining = r - 1 }
-                    outage = o
-                    return Self.failure(o.status, "Service Unavailable", type: "ServiceUnavailable")
-                }
-                outage = nil
+            if let status = sandboxOutageBites(&outage) {
+                return Self.failure(status, "Service Unavailable", type: "ServiceUnavailable")
             }
             guard let token, let grant = accessTokens[token], grant.expiry > Date() else {
                 return Self.failure(MegaplanSandboxFacts.unauthorizedStatus, MegaplanSandboxFacts.unauthorizedMessage,
@@ -384,8 +377,8 @@ public final class MegaplanSandbox: @unchecked Sendable {
         let form = Self.formFields(req, data)
         let answer: (status: Int, body: MegaplanJSON) = lock.withLock {
             requests["POST /api/v3/auth/access_token", default: 0] += 1
-            if let o = outage, (o.until.map { Date() < $0 } ?? true) && (o.remaining ?? 1) > 0 {
-                return (o.status, ["error": "temporarily_unavailable", "error_description": "Service Unavailable"])
+            if let status = sandboxOutageBites(&outage) {
+                return (status, ["error": "temporarily_unavailable", "error_description": "Service Unavailable"])
             }
             let employee: String
             switch form["grant_type"] {

@@ -128,6 +128,10 @@ struct MegaplanSandboxAPITests {
             #expect(try await mp.get("employee").status == 503)
             #expect(try await mp.get("employee").status == 503)
             #expect(try await mp.get("employee").status == 200)
+            _ = try await mp.steer("outage", ["status": 502, "requests": 1])
+            let grant = try await MegaplanWire(base: base).passwordGrant("admin@demo.example", "demo-password")
+            #expect(grant.status == 502)
+            #expect(try await MegaplanWire(base: base).passwordGrant("admin@demo.example", "demo-password").status == 200)
         }
     }
 
