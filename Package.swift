@@ -67,6 +67,7 @@ let package = Package(
             "SwitchboardCore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Composition root: configuration, HTTP server, workers, services.
         .target(name: "SwitchboardApp", dependencies: [

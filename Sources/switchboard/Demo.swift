@@ -12,7 +12,7 @@ import SwitchboardStorage
 
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sandbox", abstract: "Run a CRM sandbox.",
-                                                    subcommands: [AmoSandboxCommand.self, Bitrix24SandboxCommand.self,
+                                                    subcommands: [AmoSandboxCommand.self, Bitrix24SandboxCommand.self, MoySkladSandboxCommand.self,
                                                                   MegaplanSandboxCommand.self])
 
     struct AmoSandboxCommand: AsyncParsableCommand {
