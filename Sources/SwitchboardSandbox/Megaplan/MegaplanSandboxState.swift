@@ -7,6 +7,12 @@ public struct MegaplanSandboxSeed: Codable, Sendable {
         public var username: String
         public var password: String
         public var employeeId: String
+
+        public init(username: String, password: String, employeeId: String) {
+            self.username = username
+            self.password = password
+            self.employeeId = employeeId
+        }
     }
     public struct Employee: Codable, Sendable {
         public var id: String

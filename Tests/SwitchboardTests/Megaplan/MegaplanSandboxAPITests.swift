@@ -147,6 +147,18 @@ struct MegaplanSandboxAPITests {
         }
     }
 
+    @Test func seedFileDefinesTheAccount() throws {
+        var seed = MegaplanSandboxSeed.demo
+        seed.users = [.init(username: "ops@firm.example", password: "s3cret", employeeId: "1000003")]
+        seed.employees[2].internalNumber = "103"
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("megaplan-seed-\(UUID().uuidString).json")
+        try JSONEncoder().encode(seed).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let sandbox = try MegaplanSandbox(seedFile: file.path)
+        #expect(sandbox.seed.users.map(\.username) == ["ops@firm.example"])
+        #expect(sandbox.snapshot().list("CallUserConfig").compactMap { $0["internalNumber"]?.string }.sorted() == ["101", "102", "103"])
+    }
+
     @Test func stateShowsRequestsByPath() async throws {
         try await withMegaplanSandbox { _, base in
             let mp = try await MegaplanWire.signedIn(base)

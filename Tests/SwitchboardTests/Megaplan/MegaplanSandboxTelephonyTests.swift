@@ -133,6 +133,8 @@ struct MegaplanSandboxTelephonyTests {
             #expect(route.data?["employees"]?.array?.map { $0["id"] } == ["1000002"])
             #expect(route.data?["employees"]?.array?.first?["internalNumber"] == "102")
             #expect(route.data?["users"]?.array?.contains { $0["id"] == "1000100" } == true)
+            // The vendor's page writes the path with a trailing slash: /api/v3/callRoute/?{"phone": ...}.
+            #expect(try await mp.get("callRoute/", ["phone": "79165551234"]).data?["employees"]?.array?.count == 1)
             let unknown = try await mp.get("callRoute", ["phone": "79990001122"])
             #expect(unknown.data?["employees"] == [])
             #expect(try await mp.get("callRoute").status == 422)
