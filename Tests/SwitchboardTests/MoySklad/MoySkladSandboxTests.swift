@@ -241,6 +241,34 @@ struct MoySkladSandboxTests {
         }
     }
 
+    @Test("Phone API: 100 requests per 5 s per key, then 429 with code 1049")
+    func phoneRateLimit() async throws {
+        var options = MoySkladSandbox.Options()
+        options.phoneWindow = 600 // the documented 100 requests, over a window no slow machine can outlast
+        try await withMoySklad(options) { _, ms in
+            for _ in 0..<100 { #expect(try await ms.phone(.GET, "/employee").status == 200) }
+            let refused = try await ms.phone(.GET, "/employee")
+            #expect(refused.status == 429)
+            #expect(refused.errorCode == 1049)
+            // The JSON API's budget is separate.
+            #expect(try await ms.remap(.GET, "/entity/organization").status == 200)
+        }
+    }
+
+    @Test("lists page with limit and offset, nextHref and previousHref")
+    func paging() async throws {
+        try await withMoySklad { _, ms in
+            let page = try await ms.remap(.GET, "/entity/employee?limit=2&offset=1")
+            let meta = page.object["meta"] as? [String: Any] ?? [:]
+            #expect(page.rows.map { $0["uid"] as? String } == ["boris@demo", "vera@demo"])
+            #expect(meta["size"] as? Int == 3)
+            #expect(meta["nextHref"] == nil)
+            #expect((meta["previousHref"] as? String)?.hasSuffix("limit=2&offset=0") == true)
+            let first = try await ms.remap(.GET, "/entity/employee?limit=1")
+            #expect(((first.object["meta"] as? [String: Any])?["nextHref"] as? String)?.hasSuffix("limit=1&offset=1") == true)
+        }
+    }
+
     @Test("the documented weight schedule for login/password and user tokens")
     func weightSchedule() {
         let f = DateFormatter()
