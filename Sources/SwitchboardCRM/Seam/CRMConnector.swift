@@ -39,7 +39,7 @@ public struct CRMConnector: Sendable {
     }
 
     /// Decodes `Settings` from the integration's JSON and validates it; the seam's usual `settingsProblems`.
-    public static func problems<Settings: Decodable>(_ type: Settings.Type, validate: @escaping @Sendable (Settings) -> [SettingsProblem])
+    public static func problems<Settings: Decodable & SendableMetatype>(_ type: Settings.Type, validate: @escaping @Sendable (Settings) -> [SettingsProblem])
         -> @Sendable (JSONValue) -> [SettingsProblem] {
         { json in
             do {
