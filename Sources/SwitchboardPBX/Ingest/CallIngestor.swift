@@ -84,14 +84,11 @@ public final class CallIngestor: @unchecked Sendable {
     }
 
     func enqueueJobs(for outcome: IngestOutcome, event: CallEvent, connection: PBXConnection, in tx: any SQLExecutor) async throws {
-        let integrations = try await tx.query("""
-            SELECT id, crm, credential_id FROM integrations WHERE pbx_connection_id = ? AND active = 1
-            """, [.text(connection.id)])
+        let targets = try await IntegrationStore.activeForIngest(pbxConnectionId: connection.id, in: tx)
         let call = outcome.call
-        for row in integrations {
-            guard let id = row.string("id"), let raw = row.string("crm") else { continue }
-            let crm = CRMKind(raw)
-            let partition = CallJobKind.partition(credentialId: row.string("credential_id"), integrationId: id)
+        for target in targets {
+            let id = target.id, crm = target.crm
+            let partition = CallJobKind.partition(credentialId: target.credentialId, integrationId: id)
             for transition in outcome.transitions {
                 var spec: JobSpec
                 var advance = false

@@ -59,6 +59,29 @@ public struct IntegrationStore: Sendable {
         }
     }
 
+    /// What the call ingest needs of one active integration fed by a PBX connection: enough to make its jobs.
+    public struct IngestTarget: Sendable, Equatable {
+        public var id: String
+        public var crm: CRMKind
+        public var credentialId: String?
+
+        public init(id: String, crm: CRMKind, credentialId: String?) {
+            self.id = id
+            self.crm = crm
+            self.credentialId = credentialId
+        }
+    }
+
+    /// Active integrations fed by one PBX connection, read inside the caller's transaction (the call ingest's batch),
+    /// so the jobs they cause commit with the events.
+    public static func activeForIngest(pbxConnectionId: String, in tx: any SQLExecutor) async throws -> [IngestTarget] {
+        try await tx.query("SELECT id, crm, credential_id FROM integrations WHERE pbx_connection_id = ? AND active = 1",
+                           [.text(pbxConnectionId)]).compactMap { row in
+            guard let id = row.string("id"), let crm = row.string("crm") else { return nil }
+            return IngestTarget(id: id, crm: CRMKind(crm), credentialId: row.string("credential_id"))
+        }
+    }
+
     public func update(_ integration: Integration) async throws -> Integration? {
         let changed: Bool = try await db.transaction { tx in
             try await Self.checkReferences(tx, tenantId: integration.tenantId, credentialId: integration.credentialId,
