@@ -118,12 +118,7 @@ public final class Switchboard: Sendable {
         guard let url = connection.apiURL, !url.isEmpty, let key = try await pbx.apiKey(connectionId: connection.id) else {
             return nil
         }
-        switch connection.protocol {
-        case .itoolabs:
-            return ITooLabsCommands(baseURL: url, key: key, flavor: .init(rawValue: connection.apiFlavor) ?? .legacy, http: outbound)
-        case .switchboard:
-            return nil
-        }
+        return PBXRegistry.live.adapter(for: connection.protocol)?.commands?(connection, url, key, outbound)
     }
 
     public func makeWorker(handlers: [String: any JobHandler]? = nil, concurrency: Int? = nil,

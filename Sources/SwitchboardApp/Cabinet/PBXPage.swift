@@ -74,7 +74,8 @@ extension Cabinet {
         case .failure(let e):
             return try await pbxPage(req, s, message: (false, e.text), status: .unprocessableContent)
         case .success(let form):
-            let proto = PBXProtocol(rawValue: f["protocol"] ?? "") ?? .itoolabs
+            let served = PBXRegistry.live
+            let proto = served.adapter(for: PBXProtocol(f["protocol"] ?? ""))?.id ?? served.all[0].id
             _ = try await sb.pbx.create(tenantId: s.tenantId, name: form.name, protocol: proto, apiURL: form.apiURL, apiKey: form.apiKey,
                                         apiFlavor: form.flavor, routingDeadlineMs: form.deadlineMs)
             return redirect("/cabinet/pbx")
@@ -173,7 +174,7 @@ extension Cabinet {
         }
         for c in try await sb.pbx.list(tenantId: s.tenantId) {
             let secret = try await sb.pbx.inboundSecret(connectionId: c.id) ?? ""
-            let path = c.protocol == .itoolabs ? "pbx/itoolabs/\(c.id)" : "pbx/events/\(c.id)"
+            let path = PBXRegistry.live.webhookPath(for: c)
             let employees = try await sb.pbx.employees(tenantId: s.tenantId, connectionId: c.id).map { e in
                 """
                 <tr><td>\(esc(e.name))</td><td>\(esc(e.login))</td><td>\(esc(e.extension_))</td><td>\(esc(e.email))</td>
@@ -216,12 +217,14 @@ extension Cabinet {
             </section>
             """
         }
+        let protocolOptions = PBXRegistry.live.all.map { a in
+            "<option value=\"\(esc(a.id.rawValue))\">\(esc(ru ? a.titleRU : a.title))</option>"
+        }.joined(separator: "\n    ")
         body += """
         <section class="card"><h2>\(ru ? "Новое подключение АТС" : "New PBX connection")</h2>
         <form method="post" action="/cabinet/pbx">\(csrf)
           <label for="new-protocol">\(ru ? "Протокол" : "Protocol")<select id="new-protocol" name="protocol">
-            <option value="itoolabs">\(ru ? "API для CRM (ITooLabs: МегаФон, Гравител, Дом.ру и др.)" : "CRM API (ITooLabs: MegaFon, Gravitel, Dom.ru, …)")</option>
-            <option value="switchboard">\(ru ? "Вебхуки Switchboard (любая АТС)" : "Switchboard webhooks (any PBX)")</option></select></label>
+            \(protocolOptions)</select></label>
           \(fields(nil, prefix: "new-"))
           <button type="submit">\(ru ? "Добавить подключение" : "Add connection")</button>
         </form></section>

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdBcrypt
 import SwitchboardCore
+import SwitchboardPBX
 import SwitchboardStorage
 
 /// The JSON management API under /api/v1: everything the cabinet does. Every query is scoped by the
@@ -107,7 +108,7 @@ struct ManagementAPI {
     }
 
     func setup(_ c: PBXConnection, secret: String) -> PBXSetup {
-        let path = c.protocol == .itoolabs ? "pbx/itoolabs/\(c.id)" : "pbx/events/\(c.id)"
+        let path = PBXRegistry.live.webhookPath(for: c)
         return PBXSetup(connection: c, webhookURL: "\(sb.baseURL)/\(path)", secret: secret)
     }
 
@@ -133,6 +134,10 @@ struct ManagementAPI {
         api.post("pbx-connections") { req, _ in
             let t = try await tenantId(req)
             let body = try await req.decodeJSON(NewPBX.self)
+            guard PBXRegistry.live.adapter(for: body.protocol) != nil else {
+                throw APIError(.badRequest, "field protocol is invalid: Cannot initialize PBXProtocol from invalid String value "
+                               + body.protocol.rawValue, field: "protocol")
+            }
             guard !body.name.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw APIError(.unprocessableContent, "name is required", field: "name")
             }

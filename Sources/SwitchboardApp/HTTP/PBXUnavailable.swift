@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import SwitchboardCore
+import SwitchboardPBX
 import SwitchboardStorage
 
 /// Events stored, or the answer that refuses them.
@@ -20,7 +21,7 @@ extension PBXRoutes {
     /// the request was written, so sending it again is safe (events are idempotent by their keys). The reason is
     /// logged (a few lines a minute per sender); the PBX sees only that it should try again.
     func ingestOrRefuse(_ events: [CallEvent], raw: String, connection: PBXConnection, _ ctx: AppRequestContext,
-                        itoolabsShape: Bool) async -> IngestAnswer {
+                        _ endpoint: PBXEndpoint) async -> IngestAnswer {
         do {
             return .success(try await sb.ingestor.ingest(events, raw: raw, connection: connection, region: connection.region))
         } catch {
@@ -38,10 +39,9 @@ extension PBXRoutes {
             }
             let message = overloaded ? "Switchboard is overloaded; nothing was stored, send the events again later"
                 : "Switchboard could not store the events; nothing was stored, send them again later"
-            var response = itoolabsShape ? jsonResponse(["error": message], status: .serviceUnavailable)
-                : jsonResponse(["error": ["message": message]], status: .serviceUnavailable)
-            response.headers[.retryAfter] = "\(Self.retryAfterSeconds)"
-            return .failure(response)
+            var busy = response(endpoint.encode(.busy(message: message)))
+            busy.headers[.retryAfter] = "\(Self.retryAfterSeconds)"
+            return .failure(busy)
         }
     }
 }

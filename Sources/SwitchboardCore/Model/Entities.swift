@@ -121,12 +121,15 @@ public struct CRMSecret: Codable, Sendable, Equatable {
     }
 }
 
-/// The PBX protocols Switchboard speaks natively.
-public enum PBXProtocol: String, Codable, Sendable, CaseIterable {
-    /// ITooLabs "REST API ВАТС (CRM)": MegaFon, Gravitel, Dom.ru, Kcell, Moldcell, …
-    case itoolabs
-    /// Switchboard's own signed JSON webhook protocol.
-    case switchboard
+/// A PBX protocol: a name each protocol declares in its own folder (SwitchboardPBX), served when the PBX registry
+/// lists its adapter. A stored name no adapter serves is kept as it is. Coded as its name (the standard library's
+/// coding of a string raw value).
+public struct PBXProtocol: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public var description: String { rawValue }
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) { self.rawValue = rawValue }
 }
 
 /// A tenant's PBX: where its events come from and where commands go.

@@ -56,11 +56,9 @@ public final class CallIngestor: @unchecked Sendable {
     }
 
     /// How long a finished call waits for the PBX's final record before its CRM actions run anyway.
+    /// The protocol's adapter says; a protocol no adapter serves waits for nothing.
     public static func finalGrace(for proto: PBXProtocol) -> TimeInterval {
-        switch proto {
-        case .itoolabs: return 90  // `history` follows COMPLETED and carries the recording link
-        case .switchboard: return 0
-        }
+        PBXRegistry.live.adapter(for: proto)?.finalGrace ?? 0
     }
 
     /// Ingests one request's events with the jobs they cause: all of them commit, in one batch with other requests'

@@ -96,7 +96,7 @@ public struct PBXStore: Sendable {
 
     static func connection(_ row: SQLRow) -> PBXConnection {
         PBXConnection(id: row.string("id")!, tenantId: row.string("tenant_id")!, name: row.string("name") ?? "",
-                      protocol: PBXProtocol(rawValue: row.string("protocol") ?? "") ?? .switchboard,
+                      protocol: PBXProtocol(row.string("protocol") ?? ""),
                       apiURL: row.string("api_url"), apiFlavor: row.string("api_flavor") ?? "legacy",
                       hasAPIKey: row["api_key"] != .null, routingDeadlineMs: row.int("routing_deadline_ms") ?? 1500,
                       region: row.string("region") ?? "RU", createdAt: row.date("created_at") ?? Date(),
