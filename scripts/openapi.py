@@ -17,6 +17,8 @@ def op(summary, responses, request=None, params=None, tag=None, secured=True):
     # A body that is not JSON of the right shape is answered 400, one over 1 MiB 413 (Request.decodeJSON).
     if request: responses = {**responses, **errs(400, 413)}
     o = {"summary": summary, "responses": {**responses, **errs(401)} if secured else responses}
+    # Storage busy or unavailable (a pool time-out, a restarting database): nothing changed, try again (Retry-After).
+    o["responses"].setdefault("503", ERR)
     if request: o["requestBody"] = body(request)
     if params: o["parameters"] = params
     if tag: o["tags"] = [tag]

@@ -67,6 +67,7 @@ extension Switchboard {
         if let hook = RouterHook.middleware.value { router.add(middleware: hook) }
         router.add(middleware: MetricsMiddleware(metrics: httpMetrics))
         router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: UnexpectedErrorsMiddleware())
         Operations(sb: self).register(on: router)
         ManagementAPI(sb: self).register(on: router)
         PBXRoutes(sb: self).register(on: router)

@@ -177,3 +177,14 @@ public final class PostgresDatabase: Database, @unchecked Sendable {
 extension String {
     var nilIfEmpty: String? { isEmpty ? nil : self }
 }
+
+/// Which errors mean "the storage could not do it now" rather than "this request is wrong".
+public enum StorageFailure {
+    public static func isUnavailable(_ error: any Error) -> Bool {
+        switch error {
+        case is StorageBusy, is PSQLError: return true
+        case let e as DatabaseError: return !e.isUniqueViolation
+        default: return false
+        }
+    }
+}

@@ -68,7 +68,8 @@ func runWorker(_ sb: Switchboard, _ handler: RecordingHandler, concurrency: Int 
                                 logger: testLogger())
     let task = Task { await worker.run() }
     do {
-        try await eventually("jobs to finish", done)
+        // Generous: the whole suite runs side by side on two cores; a passing run ends as soon as the jobs are done.
+        try await eventually(timeout: .seconds(120), "jobs to finish", done)
     } catch {
         worker.stop()
         await task.value

@@ -62,16 +62,17 @@ struct ServerProtectionTests {
     func slowClients() async throws {
         let log = CapturedLog()
         let (sb, storage) = try await open({
-            // Short, but long enough for a loaded machine to send a whole request in.
-            $0.httpHeaderTimeoutMs = 1000
-            $0.httpBodyTimeoutMs = 1000
+            // Short, but long enough for a loaded machine (the whole suite runs side by side on two cores) to open a
+            // connection and send a whole request in.
+            $0.httpHeaderTimeoutMs = 3000
+            $0.httpBodyTimeoutMs = 3000
             $0.httpIdleTimeoutMs = 600_000
         }, log: log)
         try await withServer(sb) { port, _ in
             // A kept-alive connection that answered a request and then waits longer than the head timeout.
             let idle = try await RawConnection.open(port: port)
             #expect(try await idle.get("/healthz").hasPrefix("HTTP/1.1 200"))
-            try await Task.sleep(for: .milliseconds(1500))
+            try await Task.sleep(for: .milliseconds(3500))
 
             // A head that never ends: a header line now and then, as a slow client sends it.
             let slowHead = try await RawConnection.open(port: port)
