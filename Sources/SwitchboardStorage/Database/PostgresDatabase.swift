@@ -41,7 +41,8 @@ struct PostgresExecutor: SQLExecutor {
             let code = error.serverInfo?[.sqlState]
             let message = error.serverInfo?[.message] ?? "\(error.code)"
             throw DatabaseError("PostgreSQL: \(message)", isUniqueViolation: code == "23505",
-                                isConflict: code?.hasPrefix("40") ?? false)
+                                isConflict: code?.hasPrefix("40") ?? false,
+                                isDataRefused: (code?.hasPrefix("22") ?? false) || (code?.hasPrefix("23") ?? false))
         }
     }
 
@@ -178,12 +179,13 @@ extension String {
     var nilIfEmpty: String? { isEmpty ? nil : self }
 }
 
-/// Which errors mean "the storage could not do it now" rather than "this request is wrong".
+/// Which errors mean "the storage could not do it now" rather than "this request is wrong" (a value the storage
+/// refused stays a 500, so the fuzz suite still finds input that reaches storage unchecked).
 public enum StorageFailure {
     public static func isUnavailable(_ error: any Error) -> Bool {
         switch error {
         case is StorageBusy, is PSQLError: return true
-        case let e as DatabaseError: return !e.isUniqueViolation
+        case let e as DatabaseError: return !e.isDataRefused
         default: return false
         }
     }

@@ -121,10 +121,14 @@ public struct DatabaseError: Error, CustomStringConvertible, Sendable {
     /// The server rolled the transaction back because it conflicted with another one (PostgreSQL: deadlock or
     /// serialization failure, SQLSTATE class 40): nothing of it was written, and running it again may succeed.
     public let isConflict: Bool
-    public init(_ message: String, isUniqueViolation: Bool = false, isConflict: Bool = false) {
+    /// The data itself was refused (PostgreSQL SQLSTATE classes 22 and 23: a value the column cannot hold, a
+    /// constraint): the request is at fault, not the storage's availability.
+    public let isDataRefused: Bool
+    public init(_ message: String, isUniqueViolation: Bool = false, isConflict: Bool = false, isDataRefused: Bool = false) {
         self.message = message
         self.isUniqueViolation = isUniqueViolation
         self.isConflict = isConflict
+        self.isDataRefused = isDataRefused || isUniqueViolation
     }
     public var description: String { message }
 }

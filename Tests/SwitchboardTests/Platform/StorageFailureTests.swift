@@ -33,6 +33,7 @@ struct StorageFailureTests {
         #expect(StorageFailure.isUnavailable(DatabaseError("PostgreSQL: the pool timed out")))
         #expect(StorageFailure.isUnavailable(StorageBusy("the ingest queue is full")))
         #expect(!StorageFailure.isUnavailable(DatabaseError("duplicate key", isUniqueViolation: true)))
+        #expect(!StorageFailure.isUnavailable(DatabaseError("invalid byte sequence", isDataRefused: true)))
         struct Other: Error {}
         #expect(!StorageFailure.isUnavailable(Other()))
     }
