@@ -9,7 +9,7 @@ import SwitchboardStorage
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure throughput and latency.",
-                                                    subcommands: [QueueBench.self, IngestBench.self])
+                                                    subcommands: [QueueBench.self, QueueFairnessBench.self, IngestBench.self, MemoryBench.self])
 }
 
 /// Records the enqueue→start latency of every job it runs.
@@ -30,13 +30,15 @@ struct BenchStorage: ParsableArguments {
     @Option(help: "PostgreSQL URL; SQLite in a temporary directory when omitted.") var databaseURL: String?
     @Option(help: "SQLite synchronous mode (FULL or NORMAL).") var sqliteSynchronous = "FULL"
 
-    func open(lookups: [CRMKind: any ManagerLookup] = [:]) async throws -> (Switchboard, AppConfig, Logger) {
+    func open(lookups: [CRMKind: any ManagerLookup] = [:],
+              adjust: (inout AppConfig) -> Void = { _ in }) async throws -> (Switchboard, AppConfig, Logger) {
         var config = AppConfig()
         config.dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)").path
         config.databaseURL = databaseURL
         config.sqliteSynchronous = sqliteSynchronous
         config.port = 0
         config.logLevel = "error"
+        adjust(&config)
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         return (try await Switchboard.open(config: config, logger: logger, lookups: lookups), config, logger)
@@ -62,6 +64,8 @@ struct QueueBench: AsyncParsableCommand {
     @Option(help: "Concurrent producers.") var producers = 8
     @Option(help: "Worker concurrency.") var concurrency = 32
     @Option(help: "Simulated CRM time per job, in milliseconds.") var workMs = 0
+    @Flag(help: "Enqueue every job before the workers start, then time the drain alone (claimed and finished per second).")
+    var prefill = false
     @OptionGroup var storage: BenchStorage
 
     func run() async throws {
@@ -72,7 +76,7 @@ struct QueueBench: AsyncParsableCommand {
         }
         let recorder = LatencyRecorder(work: .milliseconds(Int64(workMs)))
         let worker = sb.makeWorker(handlers: ["bench": recorder], concurrency: concurrency, lease: .seconds(60))
-        let workerTask = Task { await worker.run() }
+        var workerTask = prefill ? nil : Task { await worker.run() }
         let start = ContinuousClock.now
         let perProducer = jobs / producers
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -89,16 +93,23 @@ struct QueueBench: AsyncParsableCommand {
         }
         let enqueued = ContinuousClock.now - start
         let total = perProducer * producers
+        let drainStart = ContinuousClock.now
+        if workerTask == nil { workerTask = Task { await worker.run() } }
         while recorder.latency.count < total { try await Task.sleep(for: .milliseconds(5)) }
         // Wait until every job is recorded as done, not just started.
         while (try await sb.queue.counts()[.done] ?? 0) < total { try await Task.sleep(for: .milliseconds(5)) }
         let elapsed = ContinuousClock.now - start
+        let drained = ContinuousClock.now - drainStart
         worker.stop()
-        await workerTask.value
+        await workerTask?.value
         print(storage.describe(sb))
         print("jobs: \(total) over \(partitions) partitions, \(producers) producers, worker concurrency \(concurrency), work \(workMs) ms")
         print(String(format: "enqueue: %.0f jobs/s", Double(total) / enqueued.seconds))
         print(String(format: "end to end (enqueue → done): %.0f jobs/s in %.2f s", Double(total) / elapsed.seconds, elapsed.seconds))
+        if prefill {
+            print(String(format: "claimed and finished (drain of a full queue): %.0f jobs/s in %.2f s",
+                         Double(total) / drained.seconds, drained.seconds))
+        }
         print("enqueue→start latency: \(recorder.latency.line())")
         await storage.cleanUp(sb, config)
     }
