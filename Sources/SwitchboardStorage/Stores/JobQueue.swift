@@ -224,9 +224,11 @@ public struct JobQueue: Sendable {
             case .done:
                 update = ("state = 'done', finished_at = ?, last_error = NULL", [.of(now)], "done", nil)
             case .retry(let at, let reason, let outage):
+                let reason = Self.storable(reason)
                 update = ("state = 'queued', run_at = ?, last_error = ?, failures = failures + ?",
                           [.of(at), .text(reason), .int(outage ? 1 : 0)], "retry", reason)
             case .dead(let reason):
+                let reason = Self.storable(reason)
                 update = ("state = 'dead', finished_at = ?, last_error = ?", [.of(now), .text(reason)], "dead", reason)
             case .released:
                 update = ("state = 'queued', attempts = attempts - 1", [], "released", "worker shut down; job handed back")
@@ -316,6 +318,12 @@ public struct JobQueue: Sendable {
                                         [.of(now)])
             return [heads?.date("t"), later?.date("t")].compactMap { $0 }.min()
         }
+    }
+
+    /// A failure's reason often quotes the remote's answer; a NUL in it would make PostgreSQL refuse the outcome (and
+    /// SQLite cut it), so the attempt could never be recorded and the job would run again and again. Shown as `\0`.
+    static func storable(_ reason: String) -> String {
+        reason.contains("\0") ? reason.replacingOccurrences(of: "\0", with: "\\0") : reason
     }
 
     static func job(_ row: SQLRow) -> Job {

@@ -191,6 +191,22 @@ struct QueueFairnessTests {
         }
     }
 
+    @Test("a reason quoting a remote's answer with a NUL in it is recorded, so the job does not run again and again",
+          arguments: Backend.available)
+    func reasonWithNUL(_ backend: Backend) async throws {
+        try await withSwitchboard(backend) { sb in
+            let id = try #require(try await sb.queue.enqueue(spec(partition: "crm:A", payload: "x")))
+            let claimed = try await sb.queue.claim(worker: "w", limit: 1, lease: .seconds(30), now: Date().addingTimeInterval(1))
+            try #require(claimed.count == 1)
+            let kept = try await sb.queue.finish(claimed[0], worker: "w", startedAt: Date(),
+                                                 result: .dead(reason: "CRM answered 400: bad\0byte"), exchanges: [])
+            #expect(kept)
+            let job = try #require(try await sb.queue.get(tenantId: "ten_q", id: id))
+            #expect(job.state == .dead)
+            #expect(job.lastError == "CRM answered 400: bad\\0byte")
+        }
+    }
+
     @Test("a long outage is retried, not dead-lettered, until the give-up time", arguments: Backend.available)
     func outageOutlivesMaxAttempts(_ backend: Backend) async throws {
         try await withSwitchboard(backend) { sb in
