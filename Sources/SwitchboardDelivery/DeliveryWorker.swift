@@ -175,7 +175,14 @@ public final class DeliveryWorker: Sendable {
                 for job in claimed {
                     inFlight.add(1)
                     group.addTask {
-                        await self.process(job)
+                        // While slots are spare, a busy partition's next job comes with the finished one's outcome;
+                        // once they are not, the slot goes back to the claim loop, which serves the longest-due heads.
+                        var current: Job? = job
+                        while let next = current {
+                            let chain = !self.stopping.isSet && !Task.isCancelled
+                                && inFlight.value < self.configuration.concurrency
+                            current = await self.process(next, takeNext: chain)
+                        }
                         inFlight.add(-1)
                         self.queue.wake.signal()
                     }
@@ -195,7 +202,10 @@ public final class DeliveryWorker: Sendable {
         return min(.milliseconds(Int64(wait * 1000) + 1), configuration.idlePoll)
     }
 
-    func process(_ job: Job) async {
+    /// Runs one job and records its outcome; with `takeNext`, returns the partition's next job if it was leased to
+    /// this worker with the outcome.
+    @discardableResult
+    func process(_ job: Job, takeNext: Bool = false) async -> Job? {
         let started = Date()
         let log = AttemptLog()
         var logger = self.logger
@@ -234,14 +244,16 @@ public final class DeliveryWorker: Sendable {
         }
         do {
             // Written even if this task is being cancelled: the outcome must not be lost.
-            let kept = try await Task { [queue, configuration] in
+            let (kept, next) = try await Task { [queue, configuration] in
                 try await queue.finish(job, worker: configuration.workerId, startedAt: started, result: result,
-                                       exchanges: log.exchanges)
+                                       exchanges: log.exchanges, takeNext: takeNext ? configuration.lease : nil)
             }.value
             if !kept { logger.warning("lease lost before the job finished; another worker has taken it over") }
+            return next
         } catch {
             logger.error("recording job outcome failed; the lease will expire and the job run again",
                          metadata: ["error": "\(error)"])
+            return nil
         }
     }
 

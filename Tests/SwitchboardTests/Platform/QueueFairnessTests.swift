@@ -207,6 +207,32 @@ struct QueueFairnessTests {
         }
     }
 
+    @Test("a busy partition's next job comes with the finished one's outcome, in order; a retry takes none",
+          arguments: Backend.available)
+    func finishTakesNext(_ backend: Backend) async throws {
+        try await withSwitchboard(backend) { sb in
+            var a: [Int64] = []
+            for i in 0..<3 { a.append(try #require(try await sb.queue.enqueue(spec(partition: "crm:A", payload: "a\(i)")))) }
+            let b = try #require(try await sb.queue.enqueue(spec(partition: "crm:B", payload: "b")))
+            let claimed = try await sb.queue.claim(worker: "w", limit: 10, lease: .seconds(30), now: Date().addingTimeInterval(1))
+            try #require(Set(claimed.map(\.id)) == [a[0], b])
+            let first = try #require(claimed.first { $0.id == a[0] })
+            let done = try await sb.queue.finish(first, worker: "w", startedAt: Date(), result: .done, exchanges: [],
+                                                 takeNext: .seconds(30))
+            #expect(done.kept)
+            #expect(done.next?.id == a[1])
+            #expect(done.next?.state == .running && done.next?.leaseOwner == "w" && done.next?.attempts == 1)
+            // A retry holds its partition: nothing is taken after it, and the claim loop finds nothing of A either.
+            let second = try #require(done.next)
+            let retried = try await sb.queue.finish(second, worker: "w", startedAt: Date(),
+                                                    result: .retry(at: Date().addingTimeInterval(3600), reason: "503"),
+                                                    exchanges: [], takeNext: .seconds(30))
+            #expect(retried.kept && retried.next == nil)
+            let later = try await sb.queue.claim(worker: "w2", limit: 10, lease: .seconds(30), now: Date().addingTimeInterval(2))
+            #expect(!later.contains { $0.partitionKey == "crm:A" })
+        }
+    }
+
     @Test("a long outage is retried, not dead-lettered, until the give-up time", arguments: Backend.available)
     func outageOutlivesMaxAttempts(_ backend: Backend) async throws {
         try await withSwitchboard(backend) { sb in
