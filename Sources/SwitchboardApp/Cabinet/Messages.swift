@@ -91,8 +91,8 @@ enum Messages {
         ("\"{}\" is not a phone number", "«{1}» — не телефонный номер"),
         // Account addresses (AccountURL).
         ("the account address is required", "укажите адрес аккаунта"),
-        ("\"{}\" is not an account address such as https://example.amocrm.ru",
-         "«{1}» — не адрес аккаунта (пример: https://example.amocrm.ru)"),
+        ("\"{}\" is not an account address such as https://account.example.com",
+         "«{1}» — не адрес аккаунта (пример: https://account.example.com)"),
         ("{} must use https (http is accepted only on this machine's loopback addresses)",
          "{1}: нужен https (http допускается только для адресов этой машины)"),
         // Outbound addresses (OutboundPolicy, SecretPinning) and amoCRM's OAuth domains.

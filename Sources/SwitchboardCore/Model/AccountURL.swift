@@ -13,7 +13,7 @@ public enum AccountURL {
         public var description: String {
             switch self {
             case .empty: return "the account address is required"
-            case .malformed(let s): return "\"\(s)\" is not an account address such as https://example.amocrm.ru"
+            case .malformed(let s): return "\"\(s)\" is not an account address such as https://account.example.com"
             case .insecure(let s): return "\(s) must use https (http is accepted only on this machine's loopback addresses)"
             case .refused(let reason): return reason
             }

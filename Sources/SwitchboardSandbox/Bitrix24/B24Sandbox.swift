@@ -88,7 +88,7 @@ public final class B24Sandbox: @unchecked Sendable {
     var codes: [String: (expiry: Date, userId: Int)] = [:]
     var bucket = 0.0
     var bucketAt = Date()
-    var outage: (status: Int, until: Date?, remaining: Int?)?
+    var outage: SandboxOutage?
 
     public init(seed: B24SandboxSeed = .demo, options: Options = Options()) {
         self.seed = seed
@@ -364,17 +364,9 @@ public final class B24Sandbox: @unchecked Sendable {
     }
 
     func outageError() -> B24Error? {
-        guard var o = outage else { return nil }
-        let timeOK = o.until.map { Date() < $0 } ?? true
-        let countOK = (o.remaining ?? 1) > 0
-        guard timeOK && countOK else {
-            outage = nil
-            return nil
-        }
-        if let r = o.remaining { o.remaining = r - 1 }
-        outage = o
-        return o.status == 503 ? B24Error(status: 503, code: "INTERNAL_SERVER_ERROR", description: "Service unavailable")
-            : B24Error(status: o.status, code: "INTERNAL_SERVER_ERROR", description: "Internal server error")
+        guard let status = sandboxOutageBites(&outage) else { return nil }
+        return status == 503 ? B24Error(status: 503, code: "INTERNAL_SERVER_ERROR", description: "Service unavailable")
+            : B24Error(status: status, code: "INTERNAL_SERVER_ERROR", description: "Internal server error")
     }
 
     /// The leaky bucket: every request adds one; it drains at a steady rate; a full bucket refuses requests.
