@@ -28,6 +28,15 @@ def op(summary, responses, request=None, params=None, tag=None, secured=True):
 S = {"type": "string"}; I = {"type": "integer"}; B = {"type": "boolean"}; DT = {"type": "string", "format": "date-time"}
 def obj(props, required=()): return {"type": "object", "properties": props, "required": list(required)}
 
+# A tenant's own OAuth application (a Bitrix24 local application's code and key), kept as login and password.
+OWN_APP = {"clientId": {"type": "string", "description": "The tenant's own OAuth application's client id (a Bitrix24 local "
+                                                         "application's code); stored as login, and wins over it."},
+           "clientSecret": {"type": "string", "description": "Its client secret (the local application's key); stored as "
+                                                             "password, and wins over it. Never returned."}}
+SETTINGS = {"type": "object", "description": "The CRM's settings, checked by its connector when written and before the integration "
+                                             "is switched on (422 with every problem): AmoSettings for amoCRM, B24Settings for "
+                                             "Bitrix24. Returned as written."}
+
 schemas = {
     "Error": obj({"error": obj({"message": S, "field": S,
                                 "problems": {**arr(obj({"field": S, "message": S}, ["field", "message"])),
@@ -46,8 +55,8 @@ schemas = {
     "NewCredential": obj({"crm": ref("CRMKind"), "name": S,
                           "baseURL": {"type": "string", "description": "With or without protocol; https required except on loopback."},
                           "authKind": {"enum": ["oauth", "token", "password", "webhook"]},
-                          "login": S, "password": S, "token": S}, ["crm", "baseURL", "authKind"]),
-    "CredentialPatch": obj({"name": S, "baseURL": S, "login": S, "password": S, "token": S}),
+                          "login": S, "password": S, "token": S, **OWN_APP}, ["crm", "baseURL", "authKind"]),
+    "CredentialPatch": obj({"name": S, "baseURL": S, "login": S, "password": S, "token": S, **OWN_APP}),
     "PBXConnection": obj({"id": S, "tenantId": S, "name": S, "protocol": {"enum": ["itoolabs", "switchboard"]},
                           "apiURL": S, "apiFlavor": {"enum": ["legacy", "v1"]}, "hasAPIKey": B,
                           "routingDeadlineMs": I, "region": S, "createdAt": DT, "updatedAt": DT}),
@@ -63,10 +72,10 @@ schemas = {
                      "directNumber": S, "hasSIP": B}),
     "NewEmployee": obj({"login": S, "extension": S, "name": S, "email": S, "directNumber": S, "hasSIP": B}, ["login"]),
     "Integration": obj({"id": S, "tenantId": S, "crm": ref("CRMKind"), "name": S, "credentialId": S, "pbxConnectionId": S,
-                        "active": B, "settings": {"type": "object"}, "createdAt": DT, "updatedAt": DT}),
+                        "active": B, "settings": SETTINGS, "createdAt": DT, "updatedAt": DT}),
     "NewIntegration": obj({"crm": ref("CRMKind"), "name": S, "credentialId": S, "pbxConnectionId": S, "active": B,
-                           "settings": {"type": "object"}}, ["crm"]),
-    "IntegrationPatch": obj({"name": S, "credentialId": S, "pbxConnectionId": S, "active": B, "settings": {"type": "object"}}),
+                           "settings": SETTINGS}, ["crm"]),
+    "IntegrationPatch": obj({"name": S, "credentialId": S, "pbxConnectionId": S, "active": B, "settings": SETTINGS}),
     "Mapping": obj({"crmUserId": S, "crmUserName": S, "employeeId": S, "useForRouting": B}, ["crmUserId", "crmUserName", "employeeId", "useForRouting"]),
     "Job": obj({"id": I, "tenantId": S, "partitionKey": S, "kind": S, "payload": S,
                 "state": {"enum": ["queued", "running", "done", "dead"]}, "attempts": I, "maxAttempts": I, "runAt": DT,

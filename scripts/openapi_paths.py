@@ -88,16 +88,57 @@ paths = {
     "/api/v1/pbx-connections/{id}/lines": {"get": op("The tenant's virtual numbers seen in calls", {**ok(arr(S)), **errs(404)}, params=ID, tag="PBX")},
 }
 
+# What every connector serves for its credentials (Sources/SwitchboardApp/HTTP/ConnectorRoutes.swift).
+schemas["CheckResult"] = obj({"ok": B, "message": S}, ["ok", "message"])
+schemas["CRMUser"] = obj({"id": S, "name": S, "email": S,
+                          "extension": {"type": "string", "description": "The user's inner phone number in the CRM, when it keeps one."},
+                          "active": B}, ["id", "name", "active"])
+NOT_SERVED = {**errs(409)["409"], "description": "The CRM of these credentials is not served by this installation, "
+                                                  "or its connector does not offer this"}
+paths.update({
+    "/api/v1/credentials/{id}/test": {"post": op("Test the connection in the CRM's words (amoCRM: \"connection works, account X, N users\"; "
+                                                 "Bitrix24: \"…, portal X, N users, CRM mode: leads/deals\"), or why not; "
+                                                 "the credentials' status follows",
+                                                 {**ok(ref("CheckResult")), **errs(404),
+                                                  "409": NOT_SERVED,
+                                                  "422": {"description": "The check failed: ok false, with the reason",
+                                                          "content": {"application/json": {"schema": ref("CheckResult")}}}},
+                                                 params=ID, tag="CRM")},
+    "/api/v1/credentials/{id}/users": {"get": op("The CRM's users, read live, with their inner numbers (for the employee mapping)",
+                                                 {**ok(arr(ref("CRMUser"))), **errs(404, 422, 429, 502),
+                                                  "409": NOT_SERVED}, params=ID, tag="CRM")},
+    "/api/v1/credentials/{id}/links": {"get": op("Addresses to paste into the CRM for these credentials, by name (empty for a CRM that needs none)",
+                                                 {**ok({"type": "object", "properties": {
+                                                     "applicationHandlerURL": {"type": "string", "description":
+                                                         "Bitrix24: the local application's handler and installation path"}},
+                                                     "additionalProperties": S}),
+                                                  **errs(404), "409": NOT_SERVED}, params=ID, tag="CRM")},
+})
+
 # amoCRM endpoints.
 schemas["AmoPipeline"] = obj({"id": I, "name": S, "isMain": B, "statuses": arr(obj({"id": I, "name": S, "type": I}))})
 schemas["AmoUser"] = obj({"id": I, "name": S, "email": S})
-schemas["CheckResult"] = obj({"ok": B, "message": S}, ["ok", "message"])
+# Integration.settings of each CRM (Sources/SwitchboardCore/AmoCRM/AmoSettings.swift); a field left out takes its default.
+schemas["ClickToCallSettings"] = obj({
+    "callerId": {"type": "string", "description": "CORE-12: the number shown to the client when the employee has no SIP line of "
+                                                  "their own (or always, with overrideCallerId); absent: the PBX chooses"},
+    "overrideCallerId": B}, ["overrideCallerId"])
+AMO_ACTIONS = ["contactAndDeal", "unsorted", "contactOnly", "deal", "dealAlways"]
+schemas["AmoRule"] = obj({"enabled": B, "action": {"enum": AMO_ACTIONS, "description": "unknown caller: contactAndDeal, unsorted or "
+                                                   "contactOnly; existing client: deal, unsorted or dealAlways"},
+                          "pipelineId": I, "statusId": I}, ["enabled", "action"])
+schemas["AmoDirectionSettings"] = obj({
+    "answeredUnknown": ref("AmoRule"), "missedUnknown": ref("AmoRule"), "answeredKnown": ref("AmoRule"), "missedKnown": ref("AmoRule"),
+    "tags": {"type": "boolean", "description": "AMO-3: the caller's number as a tag on what a call creates"},
+    "taskForAnswerer": {"type": "boolean", "description": "AMO-4: a task for the employee who answered"},
+    "filterNumbers": {**arr(S), "description": "AMO-7: client numbers for which nothing is created"}})
+schemas["AmoSettings"] = obj({
+    "incoming": ref("AmoDirectionSettings"), "outgoing": ref("AmoDirectionSettings"),
+    "personalManager": {"type": "boolean", "description": "AMO-5: forward incoming callers to their contact's responsible user"},
+    "defaultResponsibleUserId": {"type": "integer", "description": "AMO-6: responsible when no talker is known (required)"},
+    "responsibleTalker": {"enum": ["first", "last"], "description": "CORE-8: after a transfer (default last)"},
+    "clickToCall": ref("ClickToCallSettings")})
 paths.update({
-    "/api/v1/credentials/{id}/test": {"post": op("Test the connection: \"connection works, account X, N users\", or why not",
-                                                 {**ok(ref("CheckResult")), **errs(404),
-                                                  "422": {"description": "The check failed (ok false, with the reason), or these are not amoCRM credentials",
-                                                          "content": {"application/json": {"schema": {"oneOf": [ref("CheckResult"), ref("Error")]}}}}},
-                                                 params=ID, tag="CRM")},
     "/api/v1/credentials/{id}/oauth": {"post": op("Start amoCRM OAuth: the address where the tenant grants access",
                                                   {**ok(obj({"authorizeURL": S})), **errs(404, 409, 422)}, params=ID, tag="CRM")},
     "/api/v1/credentials/{id}/amocrm/pipelines": {"get": op("amoCRM pipelines and stages, read live",
@@ -126,3 +167,53 @@ paths.update({
         "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
         "responses": {**ok(obj({"ok": S})), "401": ERRB, "413": ERRB}}},
 })
+
+# Bitrix24 (Sources/SwitchboardCRM/Bitrix24/): its settings, and the address its portal posts the application's
+# installation and events to.
+UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"]
+schemas["B24Settings"] = obj({
+    "telephonyMode": {"enum": ["ip", "webrtc"], "description": "B24-2 (default ip): ip, employees answer on their SIP phones and "
+                      "Bitrix24 shows the caller's card while it rings (hidden when the call moves on); webrtc, they answer in the "
+                      "PBX's widget inside Bitrix24, which shows the call itself, so calls are registered without a card"},
+    "incoming": obj({
+        "personalManager": {"type": "boolean", "description": "CORE-6: forward the caller to the responsible user of their Bitrix24 record"},
+        "createEntity": {"type": "boolean", "description": "A lead (classic CRM) or a contact and a deal (simple CRM) for an unknown caller"},
+        "defaultResponsible": {"type": "integer", "description": "Bitrix24 user responsible for a missed incoming call and what it "
+                                                                 "created (required)"},
+        "responsibleTalker": {"enum": ["first", "last"], "description": "B24-3: who becomes responsible for a new lead of an answered "
+                                                                        "call that was transferred (required)"}},
+        ["personalManager", "createEntity"]),
+    "outgoing": obj({
+        "createEntity": B,
+        "defaultResponsible": {"type": "integer", "description": "Bitrix24 user responsible when the dialling employee is not mapped "
+                                                                 "(required)"}}, ["createEntity"]),
+    "callTracking": obj({
+        "enabled": B,
+        "tags": {"type": "array", "items": {"enum": UTM}, "description": "B24-5: which UTM tags go to the leads and deals calls create"},
+        "byLine": {"type": "object", "description": "Virtual number → UTM tag → value (the number shown in an ad campaign)",
+                   "additionalProperties": {"type": "object", "additionalProperties": S}}},
+        ["enabled", "tags", "byLine"]),
+    "chatMessage": {"type": "boolean", "description": "B24-5: a message about the call in the employee's Bitrix24 chat"},
+    "clickToCall": ref("ClickToCallSettings")})
+schemas["B24InboundError"] = obj({"error": obj({"status": I, "message": S}, ["status", "message"])}, ["error"])
+B24_REFUSED = {"description": "Refused, with the reason", "content": {"application/json": {"schema": ref("B24InboundError")}}}
+paths["/crm/bitrix24/{tenant}/{credential}/{key}"] = {"post": {
+    "summary": "The Bitrix24 local application's handler and installation path (GET /api/v1/credentials/{id}/links): "
+               "ONAPPINSTALL keeps the tokens and binds the events; ONEXTERNALCALLSTART and ONEXTERNALCALLBACKSTART place a "
+               "click-to-call through the PBX; ONCRM*UPDATE makes the cached personal managers forgotten. Every event but the "
+               "installation must carry the application token the installation handed over (auth[application_token])",
+    "tags": ["CRM"], "security": [],
+    "parameters": [{"name": n, "in": "path", "required": True, "schema": S, "description": d} for n, d in (
+        ("tenant", "tenant id"), ("credential", "credential id"),
+        ("key", "the key Switchboard derives for these credentials; part of the address, which is the installation's only proof"))],
+    "requestBody": {"required": True, "content": FORM},
+    "responses": {**ok(obj({"ok": B, "ignored": {"type": "string", "description": "an event Switchboard does not act on"},
+                            "pbxCallId": {"type": "string", "description": "click-to-call: the PBX's call id, when it gave one"}},
+                           ["ok"]), "200", "Done"),
+                  "400": {**B24_REFUSED, "description": "An installation without tokens, or a click-to-call without a phone number"},
+                  "401": {**B24_REFUSED, "description": "Unknown address, or the application token does not match"},
+                  "409": {**B24_REFUSED, "description": "Click-to-call: the PBX did not place the call"},
+                  "413": ERRB,
+                  "422": {**B24_REFUSED, "description": "Installed on another portal than the credentials name, or the clicking "
+                                                        "user is not mapped to an employee of an active integration"},
+                  "503": BUSY}}}
