@@ -72,6 +72,7 @@ extension Switchboard {
         ManagementAPI(sb: self).register(on: router)
         PBXRoutes(sb: self).register(on: router)
         AmoRoutes(sb: self).register(on: router)
+        ConnectorRoutes(sb: self).register(on: router)
         Cabinet(sb: self, limiter: signInLimiter).register(on: router)
         return router
     }

@@ -39,6 +39,9 @@ public struct AppConfig: Sendable, Codable {
     /// Development/sandbox mode: CRM and PBX addresses on this machine's loopback are allowed, over http too
     /// (the amoCRM sandbox, test doubles), and OAuth works with a sandbox account. Off in production.
     public var devMode: Bool = false
+    /// Settings connectors read by name: every `SWITCHBOARD_<NAME>` variable the configuration does not know itself
+    /// (a CRM's token server address, its OAuth application), without the prefix.
+    public var connectorSettings: [String: String] = [:]
     /// Lets tenants' CRM and PBX addresses lead to private networks (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7).
     public var allowPrivateNetworks: Bool = false
     /// HTTP: a request's head must be complete this long after its first byte (or the connection's opening), its
@@ -115,6 +118,10 @@ public struct AppConfig: Sendable, Codable {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             config = try JSONDecoder().decode(AppConfig.self, from: data)
         }
+        let known = Set(CodingKeys.allCases.map(envName))
+        for (name, value) in environment where name.hasPrefix("SWITCHBOARD_") && !known.contains(name) && !value.isEmpty {
+            config.connectorSettings[String(name.dropFirst("SWITCHBOARD_".count))] = value
+        }
         for key in CodingKeys.allCases {
             guard let value = environment[envName(key)], !value.isEmpty else { continue }
             switch key {
@@ -164,9 +171,15 @@ public struct AppConfig: Sendable, Codable {
         OutboundPolicy(allowLoopback: devMode, allowPrivateNetworks: allowPrivateNetworks)
     }
 
-    /// The installation's OAuth application for a CRM, when configured (today amoCRM's `amocrmClientId`/`Secret`).
+    /// The installation's OAuth application for a CRM, when configured: `SWITCHBOARD_<KIND>_CLIENT_ID` and
+    /// `_CLIENT_SECRET` (the first CRM's are also named fields of the configuration file).
     public func oauthApp(for crm: CRMKind) -> (clientId: String, clientSecret: String)? {
-        guard crm.rawValue == "amocrm", let id = amocrmClientId, let secret = amocrmClientSecret else { return nil }
+        let prefix = crm.rawValue.uppercased()
+        if let id = connectorSettings[prefix + "_CLIENT_ID"], let secret = connectorSettings[prefix + "_CLIENT_SECRET"] {
+            return (id, secret)
+        }
+        guard CodingKeys(rawValue: crm.rawValue + "ClientId") == .amocrmClientId, let id = amocrmClientId,
+              let secret = amocrmClientSecret else { return nil }
         return (id, secret)
     }
 

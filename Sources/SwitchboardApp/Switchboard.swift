@@ -89,11 +89,12 @@ public final class Switchboard: Sendable {
         let metrics = httpMetrics
         let outbound = OutboundHTTP(policy: config.outboundPolicy)
         self.outbound = outbound
-        let env = ConnectorEnvironment(
+        var env = ConnectorEnvironment(
             db: db, vault: vault, outbound: outbound,
             observe: { crm, status in metrics.countOutbound(target: crm.rawValue, status: status) },
             baseURL: { config.publicBaseURL ?? "http://\(config.host):\(port.value ?? config.port)" },
             oauthApp: { config.oauthApp(for: $0) })
+        env.setting = { config.connectorSettings[$0] }
         self.connectorEnvironment = env
         let connectors = Connectors.live(env)
         self.connectors = connectors

@@ -4,8 +4,8 @@ import SwitchboardCore
 public enum Connectors {
     public static func live(_ env: ConnectorEnvironment) -> ConnectorRegistry {
         ConnectorRegistry(
-            all: [AmoCRM.connector(env)],
-            planned: [(CRMKind("bitrix24"), "Bitrix24", "Bitrix24"), (CRMKind("megaplan"), "Megaplan", "Мегаплан"),
+            all: [AmoCRM.connector(env), Bitrix24.connector(env)],
+            planned: [(CRMKind("megaplan"), "Megaplan", "Мегаплан"),
                       (CRMKind("moysklad"), "MoySklad", "МойСклад")])
     }
 }

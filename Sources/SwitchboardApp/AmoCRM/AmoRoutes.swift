@@ -16,7 +16,6 @@ struct AmoRoutes {
 
     func register(on router: Router<AppRequestContext>) {
         let v1 = router.group("api/v1")
-        v1.post("credentials/:id/test") { req, ctx in try await test(req, ctx) }
         v1.get("credentials/:id/amocrm/users") { req, ctx in
             let (_, amo) = try await amoAPI(req, ctx)
             return jsonResponse(try await crm { try await amo.users() })
@@ -60,18 +59,7 @@ struct AmoRoutes {
     func widgetKey(_ integrationId: String) -> String { sb.vault.mac(integrationId, purpose: "amocrm-widget") }
 
 
-    /// Runs CRM reads for the cabinet, turning CRM failures into answers a tenant understands.
-    func crm<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let e as DeliveryError {
-            switch e {
-            case .retryable(let m, _): throw APIError(.badGateway, m)
-            case .rateLimited(let m, _): throw APIError(.tooManyRequests, m)
-            case .permanent(let m): throw APIError(.unprocessableContent, m)
-            }
-        }
-    }
+    func crm<T: Sendable>(_ body: () async throws -> T) async throws -> T { try await ConnectorRoutes.crmCall(body) }
 
     func amoAPI(_ req: Request, _ ctx: AppRequestContext) async throws -> (CRMCredential, AmoAPI) {
         let t = try await api.tenantId(req)
@@ -82,25 +70,9 @@ struct AmoRoutes {
         return (c, AmoAPI(client: sb.amo.client(tenantId: t, credential: c, log: nil)))
     }
 
-    /// CORE-1 "test": "connection works, account X, N users", or why not; the credentials' status follows.
+    /// CORE-1 "test" through the registry's entry.
     static func check(_ sb: Switchboard, _ c: CRMCredential) async -> (ok: Bool, message: String) {
-        let amo = AmoAPI(client: sb.amo.client(tenantId: c.tenantId, credential: c, log: nil))
-        do {
-            let account = try await amo.account()
-            let users = try await amo.users()
-            try await sb.credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "ok", detail: nil)
-            return (true, "connection works, account \(account.name), \(users.count) users")
-        } catch {
-            let message = (error as? DeliveryError)?.description ?? "\(error)"
-            try? await sb.credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "failed", detail: message)
-            return (false, message)
-        }
-    }
-
-    func test(_ req: Request, _ ctx: AppRequestContext) async throws -> Response {
-        let (c, _) = try await amoAPI(req, ctx)
-        let result = await Self.check(sb, c)
-        return jsonResponse(CheckResult(ok: result.ok, message: result.message), status: result.ok ? .ok : .unprocessableContent)
+        await sb.connectors[.amocrm]?.check?(c) ?? (false, "amoCRM is not served")
     }
 
     func oauthCallback(_ req: Request) async throws -> Response {

@@ -233,6 +233,9 @@ struct ManagementAPI {
         var login: String?
         var password: String?
         var token: String?
+        /// An OAuth application of the tenant's own (a local application's code and key); kept as login and password.
+        var clientId: String?
+        var clientSecret: String?
     }
 
     struct CredentialPatch: Decodable {
@@ -241,6 +244,8 @@ struct ManagementAPI {
         var login: String?
         var password: String?
         var token: String?
+        var clientId: String?
+        var clientSecret: String?
     }
 
     func normalized(_ url: String) throws -> String {
@@ -262,7 +267,7 @@ struct ManagementAPI {
             let t = try await tenantId(req)
             let body = try await req.decodeJSON(NewCredential.self)
             let url = try normalized(body.baseURL)
-            let secret = CRMSecret(login: body.login, password: body.password, token: body.token)
+            let secret = CRMSecret(login: body.clientId ?? body.login, password: body.clientSecret ?? body.password, token: body.token)
             switch body.authKind {
             case .password where (body.login ?? "").isEmpty || (body.password ?? "").isEmpty:
                 throw APIError(.unprocessableContent, "login and password are required", field: "login")
@@ -284,7 +289,9 @@ struct ManagementAPI {
         api.patch("credentials/:id") { req, ctx in
             let t = try await tenantId(req)
             let id = try ctx.param("id")
-            let body = try await req.decodeJSON(CredentialPatch.self)
+            var body = try await req.decodeJSON(CredentialPatch.self)
+            body.login = body.clientId ?? body.login
+            body.password = body.clientSecret ?? body.password
             let url = try body.baseURL.map(normalized)
             guard let current = try await sb.credentials.get(tenantId: t, id: id) else { throw APIError(.notFound, "credentials not found") }
             let moving = url != nil && url != current.baseURL

@@ -1,5 +1,6 @@
 import Foundation
 import SwitchboardCore
+import SwitchboardDelivery
 
 /// amoCRM's entry in the connector registry.
 public enum AmoCRM {
@@ -12,7 +13,7 @@ public enum AmoCRM {
 
     /// The registry entry around an existing connector (tests swap parts of it).
     public static func connector(_ amo: AmoConnector, _ env: ConnectorEnvironment) -> CRMConnector {
-        CRMConnector(
+        var c = CRMConnector(
             kind: .amocrm, title: "amoCRM", titleRU: "amoCRM", handlers: amo.handlers, managerLookup: amo.managerLookup(),
             settingsProblems: CRMConnector.problems(AmoSettings.self) { $0.validate() },
             onSave: { integration in
@@ -21,6 +22,27 @@ public enum AmoCRM {
                 try await amo.subscribeWebhook(integration: integration, destination: webhookURL(integration.id, env))
             },
             context: amo)
+        c.check = { await check(amo, $0) }
+        c.users = { credential in
+            try await AmoAPI(client: amo.client(tenantId: credential.tenantId, credential: credential, log: nil)).users()
+                .map { CRMUserSummary(id: String($0.id), name: $0.name, email: $0.email) }
+        }
+        return c
+    }
+
+    /// CORE-1 "test": "connection works, account X, N users", or why not; the credentials' status follows.
+    static func check(_ amo: AmoConnector, _ c: CRMCredential) async -> (ok: Bool, message: String) {
+        let api = AmoAPI(client: amo.client(tenantId: c.tenantId, credential: c, log: nil))
+        do {
+            let account = try await api.account()
+            let users = try await api.users()
+            try await amo.credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "ok", detail: nil)
+            return (true, "connection works, account \(account.name), \(users.count) users")
+        } catch {
+            let message = (error as? DeliveryError)?.description ?? "\(error)"
+            try? await amo.credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "failed", detail: message)
+            return (false, message)
+        }
     }
 
     /// The installation's amoCRM OAuth application, when configured.

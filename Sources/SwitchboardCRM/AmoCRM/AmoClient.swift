@@ -81,45 +81,28 @@ public struct AmoClient: Sendable {
 
     // MARK: tokens
 
-    /// A usable access token; refreshes an OAuth token that expires within a minute (one worker at a time).
+    /// A usable access token; an OAuth token that expires within a minute is renewed through `TokenKeeper`
+    /// (amoCRM's refresh tokens are single-use: one worker at a time).
     func accessToken(forceRefresh: Bool = false) async throws -> String {
-        guard let secret = try await credentials.secret(tenantId: tenantId, id: credential.id) else {
-            throw DeliveryError.permanent("amoCRM credentials \"\(credential.name)\" have no token: connect the account again")
-        }
         switch credential.authKind {
         case .token:
+            guard let secret = try await credentials.secret(tenantId: tenantId, id: credential.id) else {
+                throw DeliveryError.permanent("amoCRM credentials \"\(credential.name)\" have no token: connect the account again")
+            }
             guard let token = secret.token else { throw DeliveryError.permanent("no long-lived token stored") }
             return token
         case .oauth:
-            if !forceRefresh, let token = secret.accessToken, let expires = secret.accessTokenExpiresAt,
-               expires.timeIntervalSinceNow > 60 {
-                return token
+            guard try await credentials.secret(tenantId: tenantId, id: credential.id) != nil else {
+                throw DeliveryError.permanent("amoCRM credentials \"\(credential.name)\" have no token: connect the account again")
             }
-            return try await refresh(stale: secret.accessToken)
+            let client = self
+            return try await TokenKeeper(credentials: credentials, tenantId: tenantId, credentialId: credential.id)
+                .accessToken(force: forceRefresh, what: "amoCRM") { current in
+                    try await client.exchange(refreshToken: current.refreshToken, current: current)
+                }
         default:
             throw DeliveryError.permanent("amoCRM needs OAuth or a long-lived token, not \(credential.authKind.rawValue)")
         }
-    }
-
-    /// amoCRM's refresh tokens are single-use: whoever holds the lease refreshes, the others wait and read the result.
-    func refresh(stale: String?) async throws -> String {
-        for _ in 0..<100 {
-            if try await credentials.lockRefresh(tenantId: tenantId, id: credential.id, until: Date().addingTimeInterval(30)) {
-                // Someone may have refreshed between our read and our lease.
-                let current = try await credentials.secret(tenantId: tenantId, id: credential.id) ?? CRMSecret()
-                if let token = current.accessToken, token != stale, let exp = current.accessTokenExpiresAt, exp.timeIntervalSinceNow > 60 {
-                    try await credentials.storeRefreshed(tenantId: tenantId, id: credential.id, secret: nil, status: "ok", detail: nil)
-                    return token
-                }
-                return try await exchange(refreshToken: current.refreshToken, current: current)
-            }
-            try await Task.sleep(for: .milliseconds(100))
-            let current = try await credentials.secret(tenantId: tenantId, id: credential.id)
-            if let token = current?.accessToken, token != stale, let exp = current?.accessTokenExpiresAt, exp.timeIntervalSinceNow > 60 {
-                return token
-            }
-        }
-        throw DeliveryError.retryable("another worker is still refreshing the amoCRM token")
     }
 
     func exchange(refreshToken: String?, current: CRMSecret) async throws -> String {

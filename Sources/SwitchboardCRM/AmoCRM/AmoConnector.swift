@@ -9,9 +9,10 @@ import SwitchboardStorage
 
 /// The amoCRM connector: job handlers for calls, and the personal-manager lookup.
 public struct AmoConnector: Sendable {
+    let db: any Database
+    let vault: CredentialVault
     let credentials: CredentialStore
     let integrations: IntegrationStore
-    let pbx: PBXStore
     let calls: CallStore
     let entities: CRMEntityStore
     /// A test-only seam, nil in production: called with a write's kind after amoCRM answered it and before its id is
@@ -28,11 +29,12 @@ public struct AmoConnector: Sendable {
     public init(db: any Database, vault: CredentialVault, http: OutboundHTTP,
                 observe: @escaping @Sendable (String) -> Void = { _ in }, limiter: (any RateLimiter)? = nil,
                 oauth: @escaping @Sendable () -> AmoOAuthApp?) {
+        self.db = db
+        self.vault = vault
         self.observe = observe
         self.limiter = limiter ?? RateLimiters.make(for: db)
         self.credentials = CredentialStore(db: db, vault: vault)
         self.integrations = IntegrationStore(db: db)
-        self.pbx = PBXStore(db: db, vault: vault)
         self.calls = CallStore(db: db)
         self.entities = CRMEntityStore(db: db)
         self.oauth = oauth
@@ -59,35 +61,11 @@ public struct AmoConnector: Sendable {
     }
 
     func context(_ job: Job, _ payload: CallJobPayload, log: AttemptLog) async throws -> Context? {
-        guard let integration = try await integrations.get(tenantId: job.tenantId, id: payload.integrationId) else {
-            log.note("the integration was deleted; nothing to do")
-            return nil
-        }
-        guard integration.active else {
-            log.note("the integration is switched off (CORE-2); nothing sent to amoCRM")
-            return nil
-        }
-        guard let credentialId = integration.credentialId,
-              let credential = try await credentials.get(tenantId: job.tenantId, id: credentialId) else {
-            throw DeliveryError.permanent("the integration has no amoCRM credentials")
-        }
-        let settings: AmoSettings
-        do {
-            settings = try JSON.decode(AmoSettings.self, from: JSON.string(integration.settings))
-        } catch {
-            throw DeliveryError.permanent("the amoCRM settings cannot be read: \(error)")
-        }
-        let employees = try await pbx.employees(tenantId: job.tenantId)
-        var userByLogin: [String: Int] = [:]
-        for m in try await integrations.mappings(tenantId: job.tenantId, integrationId: integration.id) {
-            if let e = employees.first(where: { $0.id == m.employeeId }), let uid = Int(m.crmUserId) {
-                userByLogin[e.login] = uid
-                if let ext = e.extension_ { userByLogin[ext] = userByLogin[ext] ?? uid }
-            }
-        }
-        return Context(integration: integration, settings: settings,
-                       api: AmoAPI(client: client(tenantId: job.tenantId, credential: credential, log: log)),
-                       userByLogin: userByLogin)
+        guard let ctx = try await IntegrationContext<AmoSettings>.load(tenantId: job.tenantId, integrationId: payload.integrationId,
+                                                                       crm: "amoCRM", db: db, vault: vault, log: log) else { return nil }
+        return Context(integration: ctx.integration, settings: ctx.settings,
+                       api: AmoAPI(client: client(tenantId: job.tenantId, credential: ctx.credential, log: log)),
+                       userByLogin: ctx.userByLogin.compactMapValues { Int($0) })
     }
 
     /// Asks amoCRM to tell `destination` when a contact changes (its responsible user above all), so the

@@ -23,6 +23,15 @@ public struct CRMConnector: Sendable {
     public var onSave: (@Sendable (Integration) async throws -> Void)?
     /// The connector's own state, for its web routes and cabinet pages in the CRM's folders (opaque to generic code).
     public var context: any Sendable
+    /// Addresses the CRM calls (installation, events, clicks); the server registers every connector's.
+    public var inbound: [InboundEndpoint] = []
+    /// CORE-1 "test": whether the credentials work, in words for the tenant ("portal X, N users, …"); the credential's
+    /// status follows.
+    public var check: (@Sendable (CRMCredential) async -> (ok: Bool, message: String))? = nil
+    /// Addresses a tenant pastes into the CRM for these credentials (an application's handler), by name.
+    public var credentialLinks: @Sendable (CRMCredential) -> [String: String] = { _ in [:] }
+    /// CORE-3: the CRM's users, for the employee mapping.
+    public var users: (@Sendable (CRMCredential) async throws -> [CRMUserSummary])? = nil
 
     public init(kind: CRMKind, title: String, titleRU: String, handlers: [String: any JobHandler] = [:],
                 managerLookup: (any ManagerLookup)? = nil,

@@ -15,6 +15,9 @@ public struct ConnectorEnvironment: Sendable {
     public var baseURL: @Sendable () -> String
     /// The installation's OAuth application for a CRM (client id and secret), when configured.
     public var oauthApp: @Sendable (CRMKind) -> (clientId: String, clientSecret: String)?
+    /// An installation setting a connector reads by name (`SWITCHBOARD_<NAME>` in the environment), e.g. the address
+    /// of a CRM's token server.
+    public var setting: @Sendable (String) -> String? = { _ in nil }
 
     public init(db: any Database, vault: CredentialVault, outbound: OutboundHTTP,
                 observe: @escaping @Sendable (CRMKind, String) -> Void,

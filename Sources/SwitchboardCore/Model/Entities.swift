@@ -105,9 +105,13 @@ public struct CRMSecret: Codable, Sendable, Equatable {
     public var accessToken: String?
     public var refreshToken: String?
     public var accessTokenExpiresAt: Date?
+    /// What a CRM's installation hands over beside the tokens and must stay secret (an application token that signs
+    /// the CRM's events, the account's id); sealed with the rest.
+    public var extra: [String: String]?
 
     public init(login: String? = nil, password: String? = nil, token: String? = nil, accessToken: String? = nil,
-                refreshToken: String? = nil, accessTokenExpiresAt: Date? = nil) {
+                refreshToken: String? = nil, accessTokenExpiresAt: Date? = nil, extra: [String: String]? = nil) {
+        self.extra = extra
         self.login = login
         self.password = password
         self.token = token

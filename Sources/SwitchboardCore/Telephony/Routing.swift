@@ -51,6 +51,13 @@ public struct ClickToCallSettings: Codable, Sendable, Equatable {
         self.overrideCallerId = overrideCallerId
     }
 
+    /// Either field may be left out.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        callerId = try c.decodeIfPresent(String.self, forKey: .callerId)
+        overrideCallerId = try c.decodeIfPresent(Bool.self, forKey: .overrideCallerId) ?? false
+    }
+
     /// nil means "let the PBX choose" (the employee's own line).
     public func callerId(for employee: Employee) -> String? {
         guard let callerId, !callerId.isEmpty else { return nil }

@@ -113,6 +113,14 @@ extension CredentialStore {
         }
     }
 
+    /// Gives the refresh lease up without changing anything else.
+    public func releaseRefresh(tenantId: String, id: String) async throws {
+        _ = try await db.transaction { tx in
+            try await tx.execute("UPDATE crm_credentials SET refresh_lock_until = NULL WHERE tenant_id = ? AND id = ?",
+                                 [.text(tenantId), .text(id)])
+        }
+    }
+
     /// Stores a refreshed secret, sets the status, and gives up the refresh lease, in one transaction.
     public func storeRefreshed(tenantId: String, id: String, secret: CRMSecret?, status: String, detail: String?) async throws {
         let sealed = try secret.map { try vault.seal(json: $0, context: Self.context(tenantId, id)) }

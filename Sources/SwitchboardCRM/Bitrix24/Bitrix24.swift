@@ -1,0 +1,29 @@
+import Foundation
+import SwitchboardCore
+
+/// Bitrix24's entry in the connector registry.
+public enum Bitrix24 {
+    public static func connector(_ env: ConnectorEnvironment) -> CRMConnector {
+        connector(B24Connector(env: env), env)
+    }
+
+    public static func connector(_ b24: B24Connector, _ env: ConnectorEnvironment) -> CRMConnector {
+        var c = CRMConnector(
+            kind: .bitrix24, title: "Bitrix24", titleRU: "Bitrix24", handlers: b24.handlers,
+            managerLookup: B24ManagerLookup(connector: b24),
+            settingsProblems: CRMConnector.problems(B24Settings.self) { $0.validate() },
+            onSave: { integration in
+                // Events are bound at installation; saving binds again in case the portal lost them.
+                guard integration.active, let id = integration.credentialId,
+                      let credential = try await b24.credentials.get(tenantId: integration.tenantId, id: id),
+                      try await b24.credentials.secret(tenantId: integration.tenantId, id: id)?.refreshToken != nil else { return }
+                try await b24.bindEvents(credential)
+            },
+            context: b24)
+        c.inbound = [b24.inbound]
+        c.check = { await b24.check($0) }
+        c.credentialLinks = { ["applicationHandlerURL": b24.handlerURL($0)] }
+        c.users = { try await b24.users($0) }
+        return c
+    }
+}
