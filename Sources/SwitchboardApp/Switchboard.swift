@@ -95,6 +95,7 @@ public final class Switchboard: Sendable {
             baseURL: { config.publicBaseURL ?? "http://\(config.host):\(port.value ?? config.port)" },
             oauthApp: { config.oauthApp(for: $0) })
         env.setting = { config.connectorSettings[$0] }
+        env.logger = logger
         self.connectorEnvironment = env
         let connectors = Connectors.live(env)
         self.connectors = connectors

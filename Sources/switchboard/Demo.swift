@@ -5,6 +5,7 @@ import Logging
 import ServiceLifecycle
 import SwitchboardApp
 import SwitchboardCore
+import SwitchboardCRM
 import SwitchboardPBX
 import SwitchboardSandbox
 import SwitchboardSimulator
@@ -41,9 +42,9 @@ struct SandboxCommand: AsyncParsableCommand {
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Switchboard with a demo tenant, the amoCRM sandbox and a simulated PBX placing a call every few seconds.")
+        abstract: "Switchboard with a demo tenant, the amoCRM and Bitrix24 sandboxes and a simulated PBX placing a call every few seconds.")
 
-    @Option(help: "Switchboard's port; the sandbox and the simulated PBX take the next two.") var port = 8080
+    @Option(help: "Switchboard's port; the amoCRM sandbox, the simulated PBX and the Bitrix24 sandbox take the next three.") var port = 8080
     @Option(help: "Seconds between simulated calls.") var every = 5.0
     @Option(help: "Data directory for the demo (wiped on start).") var dataDir = "./switchboard-demo-data"
 
@@ -56,6 +57,9 @@ struct Demo: AsyncParsableCommand {
         config.logLevel = "warning"
         // The demo's amoCRM sandbox and PBX API listen on this machine, over http.
         config.devMode = true
+        let b24URL = "http://127.0.0.1:\(port + 3)"
+        // The Bitrix24 sandbox is its own OAuth server.
+        config.connectorSettings[B24OAuthServer.settingName] = b24URL
         var logger = Logger(label: "switchboard")
         logger.logLevel = .warning
         let sb = try await Switchboard.open(config: config, logger: logger)
@@ -93,6 +97,27 @@ struct Demo: AsyncParsableCommand {
         }
         try await sb.integrations.replaceMappings(tenantId: tenant.id, integrationId: integration.id, mappings)
 
+        // Bitrix24 beside amoCRM: the same employees, Анна, Борис and Вера being users 1–3 of the portal.
+        let b24 = B24Sandbox()
+        let b24Credential = try await sb.credentials.create(tenantId: tenant.id, crm: .bitrix24, name: "Песочница Bitrix24",
+                                                            baseURL: b24URL, authKind: .oauth,
+                                                            secret: CRMSecret(login: b24.seed.client_id, password: b24.seed.client_secret))
+        var b24Settings = B24Settings()
+        b24Settings.incoming.defaultResponsible = 3
+        b24Settings.incoming.responsibleTalker = .first
+        b24Settings.outgoing.defaultResponsible = 3
+        b24Settings.chatMessage = true
+        b24Settings.callTracking.enabled = true
+        b24Settings.callTracking.tags = ["utm_source", "utm_medium", "utm_campaign"]
+        b24Settings.callTracking.byLine = ["74951234567": ["utm_source": "yandex", "utm_medium": "cpc", "utm_campaign": "demo"]]
+        let b24Integration = try await sb.integrations.create(
+            tenantId: tenant.id, crm: .bitrix24, name: "Bitrix24", credentialId: b24Credential.id, pbxConnectionId: connection.id,
+            active: true, settings: try JSON.decode(JSONValue.self, from: JSON.string(b24Settings)))
+        try await sb.integrations.replaceMappings(tenantId: tenant.id, integrationId: b24Integration.id, zip(mappings, [1, 2, 3]).map { m, user in
+            EmployeeMapping(crmUserId: String(user), crmUserName: m.crmUserName, employeeId: m.employeeId)
+        })
+        let b24Handler = sb.connectors[.bitrix24]?.credentialLinks(b24Credential)["applicationHandlerURL"] ?? ""
+
         let firstEmployee = mappings[0].employeeId
         let player = ScenarioPlayer(baseURL: "http://127.0.0.1:\(port)", connectionId: connection.id, secret: secret)
         let pbx = SimulatedPBXServer(key: "simulator-key", accounts: ["anna", "boris", "vera"].map { PBXAccount(login: $0) })
@@ -109,6 +134,7 @@ struct Demo: AsyncParsableCommand {
                   calls:         curl -H 'Authorization: Bearer \(token)' http://127.0.0.1:\(port)/api/v1/calls
                   one call:      curl -H 'Authorization: Bearer \(token)' http://127.0.0.1:\(port)/api/v1/calls/<id>
                   amoCRM data:   curl \(sandboxURL)/sandbox/state
+                  Bitrix24 data: curl \(b24URL)/sandbox/state
                   click-to-call: curl -X POST -H 'Authorization: Bearer \(token)' -H 'Content-Type: application/json' \\
                                    -d '{"employeeId":"\(firstEmployee)","phone":"+79161234567","integrationId":"\(integration.id)"}' \\
                                    http://127.0.0.1:\(port)/api/v1/calls/originate
@@ -118,6 +144,14 @@ struct Demo: AsyncParsableCommand {
             },
             sandbox.application(port: port + 1, logger: logger),
             pbx.application(port: port + 2, logger: logger),
+            b24.application(port: port + 3, logger: logger, onRunning: { _ in
+                // The portal installs the Switchboard application once both listen (ONAPPINSTALL to its handler).
+                Task {
+                    try? await Task.sleep(for: .milliseconds(500))
+                    let installed = await b24.installApplication(handler: b24Handler)
+                    say(installed ? "Bitrix24 sandbox: the Switchboard application is installed" : "Bitrix24 sandbox: installation failed")
+                }
+            }),
             caller,
         ]
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -14,7 +14,7 @@ public struct B24Connector: Sendable {
     let calls: CallStore
     let entities: CRMEntityStore
     let limiter: any RateLimiter
-    let logger = Logger(label: "switchboard.bitrix24")
+    var logger: Logger { env.logger }
 
     public init(env: ConnectorEnvironment, limiter: (any RateLimiter)? = nil) {
         self.env = env

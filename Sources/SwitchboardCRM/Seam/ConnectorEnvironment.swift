@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SwitchboardCore
 import SwitchboardOutbound
 import SwitchboardStorage
@@ -18,6 +19,8 @@ public struct ConnectorEnvironment: Sendable {
     /// An installation setting a connector reads by name (`SWITCHBOARD_<NAME>` in the environment), e.g. the address
     /// of a CRM's token server.
     public var setting: @Sendable (String) -> String? = { _ in nil }
+    /// The instance's logger (its level and handler), for what connectors log outside a job's journal.
+    public var logger = Logger(label: "switchboard.crm")
 
     public init(db: any Database, vault: CredentialVault, outbound: OutboundHTTP,
                 observe: @escaping @Sendable (CRMKind, String) -> Void,

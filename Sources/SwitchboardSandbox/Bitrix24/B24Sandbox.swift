@@ -552,6 +552,11 @@ public final class B24Sandbox: @unchecked Sendable {
         return ["event": "ONAPPINSTALL", "handler_status": status]
     }
 
+    /// Installs the application from outside the HTTP API (the demo): whether the handler accepted it.
+    public func installApplication(handler: String, userId: Int? = nil) async -> Bool {
+        (await install(handler: handler, userId: userId))["handler_status"] as? Int == 200
+    }
+
     /// A user clicks a number in the CRM: Bitrix24 registers the call itself and posts ONEXTERNALCALLSTART.
     func clickToCall(userId: Int, phone: String, line: String?, entityType: String?, entityId: Int?) async throws -> [String: Any] {
         let callId: String = try lock.withLock {
