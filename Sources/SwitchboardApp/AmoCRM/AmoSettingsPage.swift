@@ -27,11 +27,7 @@ extension Cabinet {
         "active": ("Пока выключено, в amoCRM ничего не отправляется; настройки сохраняются.", "While off, nothing is sent to amoCRM; settings are saved all the same."),
     ]
 
-    func hint(_ l: Lang, _ key: String) -> String {
-        guard let h = Self.amoHints[key] else { return "" }
-        let text = l == .ru ? h.ru : h.en
-        return "<small id=\"hint-\(key)\"><span class=\"hint\" title=\"\(esc(text))\" aria-hidden=\"true\">?</span> \(esc(text))</small>"
-    }
+    func hint(_ l: Lang, _ key: String) -> String { hint(l, key, from: Self.amoHints) }
 
     static let actionNames: [AmoAction: (ru: String, en: String)] = [
         .contactAndDeal: ("Создавать новый контакт и сделку", "Create a contact and a deal"),
@@ -69,10 +65,7 @@ extension Cabinet {
         }
         let employees = try await sb.pbx.employees(tenantId: s.tenantId)
         let mappings = try await sb.integrations.mappings(tenantId: s.tenantId, integrationId: integration.id)
-        func problem(_ field: String) -> String {
-            problems.filter { $0.field == field || $0.field.hasPrefix(field + ".") }
-                .map { "<span class=\"error\" role=\"alert\">\(esc(l.say($0.message)))</span>" }.joined()
-        }
+        func problem(_ field: String) -> String { Self.problems(problems, field, l) }
         func checkbox(_ name: String, _ on: Bool, _ label: String, hintKey: String) -> String {
             "<label class=\"check\"><span><input type=\"checkbox\" name=\"\(name)\" value=\"1\"\(on ? " checked" : "") aria-describedby=\"hint-\(hintKey)\"> \(esc(label))</span>\(hint(l, hintKey))</label>"
         }

@@ -83,8 +83,8 @@ struct Cabinet {
             }
         }
         registerPBX(on: router)
-        router.get("cabinet/integrations/:id") { req, ctx in try await authed(req) { try await settingsPage(req, ctx, $0) } }
-        router.post("cabinet/integrations/:id") { req, ctx in try await authed(req) { try await saveSettings(req, ctx, $0) } }
+        router.get("cabinet/integrations/:id") { req, ctx in try await authed(req) { try await integrationPage(req, ctx, $0, saving: false) } }
+        router.post("cabinet/integrations/:id") { req, ctx in try await authed(req) { try await integrationPage(req, ctx, $0, saving: true) } }
         registerCredentials(on: router)
         router.post("cabinet/integrations") { req, _ in
             try await authed(req) { s in

@@ -4,34 +4,55 @@ import SwitchboardCore
 import SwitchboardCRM
 import SwitchboardStorage
 
-/// CORE-1 in the cabinet: amoCRM credential sets: add (long-lived token or OAuth), edit under the gear,
-/// delete, test, connect through OAuth. Secrets are write-only: a form never shows them back.
+/// CORE-1 in the cabinet: every served CRM's credential sets, one tab per CRM of the connector registry: add, edit
+/// under the gear, delete, test (the connector's check), and what the CRM's own form adds (its secret fields, buttons,
+/// the addresses to paste into the CRM). Secrets are write-only: a form never shows them back.
 extension Cabinet {
     func registerCredentials(on router: Router<AppRequestContext>) {
-        router.get("cabinet/credentials") { req, _ in try await authed(req) { try await credentialsPage(req, $0, message: nil) } }
+        router.get("cabinet/credentials") { req, _ in
+            try await authed(req) { try await credentialsPage(req, $0, crm: req.uri.queryParameters["crm"].map { CRMKind(String($0)) }, message: nil) }
+        }
         router.post("cabinet/credentials") { req, _ in try await authed(req) { try await createCredential(req, $0) } }
         router.post("cabinet/credentials/:id") { req, ctx in try await authed(req) { try await credentialAction(req, ctx, $0) } }
     }
 
-    func credentialsPage(_ req: Request, _ s: SessionStore.Session, message: (ok: Bool, text: String)?,
+    /// The form of a CRM the registry serves (the first one when none or an unknown one is asked for).
+    func credentialForm(_ crm: CRMKind?) -> CredentialForm? {
+        guard let connector = crm.flatMap({ sb.connectors[$0] }) ?? sb.connectors.all.first else { return nil }
+        return Self.crmPages[connector.kind]?.credentials ?? .plain(connector)
+    }
+
+    func credentialsURL(_ crm: CRMKind) -> String {
+        crm == sb.connectors.all.first?.kind ? "/cabinet/credentials" : "/cabinet/credentials?crm=\(crm.rawValue)"
+    }
+
+    func credentialsPage(_ req: Request, _ s: SessionStore.Session, crm: CRMKind?, message: (ok: Bool, text: String)?,
                          status: HTTPResponse.Status = .ok) async throws -> Response {
         let l = lang(req, s)
         let ru = l == .ru
+        guard let form = credentialForm(crm) else {
+            return page(l, title: "404", body: "<h1>404</h1>", status: .notFound, csrf: s.csrf, email: s.email)
+        }
+        let tabs = sb.connectors.all.map { c in
+            let title = ru ? c.titleRU : c.title
+            return c.kind == form.kind ? "<strong aria-current=\"page\">\(esc(title))</strong>"
+                : "<a href=\"\(esc(credentialsURL(c.kind)))\">\(esc(title))</a>"
+        }.joined(separator: " · ")
+        let address = ru ? form.addressLabel.ru : form.addressLabel.en
         var rows = ""
-        for c in try await sb.credentials.list(tenantId: s.tenantId, crm: .amocrm) {
+        for c in try await sb.credentials.list(tenantId: s.tenantId, crm: form.kind) {
             let badge = c.status == "ok" ? "ok" : (c.status == "unchecked" ? "" : "bad")
-            let connect = c.authKind == .oauth
-                ? "<button name=\"action\" value=\"oauth\">\(ru ? "Подключить через amoCRM" : "Connect with amoCRM")</button>" : ""
+            let card = form.card(l, c, sb.connectors[c.crm]?.credentialLinks(c) ?? [:])
             rows += """
             <section class="card"><h2>\(esc(c.name.isEmpty ? c.baseURL : c.name))</h2>
-            <p><code>\(esc(c.baseURL))</code> · \(c.authKind == .oauth ? "OAuth" : (ru ? "долгосрочный токен" : "long-lived token"))
-            · <span class="badge \(badge)">\(esc(l.say(c.status)))</span> \(esc(c.statusDetail.map(l.say)))</p>
+            <p><code>\(esc(c.baseURL))</code> · \(form.describe(l, c))
+            · <span class="badge \(badge)">\(esc(l.say(c.status)))</span> \(esc(c.statusDetail.map(l.say)))</p>\(card.info)
             <form method="post" action="/cabinet/credentials/\(c.id)"><input type="hidden" name="csrf" value="\(esc(s.csrf))">
-              <button name="action" value="test">\(ru ? "Проверить подключение" : "Test connection")</button> \(connect)
+              <button name="action" value="test">\(ru ? "Проверить подключение" : "Test connection")</button> \(card.buttons)
               <details><summary aria-label="\(ru ? "Изменить" : "Edit")">⚙ \(ru ? "Изменить" : "Edit")</summary>
                 <label for="name-\(c.id)">\(ru ? "Название" : "Name")<input id="name-\(c.id)" name="name" value="\(esc(c.name))"></label>
-                <label for="url-\(c.id)">AmoCRM URL<input id="url-\(c.id)" name="baseURL" value="\(esc(c.baseURL))" required></label>
-                \(c.authKind == .token ? "<label for=\"token-\(c.id)\">\(ru ? "Новый токен (необязательно)" : "New token (optional)")<input id=\"token-\(c.id)\" name=\"token\" type=\"password\" autocomplete=\"off\"></label>" : "")
+                <label for="url-\(c.id)">\(esc(address))<input id="url-\(c.id)" name="baseURL" value="\(esc(c.baseURL))" required></label>
+                \(form.editFields(l, c))
                 <button name="action" value="save">\(ru ? "Сохранить" : "Save")</button>
                 <button name="action" value="delete" class="danger">\(ru ? "Удалить" : "Delete")</button>
               </details>
@@ -39,16 +60,16 @@ extension Cabinet {
             """
         }
         let body = """
-            <h1>\(ru ? "Учетные данные amoCRM" : "amoCRM credentials")</h1>
+            <p>\(tabs)</p>
+            <h1>\(esc(ru ? form.heading.ru : form.heading.en))</h1>
             \(message.map { "<p class=\"\($0.ok ? "badge ok" : "error")\" role=\"status\">\(esc(l.say($0.text)))</p>" } ?? "")
             <div class="cards">\(rows)</div>
             <h2>\(ru ? "Добавить учетные данные" : "Add credentials")</h2>
             <form method="post" action="/cabinet/credentials" class="settings"><input type="hidden" name="csrf" value="\(esc(s.csrf))">
+              <input type="hidden" name="crm" value="\(esc(form.kind.rawValue))">
               <label for="new-name">\(ru ? "Название (необязательно)" : "Name (optional)")<input id="new-name" name="name"></label>
-              <label for="new-url">AmoCRM URL<input id="new-url" name="baseURL" placeholder="https://example.amocrm.ru" required></label>
-              <label for="new-kind">\(ru ? "Способ подключения" : "How to connect")<select id="new-kind" name="authKind">
-                <option value="token">\(ru ? "Долгосрочный токен" : "Long-lived token")</option><option value="oauth">OAuth</option></select></label>
-              <label for="new-token">\(ru ? "Долгосрочный токен" : "Long-lived token")<input id="new-token" name="token" type="password" autocomplete="off"></label>
+              <label for="new-url">\(esc(address))<input id="new-url" name="baseURL" placeholder="\(esc(form.placeholder))" required></label>
+              \(form.addFields(l))
               <p><button type="submit">\(ru ? "Добавить" : "Add")</button></p>
             </form>
             """
@@ -57,57 +78,92 @@ extension Cabinet {
 
     func createCredential(_ req: Request, _ s: SessionStore.Session) async throws -> Response {
         guard let f = try await checkedForm(req, s) else { return forbidden(req) }
-        let ru = lang(req, s) == .ru
+        let l = lang(req, s)
+        guard let form = credentialForm(f["crm"].map { CRMKind($0) }) else { return forbidden(req) }
         let url: String
         do { url = try AccountURL.normalize(f["baseURL"] ?? "", policy: sb.config.outboundPolicy) } catch {
-            return try await credentialsPage(req, s, message: (false, error.description), status: .unprocessableContent)
+            return try await credentialsPage(req, s, crm: form.kind, message: (false, error.description), status: .unprocessableContent)
         }
-        let kind: CRMAuthKind = f["authKind"] == "oauth" ? .oauth : .token
-        let token = (f["token"] ?? "").trimmingCharacters(in: .whitespaces)
-        if kind == .token && token.isEmpty {
-            return try await credentialsPage(req, s, message: (false, ru ? "Вставьте долгосрочный токен" : "Paste the long-lived token"),
-                                             status: .unprocessableContent)
+        let way: (CRMAuthKind, CRMSecret)
+        do { way = try form.create(f, l) } catch let problem as CredentialProblem {
+            return try await credentialsPage(req, s, crm: form.kind, message: (false, problem.text), status: .unprocessableContent)
         }
-        _ = try await sb.credentials.create(tenantId: s.tenantId, crm: .amocrm, name: f["name"] ?? "", baseURL: url, authKind: kind,
-                                            secret: kind == .token ? CRMSecret(token: token) : CRMSecret())
-        return redirect("/cabinet/credentials")
+        _ = try await sb.credentials.create(tenantId: s.tenantId, crm: form.kind, name: f["name"] ?? "", baseURL: url, authKind: way.0,
+                                            secret: way.1)
+        return redirect(credentialsURL(form.kind))
     }
 
     func credentialAction(_ req: Request, _ ctx: AppRequestContext, _ s: SessionStore.Session) async throws -> Response {
         guard let f = try await checkedForm(req, s) else { return forbidden(req) }
-        let ru = lang(req, s) == .ru
         guard let c = try await sb.credentials.get(tenantId: s.tenantId, id: try ctx.param("id")) else {
-            return try await credentialsPage(req, s, message: (false, "404"), status: .notFound)
+            return try await credentialsPage(req, s, crm: nil, message: (false, "404"), status: .notFound)
         }
+        guard let form = credentialForm(c.crm) else { return forbidden(req) }
         switch f["action"] {
         case "test":
-            let result = await AmoRoutes.check(sb, c)
-            return try await credentialsPage(req, s, message: (result.ok, result.message), status: result.ok ? .ok : .unprocessableContent)
-        case "oauth":
-            guard let oauth = sb.amoOAuth else {
-                return try await credentialsPage(req, s, message: (false, ru ? "OAuth-приложение amoCRM не настроено в этой установке"
-                                                                         : "This installation has no amoCRM OAuth application"),
+            guard let check = sb.connectors[c.crm]?.check else {
+                return try await credentialsPage(req, s, crm: c.crm, message: (false, "\(c.crm.rawValue) credentials cannot be tested yet"),
                                                  status: .conflict)
             }
-            if let refusal = AmoOAuthApp.refusal(accountURL: c.baseURL, policy: sb.config.outboundPolicy) {
-                return try await credentialsPage(req, s, message: (false, refusal), status: .unprocessableContent)
-            }
-            return redirect(AmoRoutes.authorizeURL(sb, oauth, c))
+            let result = await check(c)
+            return try await credentialsPage(req, s, crm: c.crm, message: (result.ok, result.message), status: result.ok ? .ok : .unprocessableContent)
         case "delete":
             _ = try await sb.credentials.delete(tenantId: s.tenantId, id: c.id)
-            return redirect("/cabinet/credentials")
+            return redirect(credentialsURL(c.crm))
+        case let action? where form.actions[action] != nil:
+            return try await form.actions[action]!(self, req, s, c)
         default:
             let url: String
             do { url = try AccountURL.normalize(f["baseURL"] ?? c.baseURL, policy: sb.config.outboundPolicy) } catch {
-                return try await credentialsPage(req, s, message: (false, error.description), status: .unprocessableContent)
+                return try await credentialsPage(req, s, crm: c.crm, message: (false, error.description), status: .unprocessableContent)
             }
-            let token = (f["token"] ?? "").trimmingCharacters(in: .whitespaces)
-            if let field = SecretPinning.missingField(c, newURL: url, secret: token.isEmpty ? nil : CRMSecret(token: token)) {
-                return try await credentialsPage(req, s, message: (false, SecretPinning.message(field: field)), status: .unprocessableContent)
+            // The stored secret goes into the new one only while the address stays: a secret never follows a move.
+            let stored = url == c.baseURL && c.hasSecret ? try await sb.credentials.secret(tenantId: s.tenantId, id: c.id) : nil
+            let secret = form.update(f, stored)
+            if let field = SecretPinning.missingField(c, newURL: url, secret: secret) {
+                return try await credentialsPage(req, s, crm: c.crm, message: (false, SecretPinning.message(field: field)), status: .unprocessableContent)
             }
-            _ = try await sb.credentials.update(tenantId: s.tenantId, id: c.id, name: f["name"], baseURL: url,
-                                                secret: token.isEmpty ? nil : CRMSecret(token: token))
-            return redirect("/cabinet/credentials")
+            _ = try await sb.credentials.update(tenantId: s.tenantId, id: c.id, name: f["name"], baseURL: url, secret: secret)
+            return redirect(credentialsURL(c.crm))
         }
+    }
+}
+
+/// What the tenant must fix in a credential form, in English (shown through `Lang.say`) or already in their language.
+struct CredentialProblem: Error {
+    let text: String
+}
+
+/// One CRM's credential form in the cabinet (CORE-1), declared in the CRM's folder: the address field, the fields of
+/// its secret, how a posted form becomes the credential's way in and secret, what each card adds, and the card's own
+/// actions beyond test, save and delete.
+struct CredentialForm: Sendable {
+    typealias Action = @Sendable (Cabinet, Request, SessionStore.Session, CRMCredential) async throws -> Response
+
+    let kind: CRMKind
+    var heading: (ru: String, en: String)
+    var addressLabel: (ru: String, en: String)
+    var placeholder: String
+    /// The add form's inputs after the name and the address.
+    var addFields: @Sendable (Lang) -> String = { _ in "" }
+    /// The edit form's inputs after the name and the address.
+    var editFields: @Sendable (Lang, CRMCredential) -> String = { _, _ in "" }
+    /// How the credential reaches the CRM, in words, on its card.
+    var describe: @Sendable (Lang, CRMCredential) -> String = { _, c in esc(c.authKind.rawValue) }
+    /// Reads the add form: the way in and the secret, or throws `CredentialProblem`.
+    var create: @Sendable ([String: String], Lang) throws -> (CRMAuthKind, CRMSecret)
+    /// Reads the edit form: the secret to store, or nil to keep the stored one. `stored` is the current secret while
+    /// the address stays, nil when it moves.
+    var update: @Sendable (_ form: [String: String], _ stored: CRMSecret?) -> CRMSecret? = { _, _ in nil }
+    /// What a card adds: buttons inside its form (named `action`) and text under its address (the connector's links).
+    var card: @Sendable (Lang, CRMCredential, _ links: [String: String]) -> (buttons: String, info: String) = { _, _, _ in ("", "") }
+    /// The card's own actions, by the `action` value its buttons post.
+    var actions: [String: Action] = [:]
+
+    /// A CRM with no form of its own: name and address, connected from the CRM's side.
+    static func plain(_ c: CRMConnector) -> CredentialForm {
+        CredentialForm(kind: c.kind, heading: ("Учетные данные \(c.titleRU)", "\(c.title) credentials"),
+                       addressLabel: ("Адрес аккаунта", "Account address"), placeholder: "https://account.example.com",
+                       create: { _, _ in (.oauth, CRMSecret()) })
     }
 }
