@@ -169,6 +169,26 @@ struct B24ScenarioTests {
         }
     }
 
+    @Test("a queue ringing three employees: a card for each as they ring, closed for the others when the call ends",
+          arguments: Backend.available)
+    func queue(_ backend: Backend) async throws {
+        try await B24World.with(backend) { w in
+            let s = ITooLabsScenarios.queue(client: "79043330011", line: B24World.line, employees: ["anna", "boris", "vera"], talk: 40)
+            try await w.player.play(Array(s.steps.prefix(3)))
+            try await eventually("every ringing employee to see the card") {
+                w.calls("79043330011").first?["SHOWN_TO"]?.intList == [B24World.ANNA, B24World.BORIS, B24World.VERA]
+            }
+            try await w.player.play(Array(s.steps.dropFirst(3)))
+            try await w.settled()
+            #expect(try await w.dead().isEmpty)
+            let call = try #require(w.calls("79043330011").first)
+            #expect(call["SHOWN_TO"]?.intList == [] && call["FINISH"]?["FINISHED_BY"]?.stringValue == String(B24World.BORIS))
+            let st = w.sandbox.snapshot()
+            #expect(st.requests["telephony.externalcall.register"] == 1 && st.requests["telephony.externalcall.show"] == 2)
+            #expect(st.requests["telephony.externalcall.hide"] == 1)
+        }
+    }
+
     @Test("missed, unknown caller: the lead goes to the default responsible, status 304", arguments: Backend.available)
     func missedUnknown(_ backend: Backend) async throws {
         try await B24World.with(backend) { w in
