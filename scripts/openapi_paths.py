@@ -217,3 +217,40 @@ paths["/crm/bitrix24/{tenant}/{credential}/{key}"] = {"post": {
                   "422": {**B24_REFUSED, "description": "Installed on another portal than the credentials name, or the clicking "
                                                         "user is not mapped to an employee of an active integration"},
                   "503": BUSY}}}
+
+# MoySklad (issue 13): the settings and the "Адрес провайдера телефонии" MoySklad posts click-to-call requests to.
+MS_RULE = obj({"createCounterparty": B, "createOrder": B, "createTask": B})
+schemas["MSSettings"] = obj({
+    "personalManager": {"type": "boolean", "description": "CORE-6: forward the caller to their counterparty's owner"},
+    "showInternalCalls": {"type": "boolean", "description": "MS-5 «Показывать внутренние звонки»: calls between employees are logged too"},
+    "defaultResponsible": {"type": "string", "description": "CORE-7: MoySklad employee id for missed calls and unmapped employees (required)"},
+    "responsibleTalker": {"enum": ["first", "last"], "description": "CORE-8: first or last talker after a transfer"},
+    "incomingAnswered": MS_RULE, "incomingMissed": MS_RULE, "outgoingAnswered": MS_RULE, "outgoingMissed": MS_RULE,
+    "order": obj({"state": {"type": "string", "description": "the order status by name, e.g. Новый"},
+                  "organizationId": {"type": "string", "description": "the legal entity; the account's first when absent"}}),
+    "taskDueMinutes": {"type": "integer", "minimum": 1, "maximum": 43200},
+    "lines": {"type": "array", "items": S, "description": "CORE-11: only calls on these virtual numbers (empty: all)"},
+    "ignoredNumbers": {"type": "array", "items": S, "description": "CORE-11: client numbers for which nothing is created"},
+    "extraFields": {"type": "array", "items": obj({"attribute": S, "source": {"enum": ["line", "client"] + UTM}}, ["attribute", "source"]),
+                    "description": "CORE-13: call attributes into the counterparty's additional fields"},
+    "extraFieldsUpdateAlways": {"type": "boolean", "description": "CORE-13 «обновлять всегда»"},
+    "utmByLine": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": S}},
+    "clickToCall": ref("ClickToCallSettings")})
+paths["/crm/moysklad/{tenant}/{credential}/{key}"] = {"post": {
+    "summary": "The «Адрес провайдера телефонии» of MoySklad's telephony application (GET /api/v1/credentials/{id}/links, "
+               "webhookURL): a click on a number in MoySklad posts {srcNumber, destNumber, uid} signed with Lognex-Content-MD5; "
+               "a signature made with the credentials' access key places the call through the PBX",
+    "tags": ["CRM"], "security": [],
+    "parameters": [{"name": n, "in": "path", "required": True, "schema": S, "description": d} for n, d in (
+        ("tenant", "tenant id"), ("credential", "credential id"),
+        ("key", "the key Switchboard derives for these credentials; part of the address"))] + [
+        {"name": "Lognex-Content-MD5", "in": "header", "schema": S,
+         "description": "MD5 of the access key and the request's values (the exact concatenation is UNCONFIRMED; see docs/connectors/moysklad.md)"}],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": obj({"srcNumber": S, "destNumber": S, "uid": S})}}},
+    "responses": {**ok(obj({"ok": B, "pbxCallId": S}, ["ok"]), "200", "Placed"),
+                  "400": {**B24_REFUSED, "description": "No srcNumber or destNumber"},
+                  "401": {**B24_REFUSED, "description": "Unknown address, or the signature matches none of the known ways"},
+                  "409": {**B24_REFUSED, "description": "The PBX did not place the call, or the credentials have no access key"},
+                  "413": ERRB,
+                  "422": {**B24_REFUSED, "description": "The extension is not mapped to an employee of an active integration"},
+                  "503": BUSY}}}

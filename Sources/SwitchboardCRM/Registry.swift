@@ -4,8 +4,7 @@ import SwitchboardCore
 public enum Connectors {
     public static func live(_ env: ConnectorEnvironment) -> ConnectorRegistry {
         ConnectorRegistry(
-            all: [AmoCRM.connector(env), Bitrix24.connector(env)],
-            planned: [(CRMKind("megaplan"), "Megaplan", "Мегаплан"),
-                      (CRMKind("moysklad"), "MoySklad", "МойСклад")])
+            all: [AmoCRM.connector(env), Bitrix24.connector(env), MoySklad.connector(env)],
+            planned: [(CRMKind("megaplan"), "Megaplan", "Мегаплан")])
     }
 }

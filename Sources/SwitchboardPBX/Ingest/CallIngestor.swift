@@ -19,6 +19,8 @@ public struct CallJobPayload: Codable, Sendable, Equatable {
 /// Job kinds for calls: `<crm>.call.ringing` (show the card) and `<crm>.call.finished` (log the call, run the rules).
 public enum CallJobKind {
     public static func ringing(_ crm: CRMKind) -> String { "\(crm.rawValue).call.ringing" }
+    /// An employee picked up (for CRMs whose cards follow the answer); made only for CRMs that handle it.
+    public static func answered(_ crm: CRMKind) -> String { "\(crm.rawValue).call.answered" }
     public static func finished(_ crm: CRMKind) -> String { "\(crm.rawValue).call.finished" }
 
     /// Integrations of one CRM account share a partition: its actions run in order, under its rate limit.
@@ -107,7 +109,11 @@ public final class CallIngestor: @unchecked Sendable {
                                    runAt: Date().addingTimeInterval(grace))
                     advance = true
                 case .employeeAnswered:
-                    continue
+                    let kind = CallJobKind.answered(crm)
+                    guard handledKinds.contains(kind), !call.isOver, let who = event.employeeLogin ?? event.extension_ else { continue }
+                    spec = JobSpec(tenantId: call.tenantId, partitionKey: partition, kind: kind,
+                                   payload: JSON.string(CallJobPayload(callId: call.id, integrationId: id, employeeLogin: who)),
+                                   callId: call.id, dedupeKey: "\(call.id):\(id):answered:\(who)", maxAttempts: 10)
                 }
                 try await queue.enqueue(spec, in: tx, advance: advance)
             }

@@ -125,6 +125,10 @@ extension MoySkladSandbox {
 
     /// Filled fields stay (except comment); recordUrl adds; employee wins over extension; endTime wins over duration.
     func apply(_ item: [String: Any], to call: inout MoySkladSandboxSnapshot.Call) -> Reply? {
+        // An update fills a counterparty the call has not got yet (a caller made a counterparty during the call).
+        if call.counterpartyId == nil, let cid = Self.phoneRef(item["counterparty"]), counterparties.contains(where: { $0.id == cid }) {
+            call.counterpartyId = cid
+        }
         if call.employeeId == nil {
             if let id = Self.phoneRef(item["employee"]), employee(id) != nil {
                 call.employeeId = id

@@ -1,0 +1,22 @@
+import Foundation
+import SwitchboardCore
+
+/// MoySklad's entry in the connector registry.
+public enum MoySklad {
+    public static func connector(_ env: ConnectorEnvironment) -> CRMConnector {
+        connector(MSConnector(env: env), env)
+    }
+
+    public static func connector(_ ms: MSConnector, _ env: ConnectorEnvironment) -> CRMConnector {
+        var c = CRMConnector(
+            kind: .moysklad, title: "MoySklad", titleRU: "МойСклад", handlers: ms.handlers,
+            managerLookup: MSManagerLookup(connector: ms),
+            settingsProblems: CRMConnector.problems(MSSettings.self) { $0.validate() },
+            context: ms)
+        c.inbound = [ms.inbound]
+        c.check = { await ms.check($0) }
+        c.credentialLinks = { ["webhookURL": ms.providerURL($0)] }
+        c.users = { try await ms.users($0) }
+        return c
+    }
+}
