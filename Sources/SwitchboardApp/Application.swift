@@ -71,7 +71,7 @@ extension Switchboard {
         Operations(sb: self).register(on: router)
         ManagementAPI(sb: self).register(on: router)
         PBXRoutes(sb: self).register(on: router)
-        AmoRoutes(sb: self).register(on: router)
+        for pages in AppConnectors.pages.values { pages.routes?(self, router) }
         ConnectorRoutes(sb: self).register(on: router)
         Cabinet(sb: self, limiter: signInLimiter).register(on: router)
         return router

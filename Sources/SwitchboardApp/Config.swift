@@ -25,9 +25,6 @@ public struct AppConfig: Sendable, Codable {
     public var logLevel: String = "info"
     /// SQLite's `synchronous` PRAGMA: FULL survives power loss; NORMAL survives a crash of the process.
     public var sqliteSynchronous: String = "FULL"
-    /// The installation's amoCRM OAuth application.
-    public var amocrmClientId: String?
-    public var amocrmClientSecret: String?
     /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client; from anyone else the
     /// socket's peer is the client. Environment: comma-separated.
     public var trustedProxies: [String] = []
@@ -37,10 +34,11 @@ public struct AppConfig: Sendable, Codable {
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <metricsToken>`.
     public var metricsToken: String?
     /// Development/sandbox mode: CRM and PBX addresses on this machine's loopback are allowed, over http too
-    /// (the amoCRM sandbox, test doubles), and OAuth works with a sandbox account. Off in production.
+    /// (the CRM sandboxes, test doubles), and OAuth works with a sandbox account. Off in production.
     public var devMode: Bool = false
     /// Settings connectors read by name: every `SWITCHBOARD_<NAME>` variable the configuration does not know itself
-    /// (a CRM's token server address, its OAuth application), without the prefix.
+    /// (a CRM's OAuth application, `<KIND>_CLIENT_ID` and `_CLIENT_SECRET`; a CRM's token server), without the prefix;
+    /// in the configuration file, the object `connectorSettings`.
     public var connectorSettings: [String: String] = [:]
     /// Lets tenants' CRM and PBX addresses lead to private networks (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7).
     public var allowPrivateNetworks: Bool = false
@@ -66,7 +64,7 @@ public struct AppConfig: Sendable, Codable {
         case httpHeaderTimeoutMs, httpBodyTimeoutMs, httpIdleTimeoutMs, maxConnectionsPerAddress, shutdownDrainMs
         case ingestQueueLimit, ingestWaitLimitMs
         case host, port, dataDir, databaseURL, databaseMaxConnections, publicBaseURL, workerConcurrency, jobLeaseSeconds, retryBaseMs, retryCapMs, retryGiveUpSeconds, logLevel,
-             sqliteSynchronous, amocrmClientId, amocrmClientSecret, devMode, allowPrivateNetworks
+             sqliteSynchronous, devMode, allowPrivateNetworks, connectorSettings
     }
 
     public init(from decoder: any Decoder) throws {
@@ -85,8 +83,7 @@ public struct AppConfig: Sendable, Codable {
         retryGiveUpSeconds = try c.decodeIfPresent(Int.self, forKey: .retryGiveUpSeconds) ?? d.retryGiveUpSeconds
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
         sqliteSynchronous = try c.decodeIfPresent(String.self, forKey: .sqliteSynchronous) ?? d.sqliteSynchronous
-        amocrmClientId = try c.decodeIfPresent(String.self, forKey: .amocrmClientId)
-        amocrmClientSecret = try c.decodeIfPresent(String.self, forKey: .amocrmClientSecret)
+        connectorSettings = try c.decodeIfPresent([String: String].self, forKey: .connectorSettings) ?? [:]
         trustedProxies = try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? d.trustedProxies
         masterKeyFile = try c.decodeIfPresent(String.self, forKey: .masterKeyFile)
         metricsToken = try c.decodeIfPresent(String.self, forKey: .metricsToken)
@@ -138,8 +135,7 @@ public struct AppConfig: Sendable, Codable {
             case .retryGiveUpSeconds: config.retryGiveUpSeconds = Int(value) ?? config.retryGiveUpSeconds
             case .logLevel: config.logLevel = value
             case .sqliteSynchronous: config.sqliteSynchronous = value
-            case .amocrmClientId: config.amocrmClientId = value
-            case .amocrmClientSecret: config.amocrmClientSecret = value
+            case .connectorSettings: break  // SWITCHBOARD_<NAME> variables fill it one by one (above)
             case .trustedProxies: config.trustedProxies = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             case .masterKeyFile: config.masterKeyFile = value
             case .metricsToken: config.metricsToken = value
@@ -172,14 +168,12 @@ public struct AppConfig: Sendable, Codable {
     }
 
     /// The installation's OAuth application for a CRM, when configured: `SWITCHBOARD_<KIND>_CLIENT_ID` and
-    /// `_CLIENT_SECRET` (the first CRM's are also named fields of the configuration file).
+    /// `_CLIENT_SECRET` (in the configuration file, `connectorSettings`).
     public func oauthApp(for crm: CRMKind) -> (clientId: String, clientSecret: String)? {
         let prefix = crm.rawValue.uppercased()
-        if let id = connectorSettings[prefix + "_CLIENT_ID"], let secret = connectorSettings[prefix + "_CLIENT_SECRET"] {
-            return (id, secret)
+        guard let id = connectorSettings[prefix + "_CLIENT_ID"], let secret = connectorSettings[prefix + "_CLIENT_SECRET"] else {
+            return nil
         }
-        guard CodingKeys(rawValue: crm.rawValue + "ClientId") == .amocrmClientId, let id = amocrmClientId,
-              let secret = amocrmClientSecret else { return nil }
         return (id, secret)
     }
 

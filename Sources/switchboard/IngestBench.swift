@@ -49,13 +49,13 @@ struct IngestBench: AsyncParsableCommand {
     @OptionGroup var storage: BenchStorage
 
     func run() async throws {
-        let (sb, config, logger) = try await storage.open(lookups: [.amocrm: InstantLookup()])
+        let (sb, config, logger) = try await storage.open(lookups: [DemoCRMs.benchCRM: InstantLookup()])
         let tenant = try await sb.tenants.create(name: "Bench \(UUID().uuidString.prefix(6))")
         let (connection, secret) = try await sb.pbx.create(tenantId: tenant.id, name: "bench", protocol: .itoolabs,
                                                            apiURL: nil, apiKey: nil)
         let employee = try await sb.pbx.upsertEmployee(tenantId: tenant.id, connectionId: connection.id, login: "ivan",
                                                        extension_: "101", name: "Ivan", email: nil, directNumber: nil)
-        let integration = try await sb.integrations.create(tenantId: tenant.id, crm: .amocrm, name: "bench", credentialId: nil,
+        let integration = try await sb.integrations.create(tenantId: tenant.id, crm: DemoCRMs.benchCRM, name: "bench", credentialId: nil,
                                                            pbxConnectionId: connection.id, active: true,
                                                            settings: .object(["personalManager": .bool(true)]))
         try await sb.integrations.replaceMappings(tenantId: tenant.id, integrationId: integration.id,

@@ -33,8 +33,9 @@ struct MasterKeyCommand: AsyncParsableCommand {
                 let count = try await sb.rotateMasterKey(newKeyFile: newKeyFile)
                 await sb.shutdown()
                 print("\(count) secrets re-encrypted under the key in \(newKeyFile).")
-                print("Now set masterKeyFile (or SWITCHBOARD_MASTER_KEY) to the new key, start Switchboard, and re-save the amoCRM")
-                print("integrations that forward callers to their manager (their webhook address is derived from the key).")
+                print("Now set masterKeyFile (or SWITCHBOARD_MASTER_KEY) to the new key and start Switchboard. Addresses a CRM")
+                print("calls Switchboard at are derived from the key: re-save integrations that subscribe to CRM webhooks, and paste")
+                print("the new application address into CRMs that show one on the credentials page.")
             } catch {
                 await sb.shutdown()
                 throw error

@@ -22,7 +22,7 @@ struct MemoryBench: AsyncParsableCommand {
         abstract: "Seed tenants, connections, integrations and calls through the stores, start `switchboard serve` on them, " +
                   "post one webhook and one routing request per connection and print the server's RSS.")
 
-    @Option(help: "Tenants, each with one ITooLabs connection and one active amoCRM integration.") var tenants = 1000
+    @Option(help: "Tenants, each with one ITooLabs connection and one active CRM integration.") var tenants = 1000
     @Option(help: "Stored calls, spread evenly over the tenants.") var calls = 100_000
     @Option(help: "Port for the `serve` process.") var port = 18_190
     @Option(help: "Concurrent webhook senders.") var concurrency = 16
@@ -37,7 +37,7 @@ struct MemoryBench: AsyncParsableCommand {
             let tenant = try await sb.tenants.create(name: "Memory bench \(t)")
             let (connection, secret) = try await sb.pbx.create(tenantId: tenant.id, name: "pbx", protocol: .itoolabs,
                                                                apiURL: nil, apiKey: nil)
-            _ = try await sb.integrations.create(tenantId: tenant.id, crm: .amocrm, name: "amo", credentialId: nil,
+            _ = try await sb.integrations.create(tenantId: tenant.id, crm: DemoCRMs.benchCRM, name: "crm", credentialId: nil,
                                                  pbxConnectionId: connection.id, active: true)
             seeds.append((tenant.id, connection.id, secret))
         }
@@ -74,7 +74,7 @@ struct MemoryBench: AsyncParsableCommand {
         let seeded = ContinuousClock.now - seedStart
         let storedCalls = try await sb.db.read { try await $0.one("SELECT COUNT(*) AS n FROM calls", []) }?.int("n") ?? 0
         print(storage.describe(sb))
-        print(String(format: "seeded %d tenants (one ITooLabs connection and one active amoCRM integration each) and %d calls in %.1f s",
+        print(String(format: "seeded %d tenants (one ITooLabs connection and one active CRM integration each) and %d calls in %.1f s",
                      tenants, storedCalls, seeded.seconds))
         await sb.shutdown()
 

@@ -217,3 +217,9 @@ extension Cabinet {
         return try await settingsPage(req, ctx, s, saved: true)
     }
 }
+
+extension CRMPages {
+    static let amoCRM = CRMPages(credentials: .amoCRM, settings: { try await $0.settingsPage($1, $2, $3) },
+                                 save: { try await $0.saveSettings($1, $2, $3) },
+                                 routes: { sb, router in AmoRoutes(sb: sb).register(on: router) })
+}

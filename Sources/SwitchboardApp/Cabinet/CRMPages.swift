@@ -12,16 +12,12 @@ struct CRMPages: Sendable {
     var credentials: CredentialForm
     var settings: Page
     var save: Page
+    /// The CRM's own web routes beyond the connector's inbound endpoints (OAuth callback, widget), if any.
+    var routes: (@Sendable (Switchboard, Router<AppRequestContext>) -> Void)? = nil
 }
 
 extension Cabinet {
-    /// The CRMs with pages of their own. Which CRMs are served is the connector registry's say; this only finds a
-    /// served CRM's pages.
-    static let crmPages: [CRMKind: CRMPages] = [
-        .amocrm: CRMPages(credentials: .amoCRM, settings: { try await $0.settingsPage($1, $2, $3) },
-                          save: { try await $0.saveSettings($1, $2, $3) }),
-        .bitrix24: .bitrix24,
-    ]
+    static var crmPages: [CRMKind: CRMPages] { AppConnectors.pages }
 
     /// An integration's settings page (or its Save), by the integration's CRM.
     func integrationPage(_ req: Request, _ ctx: AppRequestContext, _ s: SessionStore.Session, saving: Bool) async throws -> Response {

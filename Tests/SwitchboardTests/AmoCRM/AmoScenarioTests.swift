@@ -48,8 +48,8 @@ struct AmoWorld {
             var config = storage.config
             config.retryBaseMs = 100
             if oauth {
-                config.amocrmClientId = AmoSandboxSeed.demo.client_id
-                config.amocrmClientSecret = AmoSandboxSeed.demo.client_secret
+                config.connectorSettings["AMOCRM_CLIENT_ID"] = AmoSandboxSeed.demo.client_id
+                config.connectorSettings["AMOCRM_CLIENT_SECRET"] = AmoSandboxSeed.demo.client_secret
             }
             let sb = try await Switchboard.open(config: config, logger: testLogger())
             do {

@@ -25,8 +25,8 @@ struct FuzzWorld {
                 let storage = try await TestStorage.make(backend)
                 var config = storage.config
                 config.retryBaseMs = 100
-                config.amocrmClientId = AmoSandboxSeed.demo.client_id
-                config.amocrmClientSecret = AmoSandboxSeed.demo.client_secret
+                config.connectorSettings["AMOCRM_CLIENT_ID"] = AmoSandboxSeed.demo.client_id
+                config.connectorSettings["AMOCRM_CLIENT_SECRET"] = AmoSandboxSeed.demo.client_secret
                 let sb = try await Switchboard.open(config: config, logger: testLogger())
                 let http = FuzzClient.makeHTTP()
                 do {

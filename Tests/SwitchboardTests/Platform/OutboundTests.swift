@@ -406,8 +406,8 @@ struct OAuthDomainTests {
         try await withLiveApplication({ attacker.application(onRunning: $0) }) { attackerURL in
             try await withSwitchboard(backend, configure: {
                 $0.devMode = false
-                $0.amocrmClientId = "installation-client"
-                $0.amocrmClientSecret = "installation-secret"
+                $0.connectorSettings["AMOCRM_CLIENT_ID"] = "installation-client"
+                $0.connectorSettings["AMOCRM_CLIENT_SECRET"] = "installation-secret"
             }) { sb in
                 let tenant = try await TestTenant.make(sb)
                 // Stored directly: an address accepted before this policy, or by a path that skipped it.
@@ -440,8 +440,8 @@ struct OAuthDomainTests {
     @Test("even in development mode, an https account outside amoCRM's domains cannot start OAuth", arguments: Backend.available)
     func otherDomainInDevMode(_ backend: Backend) async throws {
         try await withSwitchboard(backend, configure: {
-            $0.amocrmClientId = "installation-client"
-            $0.amocrmClientSecret = "installation-secret"
+            $0.connectorSettings["AMOCRM_CLIENT_ID"] = "installation-client"
+            $0.connectorSettings["AMOCRM_CLIENT_SECRET"] = "installation-secret"
         }) { sb in
             let tenant = try await TestTenant.make(sb)
             try await sb.buildApplication(workers: false).test(.router) { client in

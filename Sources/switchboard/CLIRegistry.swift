@@ -1,0 +1,12 @@
+import ArgumentParser
+import SwitchboardCore
+import SwitchboardCRM
+
+/// The command line's one list of CRMs: their sandboxes (`switchboard sandbox <crm>`) and the ones the demo seeds.
+enum DemoCRMs {
+    /// The CRM the benchmarks' integrations use (its job handlers are what ingest enqueues for).
+    static let benchCRM: CRMKind = .amocrm
+    static let all: [DemoCRM] = [.amoCRM, .bitrix24]
+    static let sandboxCommands: [any ParsableCommand.Type] = [AmoSandboxCommand.self, Bitrix24SandboxCommand.self,
+                                                              MoySkladSandboxCommand.self, MegaplanSandboxCommand.self]
+}
