@@ -37,7 +37,7 @@ struct MegaplanWorld {
     }
 
     static func with(_ backend: Backend, options: MegaplanSandbox.Options? = nil, settings: MegaplanSettings = settings(),
-                     _ body: (MegaplanWorld) async throws -> Void) async throws {
+                     workers: Bool = true, _ body: (MegaplanWorld) async throws -> Void) async throws {
         var o = MegaplanSandbox.Options()
         o.requestsPerSecond = nil
         let sandbox = MegaplanSandbox(seed: .demo, options: options ?? o)
@@ -47,7 +47,7 @@ struct MegaplanWorld {
             config.retryBaseMs = 100
             let sb = try await Switchboard.open(config: config, logger: testLogger())
             do {
-                try await withLiveSwitchboard(sb) { base in
+                try await withLiveSwitchboard(sb, workers: workers) { base in
                     let fx = try await PBXFixture.make(sb, deadlineMs: 10_000)
                     var employees: [String: Employee] = [:]
                     for (login, ext) in [("anna", "101"), ("boris", "102"), ("vera", "103"), ("ivan", "104")] {
