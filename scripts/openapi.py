@@ -87,10 +87,35 @@ schemas = {
     "JobAttempt": obj({"attempt": I, "worker": S, "startedAt": DT, "finishedAt": DT,
                        "outcome": {"enum": ["done", "retry", "dead", "released"]}, "detail": S, "exchanges": arr(ref("Exchange"))}),
     "JobDetail": obj({"job": ref("Job"), "attempts": arr(ref("JobAttempt"))}),
+    # The call dashboard's numbers (CallAnalyticsStore): calls with a client only, internal calls left out.
+    "CallAnalytics": obj({
+        "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+        "calls": I, "inbound": I, "inboundAnswered": I, "outbound": I, "outboundAnswered": I,
+        "answerRate": {"type": "number", "description": "Answered incoming calls among the finished incoming ones (absent without any)"},
+        "missed": {"type": "integer", "description": "Incoming calls that ended unanswered (missed, busy, cancelled, …)"},
+        "missedNotCalledBack": {"type": "integer", "description": "Of those, the ones with no answered call with the same client "
+                                                                 "number, either direction, within 24 h after"},
+        "averageWaitSec": {"type": "number", "description": "Seconds from the first ring to the answer, answered incoming calls (absent without any)"},
+        "days": arr(obj({"date": {"type": "string", "format": "date"}, "total": I,
+                         "byResult": {"type": "object", "additionalProperties": I,
+                                      "description": "Calls by result (answered, missed, no_answer, …); results without calls are left out"}},
+                        ["date", "total", "byResult"])),
+        "employees": arr(obj({"login": S, "name": S, "inboundAnswered": I, "outboundAnswered": I,
+                              "talkSec": I, "averageWaitSec": {"type": "number"}},
+                             ["login", "name", "inboundAnswered", "outboundAnswered", "talkSec"])),
+    }, ["from", "to", "calls", "inbound", "inboundAnswered", "outbound", "outboundAnswered", "missed",
+        "missedNotCalledBack", "days", "employees"]),
 }
 
 T = "Tenant"
 paths = {
+    "/api/v1/analytics/calls": {"get": op(
+        "The call dashboard: calls per day by result, answer rate, missed calls not called back within 24 h, average wait, "
+        "per employee (counted for the employee who answered first). Days are Moscow days; both ends included; at most 366 days",
+        {**ok(ref("CallAnalytics")), **errs(400)}, params=[
+            {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "First day (default: 29 days before to)"},
+            {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "Last day (default: today)"}],
+        tag="Calls")},
     "/healthz": {"get": op("Liveness", ok(obj({"status": S})), tag="Operations", secured=False)},
     "/readyz": {"get": op("Readiness: storage reachable", {**ok(obj({"status": S, "storage": S})), **errs(503)}, tag="Operations", secured=False)},
     "/metrics": {"get": {"summary": "Prometheus metrics; with SWITCHBOARD_METRICS_TOKEN set, only for that bearer token",

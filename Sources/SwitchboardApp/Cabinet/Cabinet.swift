@@ -72,6 +72,7 @@ struct Cabinet {
         router.get("cabinet") { req, _ in try await authed(req) { try await integrationsPage(req, $0) } }
         router.get("cabinet/calls") { req, _ in try await authed(req) { try await callsPage(req, $0) } }
         router.get("cabinet/calls/:id") { req, ctx in try await authed(req) { try await callPage(req, ctx, $0) } }
+        router.get("cabinet/dashboard") { req, _ in try await authed(req) { try await dashboardPage(req, $0) } }
         router.post("cabinet/jobs/:id/retry") { req, ctx in
             try await authed(req) { s in
                 guard try await checkedForm(req, s) != nil else { return forbidden(req) }

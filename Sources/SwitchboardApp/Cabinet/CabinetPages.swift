@@ -69,21 +69,23 @@ extension Cabinet {
         filter.result = q["result"].flatMap { CallResult(rawValue: String($0)) }
         let calls = try await sb.calls.list(tenantId: s.tenantId, filter: filter)
         let employees = try await sb.pbx.employees(tenantId: s.tenantId)
+        let ctx = try await journalContext(tenantId: s.tenantId)
+        let kept = try await sb.entities.all(integrationIds: Array(ctx.integrations.keys), scopes: calls.map(\.id))
         var rows = ""
         for c in calls {
             let jobs = try await sb.queue.list(tenantId: s.tenantId, callId: c.id)
-            let crm = jobs.isEmpty ? "—" : jobs.map { "<span class=\"badge \($0.state == .done ? "ok" : $0.state == .dead ? "bad" : "")\">\(l.t("job." + $0.state.rawValue))</span>" }.joined(separator: " ")
+            let talkers = c.talkers.map { ctx.name($0, on: c.pbxConnectionId) }.joined(separator: " → ")
             rows += """
             <tr><td><a href="/cabinet/calls/\(esc(c.id))">\(Self.time(c.createdAt))</a></td><td>\(l.t("dir." + c.direction.rawValue))</td>
-            <td>\(esc(c.client?.display))</td><td>\(l.t("result." + c.result.rawValue))</td><td>\(esc(c.talkers.joined(separator: " → ")))</td>
-            <td>\(c.talkSec.map { "\($0) s" } ?? "")</td><td>\(crm)</td></tr>
+            <td>\(esc(c.client?.display))</td><td>\(l.t("result." + c.result.rawValue))</td><td>\(esc(talkers))</td>
+            <td>\(c.result == .answered ? Self.duration(c.talkSec, l) : "")</td><td>\(madeCell(made(jobs: jobs, kept: kept[c.id] ?? [:], ctx: ctx, l)))</td></tr>
             """
         }
         let resultOptions = ([""] + CallResult.allCases.map(\.rawValue)).map { r in
             "<option value=\"\(r)\"\(filter.result?.rawValue == r ? " selected" : "")>\(r.isEmpty ? l.t("any") : l.t("result." + r))</option>"
         }.joined()
-        let employeeOptions = ([""] + employees.map(\.login)).map { e in
-            "<option value=\"\(esc(e))\"\(filter.employee == e ? " selected" : "")>\(e.isEmpty ? l.t("any") : esc(e))</option>"
+        let employeeOptions = ([("", "")] + employees.map { ($0.login, $0.name.isEmpty ? $0.login : $0.name) }).map { e in
+            "<option value=\"\(esc(e.0))\"\(filter.employee == e.0 ? " selected" : "")>\(e.0.isEmpty ? l.t("any") : esc(e.1))</option>"
         }.joined()
         return page(l, title: l.t("calls"), body: """
             <h1>\(l.t("calls"))</h1>
@@ -108,15 +110,27 @@ extension Cabinet {
         guard let call = try await sb.calls.get(tenantId: s.tenantId, id: try ctx.param("id")) else {
             return page(l, title: "404", body: "<h1>404</h1>", status: .notFound, csrf: s.csrf, email: s.email)
         }
+        let ctx = try await journalContext(tenantId: s.tenantId)
+        let who = { (login: String?) in login.map { ctx.name($0, on: call.pbxConnectionId) } ?? "" }
         let legs = call.legs.map {
-            "<tr><td>\(esc($0.employeeLogin ?? $0.id))</td><td>\(esc($0.group))</td><td>\(esc($0.state.rawValue))</td>" +
-                "<td>\(Self.time($0.startedAt))</td><td>\(Self.time($0.answeredAt))</td><td>\(esc($0.endReason))</td></tr>"
+            "<tr><td>\(esc(who($0.employeeLogin ?? $0.id)))</td><td>\(esc($0.group))</td><td>\(esc(Self.pbxWord($0.state.rawValue, l)))</td>" +
+                "<td>\(Self.time($0.startedAt))</td><td>\(Self.time($0.answeredAt))</td><td>\(Self.time($0.endedAt))</td>" +
+                "<td>\(esc(Self.pbxWord($0.endReason, l)))</td></tr>"
         }.joined()
         let events = try await sb.calls.events(tenantId: s.tenantId, callId: call.id).map {
-            "<tr><td>\(Self.time($0.receivedAt))</td><td>\(esc($0.event.providerType))</td><td>\(esc($0.event.employeeLogin))</td></tr>"
+            "<tr><td>\(Self.time($0.receivedAt))</td><td>\(esc(Self.pbxWord($0.event.providerType, l)))</td><td>\(esc(who($0.event.employeeLogin)))</td></tr>"
+        }.joined()
+        let callJobs = try await sb.queue.list(tenantId: s.tenantId, callId: call.id)
+        let kept = try await sb.entities.all(integrationIds: Array(ctx.integrations.keys), scopes: [call.id])[call.id] ?? [:]
+        let outcome = made(jobs: callJobs, kept: kept, ctx: ctx, l).map { m in
+            let replay = m.jobId.map { id in """
+                <form method="post" action="/cabinet/jobs/\(id)/retry" class="inline"><input type="hidden" name="csrf" value="\(esc(s.csrf))">
+                <button type="submit">\(l.jt("made.replay"))</button></form>
+                """ } ?? ""
+            return "<li>\(madeCell([m])) \(replay)</li>"
         }.joined()
         var jobs = ""
-        for job in try await sb.queue.list(tenantId: s.tenantId, callId: call.id).reversed() {
+        for job in callJobs.reversed() {
             let attempts = try await sb.queue.attempts(tenantId: s.tenantId, jobId: job.id)
             var rows = ""
             for a in attempts {
@@ -131,7 +145,7 @@ extension Cabinet {
                 <button type="submit">\(l.t("retry"))</button></form>
                 """ : ""
             jobs += """
-            <h3>\(esc(l.say(job.kind))) <span class="badge \(job.state == .done ? "ok" : job.state == .dead ? "bad" : "")">\(l.t("job." + job.state.rawValue))</span> \(retry)</h3>
+            <h3>\(esc(jobTitle(job.kind, l))) <span class="badge \(job.state == .done ? "ok" : job.state == .dead ? "bad" : "")">\(l.t("job." + job.state.rawValue))</span> \(retry)</h3>
             \(job.lastError.map { "<p class=\"error\">\(l.t("reason")): \(esc(l.say($0)))</p>" } ?? "")
             <div class="scroll"><table><thead><tr><th>\(l.t("attempt"))</th><th>\(l.t("request"))</th><th>HTTP</th><th>\(l.t("answer"))</th></tr></thead>
             <tbody>\(rows)</tbody></table></div>
@@ -139,12 +153,16 @@ extension Cabinet {
         }
         return page(l, title: l.t("call"), body: """
             <h1>\(l.t("call")) \(esc(call.client?.display)) · \(l.t("result." + call.result.rawValue))</h1>
-            <p>\(l.t("dir." + call.direction.rawValue)) · \(Self.time(call.createdAt)) · \(l.t("talkers")): \(esc(call.talkers.joined(separator: " → ")))
-            \(call.talkSec.map { "· \($0) s" } ?? "") \(call.recordingURL.map { "· <a href=\"\(esc($0))\">MP3</a>" } ?? "")</p>
-            <h2>\(l.t("legs"))</h2><div class="scroll"><table><thead><tr><th>\(l.t("employee"))</th><th></th><th></th>
-            <th>\(l.t("when"))</th><th>\(l.t("result.answered"))</th><th></th></tr></thead><tbody>\(legs)</tbody></table></div>
+            <p>\(l.t("dir." + call.direction.rawValue)) · \(Self.time(call.createdAt)) · \(l.t("talkers")): \(esc(call.talkers.map { who($0) }.joined(separator: " → ")))
+            \(call.result == .answered ? "· " + Self.duration(call.talkSec, l) : "") \(call.waitSec.map { "· \(l.jt("wait")): " + Self.duration($0, l) } ?? "")
+            \(call.recordingURL.map { "· <a href=\"\(esc($0))\">MP3</a>" } ?? "")</p>
+            \(outcome.isEmpty ? "" : "<section aria-label=\"\(l.jt("made.title"))\"><h2>\(l.jt("made.title"))</h2><ul class=\"made\">\(outcome)</ul></section>")
+            <h2>\(l.t("legs"))</h2><div class="scroll"><table><thead><tr><th>\(l.t("employee"))</th><th>\(l.jt("leg.group"))</th>
+            <th>\(l.jt("leg.state"))</th><th>\(l.jt("leg.started"))</th><th>\(l.jt("leg.answered"))</th><th>\(l.jt("leg.ended"))</th>
+            <th>\(l.jt("leg.reason"))</th></tr></thead><tbody>\(legs)</tbody></table></div>
             <h2>\(l.t("jobs"))</h2>\(jobs.isEmpty ? "<p>—</p>" : jobs)
-            <h2>\(l.t("events"))</h2><div class="scroll"><table><tbody>\(events)</tbody></table></div>
+            <h2>\(l.t("events"))</h2><div class="scroll"><table><thead><tr><th>\(l.t("when"))</th><th>\(l.jt("event"))</th>
+            <th>\(l.t("employee"))</th></tr></thead><tbody>\(events)</tbody></table></div>
             """, csrf: s.csrf, email: s.email)
     }
 }

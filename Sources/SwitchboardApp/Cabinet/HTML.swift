@@ -85,6 +85,7 @@ func page(_ lang: Lang, title: String, nav: Bool = true, body: String, status: H
         <header><nav aria-label="main">
           <a href="/cabinet">\(lang.t("nav.integrations"))</a>
           <a href="/cabinet/calls">\(lang.t("nav.calls"))</a>
+          <a href="/cabinet/dashboard">\(lang.jt("dashboard"))</a>
           <a href="/cabinet/credentials">\(lang == .ru ? "Учетные данные" : "Credentials")</a>
           <a href="/cabinet/pbx">\(lang.t("nav.pbx"))</a>
           <span class="grow"></span>

@@ -38,6 +38,7 @@ struct ManagementAPI {
         registerIntegrations(api)
         registerJobs(api)
         registerCalls(api)
+        registerAnalytics(api)
     }
 
     // MARK: tokens and users

@@ -27,7 +27,28 @@ public enum AmoCRM {
             try await AmoAPI(client: amo.client(tenantId: credential.tenantId, credential: credential, log: nil)).users()
                 .map { CRMUserSummary(id: String($0.id), name: $0.name, email: $0.email) }
         }
+        c.madeKinds = madeKinds
+        c.recordURL = recordURL
         return c
+    }
+
+    /// What the amoCRM call jobs keep per call, as the call journal names it (an amoCRM lead is a deal to its users).
+    static let madeKinds = [
+        MadeKind("contact", en: "contact", ru: "контакт"), MadeKind("unsorted.contact", en: "contact", ru: "контакт"),
+        MadeKind("lead", en: "deal", ru: "сделка"), MadeKind("unsorted", en: "Unsorted entry", ru: "неразобранное"),
+        MadeKind("call", en: "call logged", ru: "звонок записан"), MadeKind("task", en: "task", ru: "задача"),
+        MadeKind("shown.", en: "card shown", ru: "карточка показана"),
+    ]
+
+    /// A contact's or a deal's page in the account (an Unsorted entry is a deal until it is sorted).
+    @Sendable static func recordURL(_ kind: String, _ id: String, _ credential: CRMCredential) -> String? {
+        guard Int(id) != nil else { return nil }
+        let base = credential.baseURL.hasSuffix("/") ? String(credential.baseURL.dropLast()) : credential.baseURL
+        switch kind {
+        case "contact", "unsorted.contact": return "\(base)/contacts/detail/\(id)"
+        case "lead", "unsorted": return "\(base)/leads/detail/\(id)"
+        default: return nil
+        }
     }
 
     /// CORE-1 "test": "connection works, account X, N users", or why not; the credentials' status follows.

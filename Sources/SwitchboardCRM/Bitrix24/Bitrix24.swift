@@ -24,6 +24,25 @@ public enum Bitrix24 {
         c.check = { await b24.check($0) }
         c.credentialLinks = { ["applicationHandlerURL": b24.handlerURL($0)] }
         c.users = { try await b24.users($0) }
+        c.madeKinds = madeKinds
+        c.recordURL = recordURL
         return c
+    }
+
+    /// What the Bitrix24 call jobs keep per call, as the call journal names it: what registration created in the
+    /// CRM, the finished call, its recording, the cards shown.
+    static let madeKinds = [
+        MadeKind("created.CONTACT", en: "contact", ru: "контакт"), MadeKind("created.COMPANY", en: "company", ru: "компания"),
+        MadeKind("created.LEAD", en: "lead", ru: "лид"), MadeKind("created.DEAL", en: "deal", ru: "сделка"),
+        MadeKind("finish", en: "call logged", ru: "звонок записан"), MadeKind("record", en: "recording attached", ru: "запись прикреплена"),
+        MadeKind("shown.", en: "card shown", ru: "карточка показана"),
+    ]
+
+    /// A CRM record's page on the portal.
+    @Sendable static func recordURL(_ kind: String, _ id: String, _ credential: CRMCredential) -> String? {
+        let types = ["created.CONTACT": "contact", "created.COMPANY": "company", "created.LEAD": "lead", "created.DEAL": "deal"]
+        guard let type = types[kind], Int(id) != nil else { return nil }
+        let base = credential.baseURL.hasSuffix("/") ? String(credential.baseURL.dropLast()) : credential.baseURL
+        return "\(base)/crm/\(type)/details/\(id)/"
     }
 }

@@ -32,6 +32,12 @@ public struct CRMConnector: Sendable {
     public var credentialLinks: @Sendable (CRMCredential) -> [String: String] = { _ in [:] }
     /// CORE-3: the CRM's users, for the employee mapping.
     public var users: (@Sendable (CRMCredential) async throws -> [CRMUserSummary])? = nil
+    /// The call journal: what this CRM's call jobs keep per call (`crm_entities` kinds) that a manager reads as made,
+    /// in the order shown. Kinds not listed are bookkeeping (intents, what the CRM knew) and stay out of the journal.
+    public var madeKinds: [MadeKind] = []
+    /// The address of a record the CRM's jobs made (a kept kind and the CRM's id), for the journal's links; nil when
+    /// the CRM has no page for it.
+    public var recordURL: (@Sendable (_ kind: String, _ id: String, CRMCredential) -> String?)? = nil
 
     public init(kind: CRMKind, title: String, titleRU: String, handlers: [String: any JobHandler] = [:],
                 managerLookup: (any ManagerLookup)? = nil,
@@ -58,6 +64,22 @@ public struct CRMConnector: Sendable {
             }
         }
     }
+}
+
+/// A kind of thing a CRM's call jobs make, as the call journal names it. A `kind` ending in "." stands for every kept
+/// kind it begins (`shown.` for each employee a card was shown to), listed once.
+public struct MadeKind: Sendable, Equatable {
+    public var kind: String
+    public var en: String
+    public var ru: String
+
+    public init(_ kind: String, en: String, ru: String) {
+        self.kind = kind
+        self.en = en
+        self.ru = ru
+    }
+
+    public func matches(_ kept: String) -> Bool { kind.hasSuffix(".") ? kept.hasPrefix(kind) : kept == kind }
 }
 
 /// The CRMs this build serves, and the ones a tenant will see announced.

@@ -19,6 +19,25 @@ public struct CRMEntityStore: Sendable {
         }
     }
 
+    /// What is kept for each of `scopes` (call ids) in any of `integrationIds`, in one query (the call journal):
+    /// scope → integration → kind → CRM id.
+    public func all(integrationIds: [String], scopes: [String]) async throws -> [String: [String: [String: String]]] {
+        guard !integrationIds.isEmpty, !scopes.isEmpty else { return [:] }
+        let owners = integrationIds.map { _ in "?" }.joined(separator: ", "), marks = scopes.map { _ in "?" }.joined(separator: ", ")
+        let binds: [SQLValue] = integrationIds.map { .text($0) } + scopes.map { .text($0) }
+        return try await db.read { r in
+            var out: [String: [String: [String: String]]] = [:]
+            for row in try await r.query("""
+                SELECT integration_id, scope, kind, crm_id FROM crm_entities
+                WHERE integration_id IN (\(owners)) AND scope IN (\(marks))
+                """, binds) {
+                guard let owner = row.string("integration_id"), let scope = row.string("scope"), let kind = row.string("kind") else { continue }
+                out[scope, default: [:]][owner, default: [:]][kind] = row.string("crm_id")
+            }
+            return out
+        }
+    }
+
     /// Remembers one made thing right after the CRM confirmed it.
     public func remember(integrationId: String, scope: String, kind: String, crmId: String) async throws {
         try await remember(integrationId: integrationId, scope: scope, [kind: crmId])
