@@ -77,7 +77,9 @@ def demo(tmp_path_factory):
             break
         attempts.append(f"port {port}:\n" + "".join(lines))
     assert proc, "the demo did not start:\n" + "\n".join(attempts)
-    yield {"base": f"http://127.0.0.1:{port}", "sandbox": f"http://127.0.0.1:{port + 1}", "password": password}
+    token = re.search(r"API token:\s+(\S+)", "".join(lines))
+    yield {"base": f"http://127.0.0.1:{port}", "sandbox": f"http://127.0.0.1:{port + 1}", "password": password,
+           "token": token.group(1) if token else None}
     proc.terminate()
     try:
         proc.wait(timeout=20)
@@ -226,3 +228,46 @@ def test_english_and_keyboard(demo, browser):
         fid = field.get_attribute("id")
         assert browser.find_elements(By.CSS_SELECTOR, f"label[for='{fid}']"), fid
     browser.get(demo["base"] + "/cabinet/calls?lang=ru")
+
+
+def test_journal_says_what_was_made_and_the_dashboard_draws_the_calls(demo, browser):
+    sign_in(browser, demo)
+
+    # The journal's "В CRM" column names what was made, linked to the record in the CRM; no bare status badges.
+    def journal_with_records(driver):
+        driver.get(demo["base"] + "/cabinet/calls")
+        return driver.find_elements(By.CSS_SELECTOR, "table tbody td a.badge.ok")
+
+    links = WebDriverWait(browser, 60, poll_frequency=1).until(journal_with_records)
+    shot(browser, "09-journal-made")
+    assert any(re.search(r"(контакт|сделка|неразобранное|лид)", a.text) for a in links)
+    assert all(a.get_attribute("href").startswith("http") for a in links)
+    table = browser.find_element(By.CSS_SELECTOR, "main table").text
+    assert "выполнено" not in table
+    assert re.search(r"\d+ (с|мин)\b", table) and not re.search(r"\d+ s\b", table)
+    assert re.search(r"(Анна Смирнова|Борис Иванов|Вера Петрова)", table)
+
+    # A call's page: the legs table has a header over every cell, its states and end reasons in words.
+    answered = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "table tbody tr td:first-child a")]
+    browser.get(answered[0])
+    shot(browser, "10-call")
+    assert "Итог в CRM" in browser.page_source
+    legs = browser.find_element(By.XPATH, "//h2[.='Плечи звонка']/following-sibling::div[1]//table")
+    headers = legs.find_elements(By.CSS_SELECTOR, "thead th")
+    for row in legs.find_elements(By.CSS_SELECTOR, "tbody tr"):
+        assert len(row.find_elements(By.TAG_NAME, "td")) == len(headers)
+    assert not re.search(r"\b(ended|CANCELLED|COMPLETED)\b", legs.text)
+
+    # The dashboard, from the navigation: 30 days of bars drawn by the server, the figures and the employees.
+    browser.find_element(By.LINK_TEXT, "Дашборд звонков").click()
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".chart svg"))
+    shot(browser, "11-dashboard")
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".chart svg g.day")) == 30
+    assert int(browser.find_element(By.CSS_SELECTOR, "[data-figure='dash.calls']").text) > 0
+    assert browser.find_elements(By.CSS_SELECTOR, ".chart svg rect")
+    assert re.search(r"(Анна Смирнова|Борис Иванов|Вера Петрова)", browser.find_element(By.CSS_SELECTOR, "table.employees").text)
+    # The same numbers from the management API.
+    figure = int(browser.find_element(By.CSS_SELECTOR, "[data-figure='dash.calls']").text)
+    api = json.load(urllib.request.urlopen(urllib.request.Request(demo["base"] + "/api/v1/analytics/calls", headers={
+        "Authorization": "Bearer " + demo["token"]})))
+    assert api["calls"] >= figure and len(api["days"]) == 30
