@@ -83,7 +83,11 @@ extension Cabinet {
                     break
                 }
             }
-            if items.isEmpty { items.append(Made(text: lead + l.jt("made.nothing"), state: .idle)) }
+            if items.isEmpty {
+                // A CRM that does not say what its jobs keep: its finished jobs read as done, as before.
+                let declared = !(connector?.madeKinds.isEmpty ?? true)
+                items.append(declared ? Made(text: lead + l.jt("made.nothing"), state: .idle) : Made(text: lead + l.t("job.done"), state: .made))
+            }
             out += items
         }
         return out
