@@ -205,7 +205,8 @@ struct B24FinishedHandler: JobHandler {
         if status != "200", let reason = call.final?.status, !reason.isEmpty { finish["FAILED_REASON"] = .string(reason) }
         commands.append(B24Command("b_finish", "telephony.externalCall.finish", finish))
         if let url = call.recordingURL, !url.isEmpty {
-            let name = "\(call.id).mp3"
+            // Bitrix24 takes only names ending in .wav or .mp3 (docs: telephony.externalCall.attachRecord).
+            let name = call.id + (URL(string: url)?.pathExtension.lowercased() == "wav" ? ".wav" : ".mp3")
             commands.append(B24Command("c_record", "telephony.externalCall.attachRecord",
                                        ["CALL_ID": .string(callId), "FILENAME": .string(name), "RECORD_URL": .string(url)]))
         }

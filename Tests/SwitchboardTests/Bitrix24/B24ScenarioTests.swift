@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SwitchboardApp
 import SwitchboardCore
-import SwitchboardCRM
+@testable import SwitchboardCRM
 import SwitchboardPBX
 import SwitchboardSandbox
 import SwitchboardSimulator
@@ -64,7 +64,7 @@ struct B24World {
                     let handler = try #require(sb.connectors[.bitrix24]?.credentialLinks(credential)["applicationHandlerURL"])
                     let installed = try await wire.steer("install", ["handler": handler])
                     #expect(installed.json["handler_status"] as? Int == 200)
-                    try await eventually("the application's events to be bound") { sandbox.snapshot().handlers.count == 5 }
+                    try await eventually("the application's events to be bound") { sandbox.snapshot().handlers.count == B24Connector.boundEvents.count }
                     let integration = try await sb.integrations.create(
                         tenantId: fx.tenant.id, crm: .bitrix24, name: "Bitrix24", credentialId: credential.id,
                         pbxConnectionId: fx.connection.id, active: true,
@@ -405,6 +405,12 @@ struct B24ScenarioTests {
                 // Never registered a second time.
                 #expect(w.calls("79162223344").count == 1)
                 #expect(w.sandbox.snapshot().requests["telephony.externalcall.register"] == nil)
+
+                // A visitor orders a callback through a CRM form: the default responsible's phone rings first.
+                let callback = try await w.wire.steer("callback-start", ["phone": "+79163334455"])
+                #expect(callback.json["handler_statuses"] as? [Int] == [200])
+                let second = try #require(pbx.commands.last { $0.cmd == "makeCall" })
+                #expect(second.fields["user"] == "vera" && second.fields["phone"] == "79163334455")
             }
         }
     }
