@@ -311,6 +311,20 @@ struct MegaplanScenarioTests {
         }
     }
 
+    @Test("two calls at once from one unknown number make one client, each call its own card", arguments: Backend.available)
+    func concurrentCalls(_ backend: Backend) async throws {
+        try await MegaplanWorld.with(backend) { w in
+            let (a, b, merged) = ITooLabsScenarios.overlapping(client: "79030003344", line: MegaplanWorld.line)
+            try await w.player.play(merged)
+            try await w.settled()
+            #expect(try await w.dead().isEmpty)
+            #expect(w.clients("79030003344").count == 1)
+            let cardA = try #require(try await w.cards(a).first), cardB = try #require(try await w.cards(b).first)
+            #expect(cardA["type"] == "in" && cardB["type"] == "miss")
+            #expect(cardA["fromUser"]?["id"] == cardB["fromUser"]?["id"])
+        }
+    }
+
     @Test("Megaplan down for a while, then a token that expired and a 429 storm: every call arrives once, nothing dies",
           arguments: Backend.available)
     func outageTokenAndRateLimit(_ backend: Backend) async throws {
