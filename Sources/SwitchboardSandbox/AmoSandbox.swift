@@ -23,6 +23,7 @@ public final class AmoSandbox: @unchecked Sendable {
     var leads: [AmoSandboxSnapshot.Lead] = []
     var unsorted: [AmoSandboxSnapshot.Unsorted] = []
     var calls: [AmoSandboxSnapshot.CallNote] = []
+    var notes: [AmoSandboxSnapshot.Note] = []
     var tasks: [AmoSandboxSnapshot.Task] = []
     var events: [AmoSandboxSnapshot.Event] = []
     var requests: [String: Int] = [:]
@@ -60,7 +61,7 @@ public final class AmoSandbox: @unchecked Sendable {
     public func snapshot() -> AmoSandboxSnapshot {
         lock.withLock {
             AmoSandboxSnapshot(contacts: contacts, leads: leads, unsorted: unsorted, calls: calls, tasks: tasks, events: events,
-                               requests: requests, rejected429: rejected429)
+                               requests: requests, rejected429: rejected429, notes: notes)
         }
     }
 
@@ -138,6 +139,7 @@ public final class AmoSandbox: @unchecked Sendable {
             api.get("v4/\(type)/:id/notes") { req, ctx in
                 try await self.guarded(req) { _ in self.listNotes(req, type: type, id: ctx.parameters.get("id", as: Int.self)) }
             }
+            api.post("v4/\(type)/notes") { req, _ in try await self.guarded(req) { try self.addNotes($0, type: type) } }
         }
         api.get("v4/tasks") { req, _ in try await self.guarded(req) { _ in self.listTasks(req) } }
         api.post("v4/contacts") { req, _ in try await self.guarded(req) { try self.addContacts($0) } }
@@ -352,12 +354,16 @@ public final class AmoSandbox: @unchecked Sendable {
     /// An entity's notes (the calls logged on it), `filter[note_type][]` narrowing them; 204 when there are none.
     func listNotes(_ req: Request, type: String, id: Int?) -> Response {
         let types = Self.filterValues(req, "note_type")
-        let notes = calls.filter { $0.entity_type == type && $0.entity_id == id }.map { note -> [String: Any] in
+        let all = calls.filter { $0.entity_type == type && $0.entity_id == id }.map { note -> [String: Any] in
             ["id": note.id, "entity_id": note.entity_id, "note_type": note.direction == "outbound" ? "call_out" : "call_in",
              "account_id": seed.account_id,
              "params": ["uniq": note.uniq, "duration": note.duration, "phone": note.phone, "link": note.link ?? "",
                         "call_status": note.call_status as Any, "call_responsible": note.call_responsible as Any]]
-        }.filter { types.isEmpty || types.contains($0["note_type"] as? String ?? "") }
+        } + self.notes.filter { $0.entity_type == type && $0.entity_id == id }.map { note -> [String: Any] in
+            ["id": note.id, "entity_id": note.entity_id, "note_type": note.note_type, "account_id": seed.account_id,
+             "created_at": note.created_at, "params": ["text": note.text]]
+        }
+        let notes = all.filter { types.isEmpty || types.contains($0["note_type"] as? String ?? "") }
         if notes.isEmpty { return Response(status: .noContent) }
         return Self.raw(["_page": 1, "_embedded": ["notes": notes]])
     }
@@ -544,6 +550,26 @@ public final class AmoSandbox: @unchecked Sendable {
             return Self.raw(["_total_items": 0, "errors": errors], status: .badRequest)
         }
         return Self.raw(["_total_items": made.count, "_embedded": ["calls": made], "errors": errors])
+    }
+
+    /// `POST /api/v4/{entity_type}/notes`: `entity_id`, `note_type` (`common`, …) and `params.text`; the entity must exist.
+    func addNotes(_ body: Any, type: String) throws -> Response {
+        guard let items = Self.items(body), !items.isEmpty else { return Self.problem(400, "Bad Request", "an array of notes is expected") }
+        var made: [[String: Any]] = []
+        for (i, item) in items.enumerated() {
+            let requestId = item["request_id"] as? String ?? String(i)
+            guard let entity = item["entity_id"] as? Int, let noteType = item["note_type"] as? String else {
+                return Self.validation([(requestId, "entity_id", "entity_id and note_type are required")])
+            }
+            let exists = type == "leads" ? leads.contains { $0.id == entity } : type == "contacts" ? contacts.contains { $0.id == entity } : true
+            guard exists else { return Self.validation([(requestId, "entity_id", "Entity not found")]) }
+            let text = (item["params"] as? [String: Any])?["text"] as? String ?? ""
+            let note = AmoSandboxSnapshot.Note(id: newId(), entity_type: type, entity_id: entity, note_type: noteType, text: text,
+                                               created_at: Int(Date().timeIntervalSince1970))
+            notes.append(note)
+            made.append(["id": note.id, "entity_id": entity, "request_id": requestId])
+        }
+        return Self.raw(["_embedded": ["notes": made]])
     }
 
     func addTasks(_ body: Any) throws -> Response {

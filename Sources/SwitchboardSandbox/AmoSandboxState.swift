@@ -99,6 +99,15 @@ public struct AmoSandboxSnapshot: Codable, Sendable {
         public var entity_type: String
         public var entity_id: Int
     }
+    /// A note that is not a call (`note_type` `common`, …): what Switchboard writes for requests and chat transcripts.
+    public struct Note: Codable, Sendable, Equatable {
+        public var id: Int
+        public var entity_type: String
+        public var entity_id: Int
+        public var note_type: String
+        public var text: String
+        public var created_at: Int
+    }
     public struct Task: Codable, Sendable, Equatable {
         public var id: Int
         public var text: String
@@ -124,4 +133,6 @@ public struct AmoSandboxSnapshot: Codable, Sendable {
     /// Requests by "METHOD path", for counting what a scenario cost.
     public var requests: [String: Int]
     public var rejected429: Int
+    /// Notes other than calls.
+    public var notes: [Note] = []
 }

@@ -38,6 +38,7 @@ struct ManagementAPI {
         registerIntegrations(api)
         registerJobs(api)
         registerCalls(api)
+        SitesAPI(sb: sb).register(api)
         registerAnalytics(api)
     }
 

@@ -23,6 +23,7 @@ public enum AmoCRM {
             },
             context: amo)
         c.check = { await check(amo, $0) }
+        c.adopt(texts: AmoTexts.spec(amo), env: env, afterWrite: amo.afterWrite)
         c.users = { credential in
             try await AmoAPI(client: amo.client(tenantId: credential.tenantId, credential: credential, log: nil)).users()
                 .map { CRMUserSummary(id: String($0.id), name: $0.name, email: $0.email) }

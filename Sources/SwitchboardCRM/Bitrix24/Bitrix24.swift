@@ -22,6 +22,7 @@ public enum Bitrix24 {
             context: b24)
         c.inbound = [b24.inbound]
         c.check = { await b24.check($0) }
+        c.adopt(texts: B24Texts.spec(b24), env: env)
         c.credentialLinks = { ["applicationHandlerURL": b24.handlerURL($0)] }
         c.users = { try await b24.users($0) }
         c.madeKinds = madeKinds

@@ -32,6 +32,8 @@ public struct CRMConnector: Sendable {
     public var credentialLinks: @Sendable (CRMCredential) -> [String: String] = { _ in [:] }
     /// CORE-3: the CRM's users, for the employee mapping.
     public var users: (@Sendable (CRMCredential) async throws -> [CRMUserSummary])? = nil
+    /// CORE-15: requests and chats from the tenant's sites (set with `adopt(texts:env:)`).
+    public var texts: TextSpec? = nil
     /// The call journal: what this CRM's call jobs keep per call (`crm_entities` kinds) that a manager reads as made,
     /// in the order shown. Kinds not listed are bookkeeping (intents, what the CRM knew) and stay out of the journal.
     public var madeKinds: [MadeKind] = []

@@ -135,7 +135,8 @@ public final class B24Sandbox: @unchecked Sendable {
                                chat: Self.values(chat),
                                handlers: Self.values(handlers.map { ["ID": $0.id, "event": $0.event, "handler": $0.handler,
                                                                      "auth_type": String($0.authType)] }),
-                               deliveries: Self.values(deliveries), requests: requests, rejected_query_limit: rejectedQueryLimit)
+                               deliveries: Self.values(deliveries), requests: requests, rejected_query_limit: rejectedQueryLimit,
+                               timeline_comments: Self.values(records["TIMELINE_COMMENT"]))
         }
     }
 

@@ -86,6 +86,8 @@ extension B24Sandbox {
         case "crm.activity.get": return try crmGet("ACTIVITY", p)
         case "crm.activity.list": return crmList("ACTIVITY", p)
         case "crm.duplicate.findbycomm": return try findByComm(p)
+        case "crm.timeline.comment.add": return try timelineCommentAdd(p, caller)
+        case "crm.timeline.comment.list": return crmList("TIMELINE_COMMENT", p)
         case "telephony.externalline.add": return try lineAdd(p)
         case "telephony.externalline.get": return B24Answer(lines)
         case "telephony.externalline.update": return try lineUpdate(p)
@@ -717,6 +719,24 @@ extension B24Sandbox {
     }
 
     // MARK: tasks, notifications, events
+
+    /// `crm.timeline.comment.add`: a comment (`COMMENT`) in the timeline of a lead, deal, contact or company
+    /// (`ENTITY_TYPE`, `ENTITY_ID`, which must exist); its id. Listed by `crm.timeline.comment.list` with a `filter`.
+    func timelineCommentAdd(_ p: B24Params, _ caller: B24Caller) throws -> B24Answer {
+        guard let fields = p.dict("fields") else { throw B24Error.crm("Parameter 'fields' must be array.") }
+        let type = (fields.string("ENTITY_TYPE") ?? "").uppercased()
+        guard ["LEAD", "DEAL", "CONTACT", "COMPANY"].contains(type), let entity = fields.int("ENTITY_ID"),
+              records[type]?.contains(where: { $0["ID"] as? String == String(entity) }) == true else {
+            throw B24Error.crm("Entity not found.")
+        }
+        guard let comment = fields.string("COMMENT"), !comment.isEmpty else { throw B24Error.crm("Empty comment message.") }
+        let id = newId("TIMELINE_COMMENT")
+        records["TIMELINE_COMMENT", default: []].append([
+            "ID": String(id), "CREATED": date(Date()), "ENTITY_ID": String(entity), "ENTITY_TYPE": type.lowercased(),
+            "AUTHOR_ID": String(fields.int("AUTHOR_ID") ?? caller.userId), "COMMENT": comment, "FILES": [String](),
+        ])
+        return B24Answer(id)
+    }
 
     func taskAdd(_ p: B24Params, _ caller: B24Caller) throws -> B24Answer {
         let fields = p.dict("fields") ?? B24Params()

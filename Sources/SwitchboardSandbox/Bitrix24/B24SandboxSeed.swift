@@ -100,4 +100,6 @@ public struct B24SandboxSnapshot: Codable, Sendable {
     /// Requests by REST method (lower case), batch sub-requests included, for counting what a scenario cost.
     public var requests: [String: Int]
     public var rejected_query_limit: Int
+    /// Timeline comments (`crm.timeline.comment.add`): chat transcripts and notes on records.
+    public var timeline_comments: [[String: JSONValue]] = []
 }

@@ -158,6 +158,27 @@ public enum Migrations {
             // A CRM account's rate limit, shared by every integration and instance: the next free send time.
             "CREATE TABLE rate_limits (key TEXT PRIMARY KEY, next_at BIGINT NOT NULL)",
         ]),
+        Migration(version: 7, name: "sites and text communications", statements: [
+            // A tenant's sites: the public key in their script tags and API paths, the origins browsers may post from.
+            """
+            CREATE TABLE sites (
+              id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE, name TEXT NOT NULL,
+              site_key TEXT NOT NULL UNIQUE, origins TEXT NOT NULL DEFAULT '[]', request_types TEXT NOT NULL DEFAULT '[]',
+              created_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX sites_tenant ON sites (tenant_id)",
+            // Requests and chats (one row per communication; a chat's messages in its transcript), neutral to every CRM.
+            """
+            CREATE TABLE text_events (
+              id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, site_id TEXT NOT NULL, site TEXT NOT NULL, kind TEXT NOT NULL,
+              external_id TEXT, request_type TEXT, channel TEXT, name TEXT, phone TEXT, email TEXT, message TEXT,
+              utm TEXT NOT NULL DEFAULT '{}', page TEXT, tags TEXT NOT NULL DEFAULT '[]', transcript TEXT NOT NULL DEFAULT '[]',
+              state TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, finished_at BIGINT)
+            """,
+            // The sender's own id makes a repeated submission one communication.
+            "CREATE UNIQUE INDEX text_events_external ON text_events (site_id, external_id)",
+            "CREATE INDEX text_events_tenant ON text_events (tenant_id, created_at)",
+        ]),
     ]
 
     /// Applies every migration not applied yet; safe to call from several instances at once.
