@@ -73,6 +73,7 @@ extension Switchboard {
         PBXRoutes(sb: self).register(on: router)
         for pages in AppConnectors.pages.values { pages.routes?(self, router) }
         ConnectorRoutes(sb: self).register(on: router)
+        DealsRoutes(sb: self).register(on: router)
         PublicTexts(sb: self, limiter: SiteRateLimiter()).register(on: router)
         Cabinet(sb: self, limiter: signInLimiter).register(on: router)
         return router

@@ -141,6 +141,7 @@ public final class Switchboard: Sendable {
     public func integrationSaved(_ integration: Integration) async {
         routing.invalidateDirectory()
         await forgetRouting(integrationId: integration.id)
+        await backfillDeals(integration)
         guard let onSave = connectors[integration.crm]?.onSave else { return }
         do {
             try await onSave(integration)

@@ -162,6 +162,7 @@ public final class AmoSandbox: @unchecked Sendable {
             self.expireAccessTokens()
             return Self.json(["ok": true])
         }
+        steerDeals(inspect)
         return router
     }
 
@@ -315,8 +316,10 @@ public final class AmoSandbox: @unchecked Sendable {
         let q = req.uri.queryParameters
         let query = q["query"].map(String.init) ?? ""
         let withLeads = q["with"].map { $0.contains("leads") } ?? false
+        let ids = Set(Self.filterValues(req, "id").compactMap { Int($0) })
         let found = contacts.filter { c in
-            query.isEmpty || c.name.contains(query) || c.phones.contains { $0.contains(query) || $0.filter(\.isNumber).contains(query) }
+            (ids.isEmpty || ids.contains(c.id)) &&
+                (query.isEmpty || c.name.contains(query) || c.phones.contains { $0.contains(query) || $0.filter(\.isNumber).contains(query) })
         }
         if found.isEmpty { return Response(status: .noContent) }
         return Self.raw(["_page": 1, "_embedded": ["contacts": found.map { contactJSON($0, withLeads: withLeads) }]])
@@ -387,17 +390,27 @@ public final class AmoSandbox: @unchecked Sendable {
         }]])
     }
 
-    /// `filter[id][]=…` narrows the list, as on amoCRM.
+    /// `filter[id][]=…` narrows the list, as on amoCRM; `page` and `limit` (at most 250, 50 by default) page it, in
+    /// id order, with `_links.next` while more follow; 204 past the end.
     func listLeads(_ req: Request) -> Response {
-        let ids = Set(req.uri.queryParameters.getAll("filter[id][]").compactMap { Int(String($0)) }
-            + req.uri.queryParameters.getAll("filter[id]").compactMap { Int(String($0)) })
-        let chosen = ids.isEmpty ? leads : leads.filter { ids.contains($0.id) }
-        if chosen.isEmpty { return Response(status: .noContent) }
-        return Self.raw(["_page": 1, "_embedded": ["leads": chosen.map {
-            ["id": $0.id, "name": $0.name, "price": $0.price, "responsible_user_id": $0.responsible_user_id,
-             "status_id": $0.status_id, "pipeline_id": $0.pipeline_id, "created_at": $0.created_at,
-             "_embedded": ["tags": $0.tags.map { ["name": $0] }, "contacts": $0.contact_ids.map { ["id": $0] }]] as [String: Any]
-        }]])
+        let q = req.uri.queryParameters
+        let ids = Set(q.getAll("filter[id][]").compactMap { Int(String($0)) } + q.getAll("filter[id]").compactMap { Int(String($0)) })
+        let chosen = (ids.isEmpty ? leads : leads.filter { ids.contains($0.id) }).sorted { $0.id < $1.id }
+        let limit = min(250, max(1, q["limit"].flatMap { Int(String($0)) } ?? 50)), page = max(1, q["page"].flatMap { Int(String($0)) } ?? 1)
+        let slice = Array(chosen.dropFirst((page - 1) * limit).prefix(limit))
+        if slice.isEmpty { return Response(status: .noContent) }
+        var links: [String: Any] = ["self": ["href": "/api/v4/leads?page=\(page)&limit=\(limit)"]]
+        if page * limit < chosen.count { links["next"] = ["href": "/api/v4/leads?page=\(page + 1)&limit=\(limit)"] }
+        return Self.raw(["_page": page, "_links": links, "_embedded": ["leads": slice.map { leadJSON($0) }]])
+    }
+
+    func leadJSON(_ l: AmoSandboxSnapshot.Lead) -> [String: Any] {
+        ["id": l.id, "name": l.name, "price": l.price, "responsible_user_id": l.responsible_user_id, "group_id": 0,
+         "status_id": l.status_id, "pipeline_id": l.pipeline_id, "loss_reason_id": NSNull(), "created_by": 0, "updated_by": 0,
+         "created_at": l.created_at, "updated_at": max(l.updated_at, l.created_at), "closed_at": l.closed_at.map { $0 as Any } ?? NSNull(),
+         "closest_task_at": NSNull(), "is_deleted": false, "custom_fields_values": NSNull(), "score": NSNull(),
+         "account_id": seed.account_id,
+         "_embedded": ["tags": l.tags.map { ["name": $0] }, "contacts": l.contact_ids.map { ["id": $0, "is_main": true] }]]
     }
 
     // MARK: writing

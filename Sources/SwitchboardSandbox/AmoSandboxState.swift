@@ -76,6 +76,9 @@ public struct AmoSandboxSnapshot: Codable, Sendable {
         public var tags: [String]
         public var price: Int
         public var created_at: Int
+        public var updated_at: Int = 0
+        /// Set when the lead reaches won (142) or lost (143).
+        public var closed_at: Int? = nil
     }
     public struct Unsorted: Codable, Sendable, Equatable {
         public var uid: String

@@ -121,6 +121,11 @@ struct AmoRoutes {
         let fields = FormURLEncoding.decode(body)
         ctx.logger.info("amoCRM webhook", metadata: ["integration": "\(id)", "keys": "\(fields.keys.sorted().prefix(5).map { UntrustedText.loggable($0, limit: 60) })"])
         await sb.forgetRouting(integrationId: id)
+        // CORE-16: added or changed leads are read and kept in Raw data → Deals.
+        let leads = AmoConnector.leadIds(inWebhook: fields)
+        if !leads.isEmpty, let integration = try await sb.integrations.find(id: id), integration.active {
+            try await sb.dealsChanged(integration, dealIds: leads)
+        }
         return jsonResponse(["ok": "true"])
     }
 

@@ -88,6 +88,8 @@ func page(_ lang: Lang, title: String, nav: Bool = true, body: String, status: H
           <a href="/cabinet/dashboard">\(lang.jt("dashboard"))</a>
           <a href="/cabinet/credentials">\(lang == .ru ? "Учетные данные" : "Credentials")</a>
           <a href="/cabinet/pbx">\(lang.t("nav.pbx"))</a>
+          <a href="/cabinet/deals">\(lang == .ru ? "Сделки" : "Deals")</a>
+          <a href="/cabinet/analytics">\(lang == .ru ? "Аналитика" : "Analytics")</a>
           <span class="grow"></span>
           <a href="?lang=\(other.rawValue)" hreflang="\(other.rawValue)">\(lang.t("lang.other"))</a>
           <span class="who">\(esc(email))</span>

@@ -85,7 +85,7 @@ struct ConnectorRoutes {
     /// The application's side effects a connector's endpoints may ask for.
     var hostServices: HostServices {
         let sb = self.sb
-        return HostServices(
+        var services = HostServices(
             clickToCall: { integration, employeeId, phone in
                 guard integration.active else { throw ClickToCallRefusal("the integration is switched off") }
                 guard let employee = try await sb.pbx.employees(tenantId: integration.tenantId).first(where: { $0.id == employeeId }) else {
@@ -102,5 +102,7 @@ struct ConnectorRoutes {
             },
             forgetRouting: { await sb.forgetRouting(integrationId: $0) },
             integrationSaved: { await sb.integrationSaved($0) })
+        services.dealsChanged = { try await sb.dealsChanged($0, dealIds: $1) }
+        return services
     }
 }

@@ -17,11 +17,14 @@ public enum AmoCRM {
             kind: .amocrm, title: "amoCRM", titleRU: "amoCRM", handlers: amo.handlers, managerLookup: amo.managerLookup(),
             settingsProblems: CRMConnector.problems(AmoSettings.self) { $0.validate() },
             onSave: { integration in
-                // AMO-5: amoCRM reports contact changes, so a changed responsible user reaches routing at once.
-                guard integration.active, integration.personalManagerRouting else { return }
-                try await amo.subscribeWebhook(integration: integration, destination: webhookURL(integration.id, env))
+                // AMO-5: amoCRM reports contact changes, so a changed responsible user reaches routing at once;
+                // CORE-16: and lead changes, so deals reach Raw data.
+                guard integration.active else { return }
+                try await amo.subscribeWebhook(integration: integration, destination: webhookURL(integration.id, env),
+                                               contacts: integration.personalManagerRouting, deals: true)
             },
             context: amo)
+        c.importDeals(amo.dealSpec, env: env)
         c.check = { await check(amo, $0) }
         c.adopt(texts: AmoTexts.spec(amo), env: env, afterWrite: amo.afterWrite)
         c.users = { credential in

@@ -69,13 +69,16 @@ public struct AmoConnector: Sendable {
     }
 
     /// Asks amoCRM to tell `destination` when a contact changes (its responsible user above all), so the
-    /// routing cache never answers with a manager who no longer has the client.
-    public func subscribeWebhook(integration: Integration, destination: String) async throws {
+    /// routing cache never answers with a manager who no longer has the client; and, with `deals`, when a lead is
+    /// added or changes (CORE-16). One subscription per destination holds both.
+    public func subscribeWebhook(integration: Integration, destination: String, contacts: Bool = true, deals: Bool = false) async throws {
         guard let credentialId = integration.credentialId,
               let credential = try await credentials.get(tenantId: integration.tenantId, id: credentialId) else { return }
+        let settings = (contacts ? ["responsible_contact", "update_contact"] : []) + (deals ? Self.leadWebhookSettings : [])
+        guard !settings.isEmpty else { return }
         _ = try await client(tenantId: integration.tenantId, credential: credential, log: nil)
-            .call(.POST, "/api/v4/webhooks", json: ["destination": destination, "settings": ["responsible_contact", "update_contact"]],
-                  what: "subscribe to contact changes")
+            .call(.POST, "/api/v4/webhooks", json: ["destination": destination, "settings": settings],
+                  what: deals ? "subscribe to contact and deal changes" : "subscribe to contact changes")
     }
 
     /// The personal-manager lookup (AMO-5) for routing.

@@ -51,8 +51,9 @@ public struct B24Connector: Sendable {
         "\(env.baseURL())/crm/bitrix24/\(c.tenantId)/\(c.id)/\(key(tenantId: c.tenantId, credentialId: c.id))"
     }
 
-    static let boundEvents = ["ONEXTERNALCALLSTART", "ONEXTERNALCALLBACKSTART", "ONCRMCONTACTUPDATE", "ONCRMCOMPANYUPDATE",
-                              "ONCRMLEADUPDATE"]
+    /// Click-to-call, the changes that make cached personal managers stale, and the deals (CORE-16).
+    public static let boundEvents = ["ONEXTERNALCALLSTART", "ONEXTERNALCALLBACKSTART", "ONCRMCONTACTUPDATE", "ONCRMCOMPANYUPDATE",
+                                     "ONCRMLEADUPDATE"] + dealEvents
 
     var inbound: InboundEndpoint {
         InboundEndpoint(path: "crm/bitrix24/:tenant/:credential/:key") { req, host in
@@ -79,6 +80,11 @@ public struct B24Connector: Sendable {
         switch event {
         case "ONEXTERNALCALLSTART", "ONEXTERNALCALLBACKSTART":
             return try await clickToCall(event: event, f, linked: linked, host: host)
+        case let e where Self.dealEvents.contains(e):
+            // CORE-16: the event names the deal only; a job reads it (B24 §5).
+            guard let id = f["data[FIELDS][ID]"], !id.isEmpty else { return .refused(400, "the event names no deal") }
+            for i in linked { try await host.dealsChanged(i, [id]) }
+            return .json(["ok": true])
         case let e where e.hasPrefix("ONCRM"):
             // A record's responsible may have changed: every instance forgets the personal managers it cached (B24 §3).
             for i in linked { await host.forgetRouting(i.id) }

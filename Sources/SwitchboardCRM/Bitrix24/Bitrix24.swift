@@ -25,6 +25,14 @@ public enum Bitrix24 {
         c.adopt(texts: B24Texts.spec(b24), env: env)
         c.credentialLinks = { ["applicationHandlerURL": b24.handlerURL($0)] }
         c.users = { try await b24.users($0) }
+        c.importDeals(b24.dealSpec, env: env)
+        // CORE-17: B24-5's UTM tags per virtual number name the campaign (utm_campaign, else utm_source).
+        c.lineCampaigns = { json in
+            guard let settings = try? JSON.decode(B24Settings.self, from: JSON.string(json)) else { return [:] }
+            return settings.callTracking.byLine.compactMapValues { tags in
+                [tags["utm_campaign"], tags["utm_source"]].compactMap { $0 }.first { !$0.isEmpty }
+            }
+        }
         c.madeKinds = madeKinds
         c.recordURL = recordURL
         return c

@@ -32,14 +32,19 @@ public struct CRMConnector: Sendable {
     public var credentialLinks: @Sendable (CRMCredential) -> [String: String] = { _ in [:] }
     /// CORE-3: the CRM's users, for the employee mapping.
     public var users: (@Sendable (CRMCredential) async throws -> [CRMUserSummary])? = nil
-    /// CORE-15: requests and chats from the tenant's sites (set with `adopt(texts:env:)`).
-    public var texts: TextSpec? = nil
     /// The call journal: what this CRM's call jobs keep per call (`crm_entities` kinds) that a manager reads as made,
     /// in the order shown. Kinds not listed are bookkeeping (intents, what the CRM knew) and stay out of the journal.
     public var madeKinds: [MadeKind] = []
     /// The address of a record the CRM's jobs made (a kept kind and the CRM's id), for the journal's links; nil when
     /// the CRM has no page for it.
     public var recordURL: (@Sendable (_ kind: String, _ id: String, CRMCredential) -> String?)? = nil
+    /// CORE-16: the CRM's deals reach Raw data → Deals (set with `importDeals`, which adds its job handlers).
+    public var deals: DealSpec? = nil
+    /// CORE-17: the campaign each virtual number stands for (number → campaign), from an integration's settings
+    /// (static call tracking), for the analytics' campaign view.
+    public var lineCampaigns: (@Sendable (JSONValue) -> [String: String])? = nil
+    /// CORE-15: requests and chats from the tenant's sites (set with `adopt(texts:env:)`).
+    public var texts: TextSpec? = nil
 
     public init(kind: CRMKind, title: String, titleRU: String, handlers: [String: any JobHandler] = [:],
                 managerLookup: (any ManagerLookup)? = nil,

@@ -82,6 +82,12 @@ public struct HostServices: Sendable {
     /// Runs after an integration's CRM became reachable (an installation finished): what saving it would do.
     public var integrationSaved: @Sendable (Integration) async -> Void
 
+    /// CORE-16: the CRM says these deals (its ids) of an integration were created or changed; the host queues
+    /// their import (`DealJobs`).
+    public var dealsChanged: @Sendable (_ integration: Integration, _ dealIds: [String]) async throws -> Void = { _, _ in
+        throw ClickToCallRefusal("this installation imports no deals")
+    }
+
     public init(clickToCall: @escaping @Sendable (Integration, String, String) async throws -> String?,
                 forgetRouting: @escaping @Sendable (String) async -> Void,
                 integrationSaved: @escaping @Sendable (Integration) async -> Void) {

@@ -262,6 +262,7 @@ public final class B24Sandbox: @unchecked Sendable {
             guard let id = b["id"] as? Int else { return Self.raw(["error": "id is required"], status: .badRequest) }
             return Self.raw(await self.updateDealFromPortal(id: id, fields: b["fields"] as? [String: Any] ?? [:]))
         }
+        steer.post("deal-add") { req, _ in Self.raw(await self.addDealFromPortal(await Self.jsonBody(req))) }
         return router
     }
 

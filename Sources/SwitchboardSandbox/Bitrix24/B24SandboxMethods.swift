@@ -82,6 +82,9 @@ extension B24Sandbox {
         case "crm.deal.get": return try crmGet("DEAL", p)
         case "crm.deal.list": return crmList("DEAL", p)
         case "crm.deal.update": return try crmUpdate("DEAL", p, caller)
+        case "crm.deal.productrows.get": return try productRowsGet(p)
+        case "crm.deal.productrows.set": return try productRowsSet(p)
+        case "crm.category.list": return try categoryList(p)
         case "crm.activity.add": return try crmAdd("ACTIVITY", p, caller)
         case "crm.activity.get": return try crmGet("ACTIVITY", p)
         case "crm.activity.list": return crmList("ACTIVITY", p)
@@ -326,6 +329,7 @@ extension B24Sandbox {
         if type == "DEAL", record["CONTACT_ID"] is NSNull, let first = (record["CONTACT_IDS"] as? [String])?.first {
             record["CONTACT_ID"] = first
         }
+        if type == "DEAL" { Self.dealSemantics(&record) }
     }
 
     func newId(_ type: String) -> Int {

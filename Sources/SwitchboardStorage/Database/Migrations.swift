@@ -179,6 +179,34 @@ public enum Migrations {
             "CREATE UNIQUE INDEX text_events_external ON text_events (site_id, external_id)",
             "CREATE INDEX text_events_tenant ON text_events (tenant_id, created_at)",
         ]),
+        Migration(version: 8, name: "raw data: deals", statements: [
+            // CORE-16: the CRMs' deals (amoCRM leads, Bitrix24 deals, Megaplan deals, MoySklad orders), one row per
+            // deal of an integration; amounts in hundredths; the title in lower case for search (SQLite's LOWER knows ASCII only).
+            """
+            CREATE TABLE deals (
+              tenant_id TEXT NOT NULL, integration_id TEXT NOT NULL, crm TEXT NOT NULL, deal_id TEXT NOT NULL,
+              title TEXT NOT NULL DEFAULT '', title_search TEXT NOT NULL DEFAULT '', amount_minor BIGINT NOT NULL DEFAULT 0, currency TEXT,
+              pipeline_id TEXT, pipeline_name TEXT, stage_id TEXT, stage_name TEXT, status TEXT NOT NULL,
+              responsible_id TEXT, responsible_name TEXT, contact_ids TEXT NOT NULL DEFAULT '[]',
+              phones TEXT NOT NULL DEFAULT '[]', products TEXT NOT NULL DEFAULT '[]', store TEXT,
+              created_at BIGINT, closed_at BIGINT, updated_at BIGINT, imported_at BIGINT NOT NULL, raw TEXT NOT NULL,
+              PRIMARY KEY (integration_id, deal_id))
+            """,
+            "CREATE INDEX deals_tenant_created ON deals (tenant_id, created_at)",
+            // CORE-17's join: a deal's contacts' numbers (last 10 digits), looked up by the calls' numbers.
+            """
+            CREATE TABLE deal_phones (
+              tenant_id TEXT NOT NULL, integration_id TEXT NOT NULL, deal_id TEXT NOT NULL, phone TEXT NOT NULL,
+              PRIMARY KEY (integration_id, deal_id, phone))
+            """,
+            "CREATE INDEX deal_phones_tenant_phone ON deal_phones (tenant_id, phone)",
+            """
+            CREATE TABLE deal_stage_history (
+              id {{ID}}, tenant_id TEXT NOT NULL, integration_id TEXT NOT NULL, deal_id TEXT NOT NULL,
+              stage_id TEXT, stage_name TEXT, status TEXT NOT NULL, at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX deal_stage_history_deal ON deal_stage_history (integration_id, deal_id, id)",
+        ]),
     ]
 
     /// Applies every migration not applied yet; safe to call from several instances at once.

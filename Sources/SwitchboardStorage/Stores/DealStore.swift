@@ -1,0 +1,211 @@
+import Foundation
+import SwitchboardCore
+
+/// Raw data → Deals (CORE-16): the CRMs' deals by integration, their contacts' numbers for the analytics join
+/// (CORE-17), and each deal's stage history as Switchboard saw it.
+public struct DealStore: Sendable {
+    let db: any Database
+
+    public init(db: any Database) { self.db = db }
+
+    /// What storing one deal did.
+    public enum Outcome: String, Sendable, Equatable {
+        /// The deal is new here.
+        case created
+        /// Its stage or status changed (a history entry was added).
+        case moved
+        /// Its other fields were written again.
+        case updated
+        /// The stored deal is newer (the CRM's change time): nothing was written.
+        case stale
+    }
+
+    /// Stores deals of one integration (a webhook's deals, a backfill's page), in one transaction.
+    @discardableResult
+    public func upsert(tenantId: String, integrationId: String, crm: CRMKind, _ deals: [DealRecord], at now: Date = Date()) async throws
+        -> [Outcome] {
+        guard !deals.isEmpty else { return [] }
+        return try await db.transaction { tx in
+            var out: [Outcome] = []
+            for deal in deals { out.append(try await upsert(tenantId: tenantId, integrationId: integrationId, crm: crm, deal, now: now, in: tx)) }
+            return out
+        }
+    }
+
+    func upsert(tenantId: String, integrationId: String, crm: CRMKind, _ d: DealRecord, now: Date, in tx: any SQLExecutor) async throws -> Outcome {
+        let lock = tx.dialect == .postgres ? " FOR UPDATE" : ""
+        let existing = try await tx.one("SELECT stage_id, status, updated_at FROM deals WHERE integration_id = ? AND deal_id = ?\(lock)",
+                                        [.text(integrationId), .text(d.id)])
+        if let stored = existing?.int64("updated_at"), let incoming = d.updatedAt,
+           Int64((incoming.timeIntervalSince1970 * 1000).rounded()) < stored {
+            return .stale
+        }
+        let values: [SQLValue] = [
+            .text(tenantId), .text(integrationId), .text(crm.rawValue), .text(d.id), .text(d.title), .text(d.title.lowercased()),
+            .int(Int64((d.amount * 100).rounded())), .of(d.currency), .of(d.pipelineId), .of(d.pipelineName), .of(d.stageId),
+            .of(d.stageName), .text(d.status.rawValue), .of(d.responsibleId), .of(d.responsibleName), .text(JSON.string(d.contactIds)),
+            .text(JSON.string(d.phones)), .text(JSON.string(d.products)), .of(d.store), .of(d.createdAt ?? now), .of(d.closedAt),
+            .of(d.updatedAt), .of(now), .text(JSON.string(d.raw)),
+        ]
+        try await tx.execute("""
+            INSERT INTO deals (tenant_id, integration_id, crm, deal_id, title, title_search, amount_minor, currency, pipeline_id,
+              pipeline_name, stage_id, stage_name, status, responsible_id, responsible_name, contact_ids, phones, products, store,
+              created_at, closed_at, updated_at, imported_at, raw)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (integration_id, deal_id) DO UPDATE SET title = excluded.title, title_search = excluded.title_search,
+              amount_minor = excluded.amount_minor,
+              currency = excluded.currency, pipeline_id = excluded.pipeline_id, pipeline_name = excluded.pipeline_name,
+              stage_id = excluded.stage_id, stage_name = excluded.stage_name, status = excluded.status,
+              responsible_id = excluded.responsible_id, responsible_name = excluded.responsible_name,
+              contact_ids = excluded.contact_ids, phones = excluded.phones, products = excluded.products, store = excluded.store,
+              created_at = \(d.createdAt == nil ? "deals.created_at" : "excluded.created_at"), closed_at = excluded.closed_at,
+              updated_at = excluded.updated_at, imported_at = excluded.imported_at, raw = excluded.raw
+            """, values)
+        try await tx.execute("DELETE FROM deal_phones WHERE integration_id = ? AND deal_id = ?", [.text(integrationId), .text(d.id)])
+        for phone in Set(d.phones).sorted() {
+            try await tx.execute("INSERT INTO deal_phones (tenant_id, integration_id, deal_id, phone) VALUES (?, ?, ?, ?)",
+                                 [.text(tenantId), .text(integrationId), .text(d.id), .text(phone)])
+        }
+        let moved = existing == nil || existing?.string("stage_id") != d.stageId || existing?.string("status") != d.status.rawValue
+        if moved {
+            try await tx.execute("""
+                INSERT INTO deal_stage_history (tenant_id, integration_id, deal_id, stage_id, stage_name, status, at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, [.text(tenantId), .text(integrationId), .text(d.id), .of(d.stageId), .of(d.stageName), .text(d.status.rawValue),
+                      .of(d.updatedAt ?? now)])
+        }
+        return existing == nil ? .created : moved ? .moved : .updated
+    }
+
+    public struct Filter: Sendable {
+        public var integrationId: String?
+        public var status: DealStatus?
+        /// Created at or after.
+        public var from: Date?
+        /// Created before.
+        public var to: Date?
+        /// A phone number (any digits of it) or words of the title.
+        public var query: String?
+        public var limit = 100
+        public var offset = 0
+
+        public init(integrationId: String? = nil, status: DealStatus? = nil, from: Date? = nil, to: Date? = nil, query: String? = nil,
+                    limit: Int = 100, offset: Int = 0) {
+            self.integrationId = integrationId
+            self.status = status
+            self.from = from
+            self.to = to
+            self.query = query
+            self.limit = limit
+            self.offset = offset
+        }
+    }
+
+    static let columns = """
+        tenant_id, integration_id, crm, deal_id, title, amount_minor, currency, pipeline_id, pipeline_name, stage_id, stage_name,
+        status, responsible_id, responsible_name, contact_ids, phones, products, store, created_at, closed_at, updated_at, imported_at
+        """
+
+    /// A tenant's deals, newest first; `raw` is left out (`get` has it).
+    public func list(tenantId: String, filter: Filter = Filter()) async throws -> [StoredDeal] {
+        var sql = "SELECT \(Self.columns) FROM deals WHERE tenant_id = ?"
+        var binds: [SQLValue] = [.text(tenantId)]
+        if let v = filter.integrationId { sql += " AND integration_id = ?"; binds.append(.text(v)) }
+        if let v = filter.status { sql += " AND status = ?"; binds.append(.text(v.rawValue)) }
+        if let v = filter.from { sql += " AND created_at >= ?"; binds.append(.of(v)) }
+        if let v = filter.to { sql += " AND created_at < ?"; binds.append(.of(v)) }
+        if let q = filter.query?.trimmingCharacters(in: .whitespaces), !q.isEmpty {
+            var digits = q.filter(\.isNumber)
+            if digits.count >= 3, digits.count == q.filter({ !" +()-".contains($0) }).count {
+                // A number typed with its country code or trunk prefix (+7, 8) is searched without it: phones keep 10 digits.
+                if q.hasPrefix("+7") || (digits.count == 11 && (digits.hasPrefix("7") || digits.hasPrefix("8"))) { digits.removeFirst() }
+                sql += " AND phones LIKE ?"
+                binds.append(.text("%\(digits.suffix(10))%"))
+            } else {
+                sql += " AND title_search LIKE ?"
+                binds.append(.text("%\(q.lowercased())%"))
+            }
+        }
+        sql += " ORDER BY created_at DESC, deal_id DESC LIMIT ? OFFSET ?"
+        binds += [.int(Int64(max(1, filter.limit))), .int(Int64(max(0, filter.offset)))]
+        let (query, values) = (sql, binds)
+        return try await db.read { r in try await r.query(query, values).map { Self.deal($0, raw: .null) } }
+    }
+
+    /// One deal with the CRM's answer it was read from.
+    public func get(tenantId: String, integrationId: String, dealId: String) async throws -> StoredDeal? {
+        try await db.read { r in
+            guard let row = try await r.one("SELECT \(Self.columns), raw FROM deals WHERE tenant_id = ? AND integration_id = ? AND deal_id = ?",
+                                            [.text(tenantId), .text(integrationId), .text(dealId)]) else { return nil }
+            return Self.deal(row, raw: (try? JSON.decode(JSONValue.self, from: row.string("raw") ?? "null")) ?? .null)
+        }
+    }
+
+    /// A deal's stages in the order Switchboard saw them.
+    public func history(tenantId: String, integrationId: String, dealId: String) async throws -> [DealStageChange] {
+        try await db.read { r in
+            try await r.query("""
+                SELECT stage_id, stage_name, status, at FROM deal_stage_history
+                WHERE integration_id = ? AND deal_id = ? AND tenant_id = ? ORDER BY id
+                """, [.text(integrationId), .text(dealId), .text(tenantId)]).map {
+                DealStageChange(stageId: $0.string("stage_id"), stageName: $0.string("stage_name"),
+                                status: DealStatus(rawValue: $0.string("status") ?? "") ?? .open, at: $0.date("at") ?? Date())
+            }
+        }
+    }
+
+    static func deal(_ row: SQLRow, raw: JSONValue) -> StoredDeal {
+        func list<T: Decodable>(_ name: String, _ type: T.Type) -> T? { try? JSON.decode(T.self, from: row.string(name) ?? "") }
+        let record = DealRecord(
+            id: row.string("deal_id") ?? "", title: row.string("title") ?? "", amount: Double(row.int64("amount_minor") ?? 0) / 100,
+            currency: row.string("currency"), pipelineId: row.string("pipeline_id"), pipelineName: row.string("pipeline_name"),
+            stageId: row.string("stage_id"), stageName: row.string("stage_name"),
+            status: DealStatus(rawValue: row.string("status") ?? "") ?? .open, responsibleId: row.string("responsible_id"),
+            responsibleName: row.string("responsible_name"), contactIds: list("contact_ids", [String].self) ?? [],
+            phones: list("phones", [String].self) ?? [], products: list("products", [DealProduct].self) ?? [],
+            store: row.string("store"), createdAt: row.date("created_at"), closedAt: row.date("closed_at"),
+            updatedAt: row.date("updated_at"), raw: raw)
+        return StoredDeal(tenantId: row.string("tenant_id") ?? "", integrationId: row.string("integration_id") ?? "",
+                          crm: CRMKind(row.string("crm") ?? ""), deal: record, importedAt: row.date("imported_at") ?? Date())
+    }
+
+    // MARK: CORE-17
+
+    /// The deals created in [from, to) with their contacts' numbers, as the analytics joins them.
+    public func analyticsDeals(tenantId: String, from: Date, to: Date) async throws -> [DealAnalytics.Deal] {
+        try await db.read { r in
+            let rows = try await r.query("""
+                SELECT d.integration_id, d.deal_id, d.status, d.amount_minor, d.currency, d.created_at, p.phone
+                FROM deals d LEFT JOIN deal_phones p ON p.integration_id = d.integration_id AND p.deal_id = d.deal_id
+                WHERE d.tenant_id = ? AND d.created_at >= ? AND d.created_at < ?
+                ORDER BY d.integration_id, d.deal_id
+                """, [.text(tenantId), .of(from), .of(to)])
+            var out: [DealAnalytics.Deal] = []
+            for row in rows {
+                let id = "\(row.string("integration_id") ?? "")/\(row.string("deal_id") ?? "")"
+                if out.last?.id != id {
+                    out.append(DealAnalytics.Deal(id: id, phones: [], status: DealStatus(rawValue: row.string("status") ?? "") ?? .open,
+                                                  amount: Double(row.int64("amount_minor") ?? 0) / 100,
+                                                  currency: row.string("currency") ?? "RUB", createdAt: row.date("created_at") ?? from))
+                }
+                if let phone = row.string("phone") { out[out.count - 1].phones.append(phone) }
+            }
+            return out
+        }
+    }
+
+    /// The tenant's calls with a client number that started in [from, to) (internal calls left out), as touches;
+    /// the campaign is the caller's to fill.
+    public func analyticsTouches(tenantId: String, from: Date, to: Date) async throws -> [DealAnalytics.Touch] {
+        try await db.read { r in
+            try await r.query("""
+                SELECT id, client_number, client_raw, line_number, first_talker, started_at FROM calls
+                WHERE tenant_id = ? AND started_at >= ? AND started_at < ? AND direction <> 'internal'
+                """, [.text(tenantId), .of(from), .of(to)]).compactMap { row in
+                guard let phone = PhoneNumber(e164: row.string("client_number"), raw: row.string("client_raw") ?? "").last10 else { return nil }
+                return DealAnalytics.Touch(callId: row.string("id") ?? "", phone: phone, line: row.string("line_number"),
+                                           employee: row.string("first_talker"), startedAt: row.date("started_at") ?? from)
+            }
+        }
+    }
+}
