@@ -169,6 +169,46 @@ struct B24ScenarioTests {
         }
     }
 
+    @Test("the guide's matrix: answered or missed × known or unknown caller × leads or deals mode — exactly the records it describes, once",
+          arguments: Backend.available, [(1, true, false), (1, false, false), (1, true, true), (1, false, true),
+                                         (2, true, false), (2, false, false), (2, true, true), (2, false, true)])
+    func matrix(_ backend: Backend, _ c: (mode: Int, answered: Bool, known: Bool)) async throws {
+        try await B24World.with(backend, crmMode: c.mode) { w in
+            let number = c.known ? B24World.olga : "7905\(c.mode)\(c.answered ? 1 : 0)112233"
+            let before = w.sandbox.snapshot()
+            let s = c.answered ? ITooLabsScenarios.answered(client: number, line: B24World.line, employee: "anna", talk: 21)
+                               : ITooLabsScenarios.missed(client: number, line: B24World.line, employee: "anna")
+            try await w.playRingingFirst(s)
+            #expect(try await w.dead().isEmpty)
+            let st = w.sandbox.snapshot()
+            let call = try #require(w.calls(number).first)
+            #expect(w.calls(number).count == 1)
+            let responsible = String(c.answered ? B24World.ANNA : B24World.VERA)
+            #expect(call["FINISH"]?["CALL_FAILED_CODE"]?.stringValue == (c.answered ? "200" : "304"))
+            #expect(call["FINISH"]?["FINISHED_BY"]?.stringValue == responsible)
+            if c.known {
+                // Olga's contact: the call lands on it, nothing new is made, her manager stays Boris.
+                #expect(call["CRM_ENTITY_TYPE"]?.stringValue == "CONTACT" && call["CRM_ENTITY_ID"]?.stringValue == "11")
+                #expect(st.leads.count == before.leads.count && st.contacts.count == before.contacts.count && st.deals.count == before.deals.count)
+                #expect(st.contacts.first { $0["ID"]?.stringValue == "11" }?["ASSIGNED_BY_ID"]?.stringValue == String(B24World.BORIS))
+            } else if c.mode == 1 {
+                // Classic CRM: one lead, the talker's or (missed) the default responsible's.
+                #expect(w.leads(number).count == 1 && st.deals.count == before.deals.count)
+                #expect(w.leads(number).first?["ASSIGNED_BY_ID"]?.stringValue == responsible)
+            } else {
+                // Simple CRM: a contact and a deal, no lead.
+                #expect(w.leads(number).isEmpty)
+                let contact = try #require(st.contacts.first { B24World.phones($0).contains(number) })
+                let deals = st.deals.filter { $0["CONTACT_ID"]?.stringValue == contact["ID"]?.stringValue }
+                #expect(deals.count == 1 && deals.first?["ASSIGNED_BY_ID"]?.stringValue == responsible)
+            }
+            // The call activity, answered ones completed, a missed incoming one left open for a call-back.
+            let activity = try #require(st.activities.first { $0["SUBJECT"]?.stringValue?.hasSuffix(number) == true
+                || ($0["SUBJECT"]?.stringValue ?? "").filter(\.isNumber).hasSuffix(number) })
+            #expect(activity["COMPLETED"]?.stringValue == (c.answered ? "Y" : "N"))
+        }
+    }
+
     @Test("a queue ringing three employees: a card for each as they ring, closed for the others when the call ends",
           arguments: Backend.available)
     func queue(_ backend: Backend) async throws {
