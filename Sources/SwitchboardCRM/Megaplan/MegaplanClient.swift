@@ -53,10 +53,16 @@ public struct MegaplanClient: Sendable {
 
     // MARK: tokens
 
-    func accessToken(force: Bool = false) async throws -> String {
+    /// `password`: renew with the password grant even when a refresh token is kept (the connection test proves the
+    /// login and password, not a token).
+    func accessToken(force: Bool = false, password: Bool = false) async throws -> String {
         let client = self
         return try await TokenKeeper(credentials: credentials, tenantId: tenantId, credentialId: credential.id)
-            .accessToken(force: force, what: "Megaplan") { current in try await client.renew(current) }
+            .accessToken(force: force, what: "Megaplan") { current in
+                var c = current
+                if password { c.refreshToken = nil }
+                return try await client.renew(c)
+            }
     }
 
     /// Under the credential's lease: the refresh grant when a refresh token is kept, else (or when it is refused) the

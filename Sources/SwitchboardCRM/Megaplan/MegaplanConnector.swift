@@ -138,7 +138,7 @@ public struct MegaplanConnector: Sendable {
     public func check(_ c: CRMCredential) async -> (ok: Bool, message: String) {
         let api = client(tenantId: c.tenantId, credential: c, log: nil)
         do {
-            _ = try await api.accessToken(force: true)
+            _ = try await api.accessToken(force: true, password: true)
             let employees = try await api.all("employee", what: "count the employees")
             try await credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "ok", detail: nil)
             let host = URLComponents(string: c.baseURL)?.host ?? c.baseURL

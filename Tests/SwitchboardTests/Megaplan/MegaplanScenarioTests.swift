@@ -176,6 +176,18 @@ struct MegaplanScenarioTests {
             #expect(w.requests("GET /api/v3/contractor") == 1 && w.requests("POST /api/v3/contractorHuman") == 1)
             #expect(w.requests("POST /api/v3/callInfo/\(card["id"]!.string!)/todos") == 1)
             #expect(w.state.requests.values.reduce(0, +) == 9)
+            // The journal shows every request and answer, never the password or a token.
+            let secret = try #require(try await w.sb.credentials.secret(tenantId: w.fx.tenant.id, id: w.credential.id))
+            var journal = ""
+            for job in try await w.sb.queue.list(tenantId: w.fx.tenant.id, limit: 100) {
+                for a in try await w.sb.queue.attempts(tenantId: w.fx.tenant.id, jobId: job.id) {
+                    for e in a.exchanges { journal += e.request + (e.response ?? "") + (e.note ?? "") }
+                }
+            }
+            #expect(journal.contains("POST /api/v3/contractorHuman") && journal.contains("auth/access_token (password grant)"))
+            for hidden in [secret.password, secret.accessToken, secret.refreshToken].compactMap({ $0 }) {
+                #expect(!journal.contains(hidden))
+            }
         }
     }
 
@@ -427,11 +439,14 @@ struct MegaplanScenarioTests {
             #expect(list.first { $0.id == MegaplanWorld.ANNA }?.extension_ == "101")
             #expect(list.first { $0.id == MegaplanWorld.VERA }?.extension_ == nil)
             #expect(list.first { $0.id == MegaplanWorld.BORIS }?.email == "boris@demo.example")
-            // A wrong password: the test says so, and the credentials are marked.
-            _ = try await w.sb.credentials.update(tenantId: w.fx.tenant.id, id: w.credential.id, name: nil, baseURL: nil,
-                                                  secret: CRMSecret(login: "admin@demo.example", password: "wrong"))
+            // A wrong password, even with working tokens kept: the test proves the password, says so, and marks the credentials.
+            var secret = try #require(try await w.sb.credentials.secret(tenantId: w.fx.tenant.id, id: w.credential.id))
+            #expect(secret.refreshToken != nil)
+            secret.password = "wrong-password"
+            _ = try await w.sb.credentials.update(tenantId: w.fx.tenant.id, id: w.credential.id, name: nil, baseURL: nil, secret: secret)
             let bad = try await web.post("/api/v1/credentials/\(w.credential.id)/test", body: [], headers: auth)
-            #expect(bad.status == 422 && !bad.body.contains("wrong"))
+            #expect(bad.status == 422 && bad.body.contains("refused the login and password") && !bad.body.contains("wrong-password"))
+            #expect(try await w.sb.credentials.get(tenantId: w.fx.tenant.id, id: w.credential.id)?.status == "failed")
         }
     }
 
