@@ -254,3 +254,15 @@ paths["/crm/moysklad/{tenant}/{credential}/{key}"] = {"post": {
                   "413": ERRB,
                   "422": {**B24_REFUSED, "description": "The extension is not mapped to an employee of an active integration"},
                   "503": BUSY}}}
+paths["/crm/moysklad/{tenant}/{credential}/{key}/events"] = {"post": {
+    "summary": "MoySklad's webhook on counterparty changes (made when an active integration with personal-manager forwarding "
+               "is saved): every instance forgets the personal managers it cached for the credentials' integrations",
+    "tags": ["CRM"], "security": [],
+    "parameters": [{"name": n, "in": "path", "required": True, "schema": S} for n in ("tenant", "credential", "key")] + [
+        {"name": "requestId", "in": "query", "schema": S, "description": "MoySklad's delivery id, the same on re-sends"}],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": obj({"auditContext": {"type": "object"},
+                                                                                        "events": arr({"type": "object"})})}}},
+    "responses": {**ok(obj({"ok": B, "ignored": {"type": "string", "description": "entity types Switchboard does not act on"}},
+                           ["ok"]), "200", "Done"),
+                  "401": {**B24_REFUSED, "description": "Unknown address"},
+                  "413": ERRB, "503": BUSY}}}

@@ -47,6 +47,11 @@ struct MSCallJobs {
                                                       db: connector.env.db, vault: connector.env.vault, log: log)
     }
 
+    /// The call's writes in this integration (`afterWrite` is the connector's test seam).
+    func ledger(_ ctx: IntegrationContext<MSSettings>, _ call: Call) async throws -> WriteLedger {
+        try await WriteLedger.open(store: connector.entities, owner: ctx.integration.id, scope: call.id, afterWrite: connector.afterWrite)
+    }
+
     /// Whether this integration logs the call at all (CORE-11 lines, MS-5 internal calls); the reason when not.
     static func skipReason(_ call: Call, _ settings: MSSettings) -> String? {
         if !settings.takes(line: call.lineNumber) {
@@ -267,7 +272,7 @@ struct MSRingingHandler: JobHandler {
             return log.note("no card: employee \(payload.employeeLogin ?? "?") is not mapped to a MoySklad employee (CORE-3)")
         }
         let api = jobs.connector.client(tenantId: job.tenantId, credential: ctx.credential, log: log)
-        var ledger = try await WriteLedger.open(store: jobs.connector.entities, owner: ctx.integration.id, scope: call.id)
+        var ledger = try await jobs.ledger(ctx, call)
         let ext = MSCallJobs.ext(login: login, call: call, user: user, ctx: ctx)
         if ledger["show.\(ext)"] != nil { return }
         let sequence = try await MSCallJobs.nextSequence(&ledger)
@@ -290,7 +295,7 @@ struct MSAnsweredHandler: JobHandler {
         guard let ctx = try await jobs.context(job, payload, log: log),
               let call = try await jobs.connector.calls.get(tenantId: job.tenantId, id: payload.callId) else { return }
         guard !call.isOver else { return log.note("the call is over: its end closes the cards") }
-        var ledger = try await WriteLedger.open(store: jobs.connector.entities, owner: ctx.integration.id, scope: call.id)
+        var ledger = try await jobs.ledger(ctx, call)
         guard ledger["call"] != nil, let login = payload.employeeLogin else { return log.note("no card was shown for this call") }
         let api = jobs.connector.client(tenantId: job.tenantId, credential: ctx.credential, log: log)
         let user = ctx.userByLogin[login]
@@ -329,7 +334,7 @@ struct MSFinishedHandler: JobHandler {
             throw DeliveryError.permanent("the MoySklad settings are incomplete: " + problems.map(\.description).joined(separator: "; "))
         }
         let api = jobs.connector.client(tenantId: job.tenantId, credential: ctx.credential, log: log)
-        var ledger = try await WriteLedger.open(store: jobs.connector.entities, owner: ctx.integration.id, scope: call.id)
+        var ledger = try await jobs.ledger(ctx, call)
         if ledger["end"] != nil { return }
         let answered = call.result == .answered
         let talkers = call.talkers.compactMap { ctx.userByLogin[$0] }

@@ -50,9 +50,13 @@ public struct MoySkladClient: Sendable {
     let log: AttemptLog?
     let observe: @Sendable (String) -> Void
     let limiter: any RateLimiter
+    /// Switchboard's own webhook addresses: MoySklad delivers no webhook for a change Switchboard made itself
+    /// (`X-Lognex-WebHook-DisableByPrefix` on every JSON API write).
+    let ownWebhooks: String?
 
     public init(tenantId: String, credential: CRMCredential, credentials: CredentialStore, http: OutboundHTTP, log: AttemptLog?,
-                observe: @escaping @Sendable (String) -> Void, limiter: any RateLimiter) {
+                observe: @escaping @Sendable (String) -> Void, limiter: any RateLimiter, ownWebhooks: String? = nil) {
+        self.ownWebhooks = ownWebhooks
         self.tenantId = tenantId
         self.credential = credential
         self.credentials = credentials
@@ -223,6 +227,7 @@ public struct MoySkladClient: Sendable {
         request.method = method
         request.headers.add(name: "Accept-Encoding", value: "gzip")
         request.headers.add(name: auth.0, value: auth.1)
+        if api == .json, method != .GET, let ownWebhooks { request.headers.add(name: "X-Lognex-WebHook-DisableByPrefix", value: ownWebhooks) }
         var bodyText = ""
         if let body {
             let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])

@@ -15,6 +15,9 @@ public struct MSConnector: Sendable {
     let entities: CRMEntityStore
     let limiter: any RateLimiter
     let logger = Logger(label: "switchboard.moysklad")
+    /// A test-only seam, nil in production: called with a write's kind after MoySklad answered it and before its id is
+    /// kept (a crash at the worst moment). See `WriteLedger`.
+    public var afterWrite: (@Sendable (String) throws -> Void)? = nil
 
     public init(env: ConnectorEnvironment, limiter: (any RateLimiter)? = nil) {
         self.env = env
@@ -27,7 +30,7 @@ public struct MSConnector: Sendable {
 
     public func client(tenantId: String, credential: CRMCredential, log: AttemptLog?) -> MoySkladClient {
         MoySkladClient(tenantId: tenantId, credential: credential, credentials: credentials, http: env.outbound, log: log,
-                 observe: { env.observe(.moysklad, $0) }, limiter: limiter)
+                 observe: { env.observe(.moysklad, $0) }, limiter: limiter, ownWebhooks: "\(env.baseURL())/crm/moysklad/")
     }
 
     public var handlers: [String: any JobHandler] {
@@ -45,8 +48,46 @@ public struct MSConnector: Sendable {
         "\(env.baseURL())/crm/moysklad/\(c.tenantId)/\(c.id)/\(key(tenantId: c.tenantId, credentialId: c.id))"
     }
 
-    var inbound: InboundEndpoint {
-        InboundEndpoint(path: "crm/moysklad/:tenant/:credential/:key") { req, host in try await receive(req, host) }
+    /// Where MoySklad's webhook on counterparty changes posts (an owner may have changed: cached managers are stale).
+    public func eventsURL(_ c: CRMCredential) -> String { providerURL(c) + "/events" }
+
+    var inbound: [InboundEndpoint] {
+        [InboundEndpoint(path: "crm/moysklad/:tenant/:credential/:key") { req, host in try await receive(req, host) },
+         InboundEndpoint(path: "crm/moysklad/:tenant/:credential/:key/events") { req, host in try await changed(req, host) }]
+    }
+
+    /// A webhook delivery: `{"auditContext":…, "events":[{"meta":{"type":"counterparty",…}, "action":"UPDATE"}]}`. MoySklad
+    /// signs no webhook (UNCONFIRMED that it cannot), so the key in the address is the proof. Every instance forgets the
+    /// personal managers it cached for the active integrations on these credentials; the answer comes at once (MoySklad
+    /// waits 1500 ms).
+    func changed(_ req: InboundRequest, _ host: HostServices) async throws -> InboundResponse {
+        let tenant = req.params["tenant"] ?? "", credentialId = req.params["credential"] ?? ""
+        guard Hashing.constantTimeEquals(req.params["key"] ?? "", key(tenantId: tenant, credentialId: credentialId)),
+              let credential = try await credentials.get(tenantId: tenant, id: credentialId), credential.crm == .moysklad else {
+            return .refused(401, "unknown webhook address")
+        }
+        let events = ((try? JSONSerialization.jsonObject(with: Data(req.body))) as? [String: Any])?["events"] as? [[String: Any]] ?? []
+        let types = Set(events.compactMap { ($0["meta"] as? [String: Any])?["type"] as? String })
+        guard types.contains("counterparty") else { return .json(["ok": true, "ignored": types.sorted().joined(separator: ",")]) }
+        for i in try await integrations.list(tenantId: tenant) where i.credentialId == credentialId && i.active {
+            await host.forgetRouting(i.id)
+        }
+        return .json(["ok": true])
+    }
+
+    /// On save of an active integration that forwards to personal managers: MoySklad's webhook on counterparty changes,
+    /// made once (listed first: MoySklad refuses a second one with the same url, entityType and action).
+    public func subscribe(_ integration: Integration) async throws {
+        guard integration.active, integration.personalManagerRouting, let id = integration.credentialId,
+              let credential = try await credentials.get(tenantId: integration.tenantId, id: id) else { return }
+        let api = client(tenantId: integration.tenantId, credential: credential, log: nil)
+        guard try await api.hasJSONAccess() else { return }
+        let url = eventsURL(credential)
+        let hooks = try await api.json(.GET, "/entity/webhook?limit=1000", what: "list the webhooks").rows
+        if hooks.contains(where: { $0["url"] as? String == url && $0["entityType"] as? String == "counterparty"
+            && $0["action"] as? String == "UPDATE" }) { return }
+        _ = try await api.json(.POST, "/entity/webhook", ["url": url, "action": "UPDATE", "entityType": "counterparty"],
+                               what: "subscribe to counterparty changes")
     }
 
     /// A click in MoySklad: `{"srcNumber", "destNumber", "uid"}` signed with `Lognex-Content-MD5`. Only a signature made

@@ -12,8 +12,9 @@ public enum MoySklad {
             kind: .moysklad, title: "MoySklad", titleRU: "МойСклад", handlers: ms.handlers,
             managerLookup: MSManagerLookup(connector: ms),
             settingsProblems: CRMConnector.problems(MSSettings.self) { $0.validate() },
+            onSave: { try await ms.subscribe($0) },
             context: ms)
-        c.inbound = [ms.inbound]
+        c.inbound = ms.inbound
         c.check = { await ms.check($0) }
         c.credentialLinks = { ["webhookURL": ms.providerURL($0)] }
         c.users = { try await ms.users($0) }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Testing
 @testable import SwitchboardApp
@@ -37,7 +38,7 @@ struct MSWorld {
     }
 
     static func with(_ backend: Backend, options: MoySkladSandbox.Options = .init(), settings: MSSettings = settings(),
-                     login: String? = "admin@demo", password: String? = "demo-password",
+                     login: String? = "admin@demo", password: String? = "demo-password", workers: Bool = true,
                      _ body: (MSWorld) async throws -> Void) async throws {
         let sandbox = MoySkladSandbox(seed: .demo, options: options)
         try await withLiveApplication({ sandbox.application(logger: testLogger(), onRunning: $0) }) { sandboxURL in
@@ -46,7 +47,7 @@ struct MSWorld {
             config.retryBaseMs = 100
             let sb = try await Switchboard.open(config: config, logger: testLogger())
             do {
-                try await withLiveSwitchboard(sb) { base in
+                try await withLiveSwitchboard(sb, workers: workers) { base in
                     let fx = try await PBXFixture.make(sb, deadlineMs: 10_000)
                     var employees: [String: Employee] = [:]
                     for (login, ext) in [("anna", "101"), ("boris", "102"), ("vera", "103"), ("ivan", "199")] {
@@ -373,13 +374,29 @@ struct MoySkladScenarioTests {
         }
     }
 
-    @Test("personal manager: routing answers with the counterparty's owner", arguments: Backend.available)
+    @Test("personal manager: routing answers with the counterparty's owner; an owner changed in MoySklad reaches routing by webhook",
+          arguments: Backend.available)
     func personalManager(_ backend: Backend) async throws {
         try await MSWorld.with(backend) { w in
-            let r = try await w.player.askContact(phone: MSWorld.olga)
+            // Saving the integration subscribes to counterparty changes, once however often it is saved.
+            await w.sb.integrationSaved(w.integration)
+            await w.sb.integrationSaved(w.integration)
+            let address = try #require((w.sb.connectors[.moysklad]?.context as? MSConnector)?.eventsURL(w.credential))
+            #expect(w.state.webhooks.map(\.url) == [address] && w.state.webhooks.first?.entityType == "counterparty")
+            var r = try await w.player.askContact(phone: MSWorld.olga)
             #expect(try JSON.decode([String: String].self, from: r.body)["responsible"] == "boris")
             let unknown = try await w.player.askContact(phone: "79990000001")
             #expect(try JSON.decode([String: String].self, from: unknown.body)["responsible"] == nil)
+            // A user gives Olga to Anna in MoySklad: the webhook makes every instance forget the cached answer.
+            let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(decompression: .enabled(limit: .none)))
+            let owner = ["meta": ["href": "\(w.sandboxURL)/api/remap/1.2/entity/employee/\(MSWorld.ANNA)", "type": "employee",
+                                  "mediaType": "application/json"]]
+            let put = try await MSClient(base: w.sandboxURL, client: http).remap(.PUT, "/entity/counterparty/\(MSWorld.olgaId)", ["owner": owner])
+            try await http.shutdown()
+            #expect(put.status == 200)
+            try await eventually("the change to reach Switchboard") { w.state.deliveries.contains { $0.url == address && $0.attempts == [200] } }
+            r = try await w.player.askContact(phone: MSWorld.olga)
+            #expect(try JSON.decode([String: String].self, from: r.body)["responsible"] == "anna")
         }
     }
 
