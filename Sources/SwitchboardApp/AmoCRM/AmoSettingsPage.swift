@@ -198,7 +198,8 @@ extension Cabinet {
         if !problems.isEmpty {
             return try await settingsPage(req, ctx, s, draft: settings, problems: problems)
         }
-        integration.settings = try JSON.decode(JSONValue.self, from: JSON.string(settings))
+        // Blocks this form does not edit (the text rules, `texts`) stay as they were.
+        integration.settings = try JSON.decode(JSONValue.self, from: JSON.string(settings)).keepingBlocks(of: integration.settings)
         integration.active = f["active"] == "1"
         if let cid = f["credentialId"], !cid.isEmpty { integration.credentialId = cid }
         _ = try await sb.integrations.update(integration)

@@ -48,7 +48,8 @@ extension Cabinet {
     func storeIntegration(_ integration: Integration, settings: JSONValue, form f: [String: String], tenantId: String,
                           mappings: [EmployeeMapping]?) async throws {
         var integration = integration
-        integration.settings = settings
+        // Blocks this form does not edit (the text rules, `texts`) stay as they were.
+        integration.settings = settings.keepingBlocks(of: integration.settings)
         integration.active = f["active"] == "1"
         if let cid = f["credentialId"], !cid.isEmpty,
            try await sb.credentials.get(tenantId: tenantId, id: cid)?.crm == integration.crm {

@@ -158,3 +158,13 @@ extension KeyedDecodingContainer {
         return try decodeIfPresent(String.self, forKey: key).flatMap { $0.isEmpty ? nil : $0 }
     }
 }
+
+extension JSONValue {
+    /// A settings document written by a form that edits only some blocks, with the blocks it does not know (the text
+    /// rules under `texts`, say) kept from `old`: top-level keys of `old` missing here are carried over.
+    public func keepingBlocks(of old: JSONValue) -> JSONValue {
+        guard case .object(var new) = self, case .object(let before) = old else { return self }
+        for (key, value) in before where new[key] == nil { new[key] = value }
+        return .object(new)
+    }
+}
