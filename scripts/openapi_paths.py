@@ -266,3 +266,47 @@ paths["/crm/moysklad/{tenant}/{credential}/{key}/events"] = {"post": {
                            ["ok"]), "200", "Done"),
                   "401": {**B24_REFUSED, "description": "Unknown address"},
                   "413": ERRB, "503": BUSY}}}
+
+# Megaplan (issue 12): the settings and the web phone's commands, one address each (GET the addresses from the cabinet).
+MP_KINDS = {"type": "array", "items": obj({"direction": {"enum": ["incoming", "outgoing"]}, "status": {"enum": ["answered", "missed"]}},
+                                          ["direction", "status"])}
+MP_RESPONSIBLE = {"type": "string", "description": "talker (the employee of the call, else the default responsible), client (the "
+                                                   "client's responsible), or a Megaplan employee id"}
+schemas["MPSettings"] = obj({
+    "lineFilter": obj({"enabled": B, "numbers": {"type": "array", "items": S}}, ["enabled", "numbers"]),
+    "defaultResponsible": {"type": "string", "description": "CORE-7: Megaplan employee id for calls no mapped employee talked on"},
+    "createClient": obj({"enabled": B, "responsibleTalker": {"enum": ["first", "last"]}}, ["enabled", "responsibleTalker"]),
+    "extraFields": obj({"enabled": B, "updateAlways": B,
+                        "fields": {"type": "object", "additionalProperties": S,
+                                   "description": "call attribute (virtualNumber, utm_*, site, campaign) → Megaplan field name"},
+                        "byLine": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": S}}},
+                       ["enabled", "updateAlways", "fields", "byLine"]),
+    "communication": obj({"enabled": B, "kinds": MP_KINDS, "minutes": {"type": "integer", "minimum": 1, "maximum": 10080}},
+                         ["enabled", "kinds", "minutes"]),
+    "todo": obj({"enabled": B, "kinds": MP_KINDS, "responsible": MP_RESPONSIBLE}, ["enabled", "kinds", "responsible"]),
+    "process": obj({"enabled": B, "kinds": MP_KINDS, "responsible": MP_RESPONSIBLE, "programId": S}, ["enabled", "kinds", "responsible"]),
+    "personalManager": {"type": "boolean", "description": "CORE-6: forward the caller to the responsible Megaplan's callRoute names"},
+    "numberFilter": {"type": "array", "items": S, "description": "CORE-11: client numbers for which no entities are created"},
+    "clickToCall": ref("ClickToCallSettings")})
+for command, what, fields in (("call", "click-to-call: the PBX rings the employee, then the client", {"phone": S}),
+                              ("dnd", "do-not-disturb: kept for routing (a DND employee is not offered as the personal manager) "
+                                      "and sent to the PBX where its API can", {"dnd": B}),
+                              ("hangup", "the call card's «Завершить»: the call is ended at the PBX where its API can",
+                               {"providerId": S, "callInfo": obj({"id": S})})):
+    paths["/crm/megaplan/{tenant}/{credential}/{key}/" + command] = {"post": {
+        "summary": f"Megaplan's web phone (the addresses: GET /api/v1/credentials/{{id}}/links), {what}. The body's shape is "
+                   "UNCONFIRMED (docs/connectors/megaplan.md)",
+        "tags": ["CRM"], "security": [],
+        "parameters": [{"name": n, "in": "path", "required": True, "schema": S, "description": d} for n, d in (
+            ("tenant", "tenant id"), ("credential", "credential id"),
+            ("key", "the key Switchboard derives for these credentials; part of the address"))],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": obj({
+            "employee": obj({"contentType": S, "id": S}), "employeeId": S, **fields})}}},
+        "responses": {**ok(obj({"ok": B, "pbxCallId": S, "dnd": B, "pbx": S, "ended": B}, ["ok"]), "200", "Done"),
+                      "400": {**B24_REFUSED, "description": "Not a JSON object, or a field the command needs is missing"},
+                      "401": {**B24_REFUSED, "description": "Unknown address"},
+                      "404": {**B24_REFUSED, "description": "Hang-up: no such call"},
+                      "409": {**B24_REFUSED, "description": "No active integration uses the credentials, or the PBX did not act"},
+                      "413": ERRB,
+                      "422": {**B24_REFUSED, "description": "The Megaplan employee is not mapped to an employee of an active integration"},
+                      "503": BUSY}}}

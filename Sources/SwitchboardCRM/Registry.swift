@@ -7,7 +7,7 @@ public enum Connectors {
 
     public static func live(_ env: ConnectorEnvironment) -> ConnectorRegistry {
         ConnectorRegistry(
-            all: [AmoCRM.connector(env), Bitrix24.connector(env), MoySklad.connector(env)],
-            planned: [(CRMKind("megaplan"), "Megaplan", "Мегаплан")])
+            all: [AmoCRM.connector(env), Bitrix24.connector(env), MoySklad.connector(env), Megaplan.connector(env)],
+            planned: [])
     }
 }

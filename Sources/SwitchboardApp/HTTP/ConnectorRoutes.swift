@@ -102,6 +102,21 @@ struct ConnectorRoutes {
             },
             forgetRouting: { await sb.forgetRouting(integrationId: $0) },
             integrationSaved: { await sb.integrationSaved($0) })
+        services.setDND = { integration, employeeId, on in
+            guard let employee = try await sb.pbx.employees(tenantId: integration.tenantId).first(where: { $0.id == employeeId }) else {
+                throw ClickToCallRefusal("the employee is not found")
+            }
+            let api = ManagementAPI(sb: sb)
+            try await api.runCommand(try await api.connectionOf(employee)) { try await $0.setDND(employeeLogin: employee.login, on: on) }
+        }
+        services.hangUp = { integration, callId in
+            guard let call = try await sb.calls.get(tenantId: integration.tenantId, id: callId),
+                  let connection = try await sb.pbx.get(tenantId: integration.tenantId, id: call.pbxConnectionId) else {
+                throw ClickToCallRefusal("the call is not found")
+            }
+            // The PBX knows the call by its own id (the first it gave).
+            try await ManagementAPI(sb: sb).runCommand(connection) { try await $0.hangup(callId: call.externalIds.first ?? call.id) }
+        }
         services.dealsChanged = { try await sb.dealsChanged($0, dealIds: $1) }
         return services
     }

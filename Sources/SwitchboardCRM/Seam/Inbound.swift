@@ -81,6 +81,15 @@ public struct HostServices: Sendable {
     public var forgetRouting: @Sendable (_ integrationId: String) async -> Void
     /// Runs after an integration's CRM became reachable (an installation finished): what saving it would do.
     public var integrationSaved: @Sendable (Integration) async -> Void
+    /// Do-not-disturb for an employee, sent to the PBX where its protocol can; throws a `ClickToCallRefusal` a CRM can
+    /// show where it cannot.
+    public var setDND: @Sendable (_ integration: Integration, _ employeeId: String, _ on: Bool) async throws -> Void = { _, _, _ in
+        throw ClickToCallRefusal("this installation sends no do-not-disturb to the PBX")
+    }
+    /// Ends a call (Switchboard's call id) at the PBX; throws a `ClickToCallRefusal` where the PBX's API cannot.
+    public var hangUp: @Sendable (_ integration: Integration, _ callId: String) async throws -> Void = { _, _ in
+        throw ClickToCallRefusal("this installation sends no hang-up to the PBX")
+    }
 
     /// CORE-16: the CRM says these deals (its ids) of an integration were created or changed; the host queues
     /// their import (`DealJobs`).
