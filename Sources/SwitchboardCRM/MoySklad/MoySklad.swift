@@ -18,6 +18,8 @@ public enum MoySklad {
         c.check = { await ms.check($0) }
         c.credentialLinks = { ["webhookURL": ms.providerURL($0)] }
         c.users = { try await ms.users($0) }
+        c.madeKinds = madeKinds
+        c.recordURL = recordURL
         return c
     }
 }

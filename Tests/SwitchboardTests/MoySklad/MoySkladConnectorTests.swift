@@ -82,4 +82,16 @@ struct MoySkladConnectorTests {
         #expect(MSClickToCallSignature.match(signature: raw, accessKey: key, srcNumber: "102", destNumber: "+79161112233",
                                              uid: "boris@demo", rawBody: body) == "key+body")
     }
+
+    @Test("the connection test, the settings problems and the journal's job kinds read in Russian")
+    func russian() {
+        let texts = ["connection works, account ООО \"Демо\", 3 employees, 3 with extensions in the telephony application",
+                     "MoySklad answered 429 1049: Превышено ограничение while trying to create the task",
+                     "moysklad.call.answered"] + MSSettings().validate().map(\.message)
+        for text in texts {
+            let ru = Messages.russian(text)
+            #expect(ru != nil, "no Russian for: \(text)")
+            #expect(ru?.range(of: "(account|employees|answered|while|choose)", options: .regularExpression) == nil, "English left in: \(ru ?? text)")
+        }
+    }
 }
