@@ -76,6 +76,10 @@ paths = {
                       {**ok(ref("ChatAccepted"), "201", "Started"), **ok(ref("ChatAccepted"), "200", "Added to the chat"),
                        **errs(403, 404, 409, 422), "429": LIMITED}, ref("PublicChat"), KEY, tag="Sites", secured=False)},
         "options": {**op("CORS preflight", {"204": {"description": "Allowed"}, **errs(403, 404)}, params=KEY, tag="Sites", secured=False)}},
+    "/public/v1/sites/{siteKey}/preview": {
+        "get": op("A sample page with the site's form on it, to try the form (Switchboard's own origin may post)",
+                  {"200": {"description": "The page", "content": {"text/html": {"schema": S}}}, **errs(404)},
+                  params=KEY, tag="Sites", secured=False)},
     "/public/v1/sites/{siteKey}/form.js": {
         "get": op("Switchboard's request form for the site: <script src=\".../form.js\" async></script> (attributes data-target, "
                   "data-lang, data-type)",

@@ -58,6 +58,7 @@ struct Demo: AsyncParsableCommand {
                                       url: "http://127.0.0.1:\(port + crm.portOffset)", port: port + crm.portOffset, logger: logger)
             seeded.append(try await crm.seed(context))
         }
+        let site = try await DemoSite.seed(sb, tenant: tenant, integrations: seeded.map(\.integrationId))
 
         let firstEmployee = employees["anna"]?.id ?? ""
         let firstIntegration = seeded.first?.integrationId ?? ""
@@ -76,6 +77,7 @@ struct Demo: AsyncParsableCommand {
                   tenant:        \(tenant.name)
                   cabinet:       http://127.0.0.1:\(port)/cabinet  (demo@switchboard.local / \(password))
                   API token:     \(token)
+                  sample site:   http://127.0.0.1:\(port)/public/v1/sites/\(site.key)/preview  (a request from its form reaches every CRM)
                   calls:         curl -H 'Authorization: Bearer \(token)' http://127.0.0.1:\(port)/api/v1/calls
                   one call:      curl -H 'Authorization: Bearer \(token)' http://127.0.0.1:\(port)/api/v1/calls/<id>
                 \(crmLines)

@@ -26,6 +26,11 @@ struct PublicTexts {
             let (s, cors) = try await admit(req, ctx)
             return try await withCORS(cors) { try await receiveChat(req, site: s) }
         }
+        site.get("preview") { _, ctx in
+            guard let s = try await texts.site(key: try ctx.param("siteKey")) else { throw APIError(.notFound, "unknown site key") }
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: SiteForm.preview(site: s, base: sb.baseURL))))
+        }
         site.get("form.js") { _, ctx in
             guard let s = try await texts.site(key: try ctx.param("siteKey")) else {
                 return Response(status: .notFound, headers: [.contentType: "application/javascript; charset=utf-8"],
@@ -57,7 +62,9 @@ struct PublicTexts {
     func corsHeaders(_ req: Request, _ site: Site) throws -> HTTPFields {
         guard let origin = req.headers[.origin] else { return [:] }
         let normalized = origin.lowercased()
-        guard site.origins.isEmpty || site.origins.contains(normalized) else {
+        // Switchboard's own pages (the form's preview) may post too.
+        let own = URLComponents(string: sb.baseURL).map { c in "\(c.scheme ?? "http")://\(c.host ?? "")" + (c.port.map { ":\($0)" } ?? "") }
+        guard site.origins.isEmpty || site.origins.contains(normalized) || normalized == own?.lowercased() else {
             throw APIError(.forbidden, "this site does not accept requests from \(origin)")
         }
         return [.accessControlAllowOrigin: origin, .vary: "Origin"]
@@ -356,6 +363,30 @@ enum SiteForm {
               let text = try? String(contentsOf: url, encoding: .utf8) else { return "console.error('Switchboard: form missing');" }
         return text
     }()
+
+    /// A sample page of the site with the form on it: what a visitor sees, for the tenant to try (and the demo).
+    static func preview(site: Site, base: String) -> String {
+        let name = esc(site.name)
+        return """
+            <!doctype html>
+            <html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(name): пример страницы с формой</title>
+            <style>
+            body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+            .switchboard-form { border: 1px solid #ccc; border-radius: 8px; padding: 1rem 1.5rem; }
+            .sbf-row label { display: block; font-size: .9rem; margin-bottom: .2rem; }
+            .sbf-row input, .sbf-row select, .sbf-row textarea { width: 100%; box-sizing: border-box; padding: .4rem; font: inherit; }
+            .sbf-done { color: #1a7f37; } .sbf-error { color: #b42318; } pre { white-space: pre-wrap; word-break: break-all; }
+            </style></head>
+            <body>
+            <h1>\(name)</h1>
+            <p>Пример страницы сайта: форма ниже встроена одной строкой, как на вашем сайте:</p>
+            <pre><code>\(esc("<script src=\"\(base)/public/v1/sites/\(site.key)/form.js\" async></script>"))</code></pre>
+            <div id="request-form"></div>
+            <script src="\(base)/public/v1/sites/\(site.key)/form.js" data-target="#request-form" async></script>
+            </body></html>
+            """
+    }
 
     static func script(site: Site, base: String) -> String {
         struct Config: Encodable { var key: String; var endpoint: String; var types: [String] }

@@ -215,11 +215,12 @@ struct TextsAPITests {
         }
     }
 
-    @Test("form.js: the site's form with its key, address and request types; an unknown key says so", arguments: Backend.available)
+    @Test("form.js: the site's form with its key, address and request types; an unknown key says so; the preview page posts from Switchboard's origin", arguments: Backend.available)
     func formScript(_ backend: Backend) async throws {
         try await withSwitchboard(backend) { sb in
             let a = try await TestTenant.make(sb)
-            let site = try await TextStore(db: sb.db).createSite(tenantId: a.id, name: "Shop", origins: [], requestTypes: ["callback"])
+            let site = try await TextStore(db: sb.db).createSite(tenantId: a.id, name: "Shop", origins: ["https://shop.example"],
+                                                                 requestTypes: ["callback"])
             try await sb.buildApplication(workers: false).test(.router) { client in
                 try await client.execute(uri: "/public/v1/sites/\(site.key)/form.js", method: .get) { res in
                     #expect(res.status == .ok && res.headers[.contentType]?.hasPrefix("application/javascript") == true)
@@ -227,6 +228,13 @@ struct TextsAPITests {
                     #expect(res.body.text.contains("/public/v1/sites/\(site.key)/requests") && !res.body.text.contains("__CONFIG__"))
                 }
                 try await client.execute(uri: "/public/v1/sites/sk_nobody/form.js", method: .get) { #expect($0.status == .notFound) }
+                // The preview page carries the form, and posts from Switchboard's own origin though the site lists others.
+                try await client.execute(uri: "/public/v1/sites/\(site.key)/preview", method: .get) { res in
+                    #expect(res.status == .ok && res.body.text.contains("/public/v1/sites/\(site.key)/form.js\" data-target"))
+                }
+                try await client.execute(uri: "/public/v1/sites/\(site.key)/requests", method: .post,
+                                         headers: [.contentType: "application/json", .origin: sb.baseURL],
+                                         body: Self.json(#"{"phone":"+79031112233","type":"callback"}"#)) { #expect($0.status == .created) }
             }
         }
     }
