@@ -47,8 +47,8 @@ paths = {
         "and by the chosen attribution won deals, revenue and conversion. The last 30 days by default; at most 366 days",
         {"200": {"description": "OK", "content": {
             "application/json": {"schema": ref("DealAnalytics")},
-            "text/csv": {"schema": S, "description": "format=csv: group;name;calls;contacts;first_touch_deals;last_touch_deals;"
-                                                     "won_deals;revenue_<currency>…;conversion, and a total row"}}},
+            "text/csv": {"schema": {"type": "string", "description": "format=csv: group;name;calls;contacts;first_touch_deals;"
+                                                                   "last_touch_deals;won_deals;revenue_<currency>…;conversion, and a total row"}}}},
          **errs(400)}, params=[
             TIME("from", "Start of the period (default: 30 days before to)"), TIME("to", "End of the period, excluded (default: now)"),
             {"name": "by", "in": "query", "schema": {"enum": ["line", "campaign", "employee"]}, "description": "Grouping (default line)"},
