@@ -104,6 +104,15 @@ struct MSCallJobs {
         return e
     }
 
+    /// One popup event on a call MoySklad already has (the next `sequence`), kept under `mark` once sent.
+    static func post(_ type: String, ext: String, employee: String?, call: Call, api: MoySkladClient, ledger: inout WriteLedger,
+                     mark: String, what: String) async throws {
+        let sequence = try await nextSequence(&ledger)
+        _ = try await api.phone(.POST, path(call) + "/event",
+                                event(type, ext: ext, sequence: sequence, employee: employee.map { bare(api, "employee", $0) }), what: what)
+        try await ledger.keep([mark: employee ?? "1"])
+    }
+
     static func path(_ call: Call) -> String {
         "/call/extid/" + (call.id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? call.id)
     }
@@ -275,14 +284,13 @@ struct MSRingingHandler: JobHandler {
         var ledger = try await jobs.ledger(ctx, call)
         let ext = MSCallJobs.ext(login: login, call: call, user: user, ctx: ctx)
         if ledger["show.\(ext)"] != nil { return }
+        guard ledger["call"] == nil else {
+            return try await MSCallJobs.post("SHOW", ext: ext, employee: user, call: call, api: api, ledger: &ledger, mark: "show.\(ext)",
+                                             what: "show the call to \(ext)")
+        }
         let sequence = try await MSCallJobs.nextSequence(&ledger)
         let show = MSCallJobs.event("SHOW", ext: ext, sequence: sequence, employee: MSCallJobs.bare(api, "employee", user))
-        if ledger["call"] == nil {
-            _ = try await jobs.ensureCall(call, api: api, ledger: &ledger, extra: ["events": [show]], keep: ["show.\(ext)": user])
-        } else {
-            _ = try await api.phone(.POST, MSCallJobs.path(call) + "/event", show, what: "show the call to \(ext)")
-            try await ledger.keep(["show.\(ext)": user])
-        }
+        _ = try await jobs.ensureCall(call, api: api, ledger: &ledger, extra: ["events": [show]], keep: ["show.\(ext)": user])
     }
 }
 
@@ -301,18 +309,13 @@ struct MSAnsweredHandler: JobHandler {
         let user = ctx.userByLogin[login]
         let ext = MSCallJobs.ext(login: login, call: call, user: user, ctx: ctx)
         if let user, ledger["start.\(ext)"] == nil {
-            let sequence = try await MSCallJobs.nextSequence(&ledger)
-            _ = try await api.phone(.POST, MSCallJobs.path(call) + "/event",
-                                    MSCallJobs.event("STARTTIME", ext: ext, sequence: sequence, employee: MSCallJobs.bare(api, "employee", user)),
-                                    what: "start the call's timer for \(ext)")
-            try await ledger.keep(["start.\(ext)": "1"])
+            try await MSCallJobs.post("STARTTIME", ext: ext, employee: user, call: call, api: api, ledger: &ledger, mark: "start.\(ext)",
+                                      what: "start the call's timer for \(ext)")
         }
         let shown = ledger.kept.keys.filter { $0.hasPrefix("show.") }.map { String($0.dropFirst("show.".count)) }.sorted()
         for other in shown where other != ext && ledger["hide.\(other)"] == nil && ledger["start.\(other)"] == nil {
-            let sequence = try await MSCallJobs.nextSequence(&ledger)
-            _ = try await api.phone(.POST, MSCallJobs.path(call) + "/event", MSCallJobs.event("HIDE", ext: other, sequence: sequence, employee: nil),
-                                    what: "hide the call from \(other)")
-            try await ledger.keep(["hide.\(other)": "1"])
+            try await MSCallJobs.post("HIDE", ext: other, employee: nil, call: call, api: api, ledger: &ledger, mark: "hide.\(other)",
+                                      what: "hide the call from \(other)")
         }
     }
 }

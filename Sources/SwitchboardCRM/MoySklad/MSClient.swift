@@ -66,15 +66,6 @@ public struct MoySkladClient: Sendable {
         self.limiter = limiter
     }
 
-    /// A client that reads gzip answers (MoySklad requires `Accept-Encoding: gzip`) and never follows redirects; every
-    /// URL passes `OutboundHTTP.admit` first.
-    static let gzipClient: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.decompression = .enabled(limit: .ratio(200))
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
-
     /// A MoySklad error: the HTTP status, the first `errors[]` entry's code and text.
     public struct Failure: Error, Sendable, CustomStringConvertible, RemoteRefusal {
         public var remoteMadeNothing: Bool { true }
@@ -236,26 +227,11 @@ public struct MoySkladClient: Sendable {
             request.body = .bytes(ByteBuffer(bytes: data))
         }
         let line = shown ?? "\(method.rawValue) \(prefix)\(path) \(bodyText.prefix(2000))".trimmingCharacters(in: .whitespaces)
-        let response: HTTPClientResponse
-        do {
-            try await http.admit(request.url)
-            response = try await Self.gzipClient.execute(request, timeout: .seconds(30))
-        } catch let refused as OutboundPolicy.Problem {
-            observe("refused")
-            log?.record(Exchange(request: line, note: "not sent: \(refused)"))
-            throw DeliveryError.permanent("the MoySklad address is refused: \(refused)")
-        } catch {
-            observe("error")
-            log?.record(Exchange(request: line, note: "no answer: \(error)"))
-            throw DeliveryError.retryable("MoySklad unreachable: \(error)")
-        }
-        var buffer = try await response.body.collect(upTo: 16 << 20)
-        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-        let status = Int(response.status.code)
-        observe(String(status))
-        let text = String(decoding: bytes, as: UTF8.self)
-        log?.record(Exchange(request: line, status: status, response: record ? String(text.prefix(2000)) : "(token response not recorded)"))
-        let retryAfter = status == 429 ? (response.headers.first(name: "X-Lognex-Retry-After").flatMap { Int($0) } ?? 1000) : nil
+        let reply = try await ConnectorHTTP.exchange(request, line: line, crm: "MoySklad", http: http, observe: observe, log: log,
+                                                     record: record, gzip: true)
+        let (status, bytes, text) = (reply.status, reply.body, reply.text)
+        if !record { log?.record(Exchange(request: line, status: status, response: "(token response not recorded)")) }
+        let retryAfter = status == 429 ? (reply.headers.first(name: "X-Lognex-Retry-After").flatMap { Int($0) } ?? 1000) : nil
         let json = bytes.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
         return Answer(status: status, json: JSONBox(value: json), text: text, retryAfterMs: retryAfter)
     }

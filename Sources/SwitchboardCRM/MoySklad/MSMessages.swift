@@ -21,7 +21,7 @@ extension MoySklad {
          "МойСклад не принял доступ к JSON API ({1}): введите логин и пароль заново"),
         ("MoySklad answered {} while trying to {}", "МойСклад ответил {1} при попытке {2}"),
         ("MoySklad refused to {}: {}", "МойСклад отказался {1}: {2}"),
-        ("the MoySklad address is refused: {}", "адрес МойСклад отклонён: {1}"),
+        ("the MoySklad account's address is refused: {}", "адрес МойСклад отклонён: {1}"),
         ("MoySklad unreachable: {}", "МойСклад недоступен: {1}"),
         ("MoySklad's answer to POST /call has no id", "в ответе МойСклад на POST /call нет id"),
         ("MoySklad's answer has no {} id", "в ответе МойСклад нет id: {1}"),

@@ -18,13 +18,27 @@ public enum ConnectorHTTP {
         public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    /// `record: false` leaves the journal to the caller (an answer that carries tokens).
+    /// For CRMs that answer only gzip (MoySklad): a client that decompresses answers and, like the outbound one, never
+    /// follows a redirect; the URL still passes the outbound policy first.
+    public static let decompressing: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .enabled(limit: .ratio(200))
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    /// `record: false` leaves the journal to the caller (an answer that carries tokens); `gzip` reads compressed answers.
     public static func exchange(_ request: HTTPClientRequest, line: String, crm title: String, http: OutboundHTTP,
                                 observe: @Sendable (String) -> Void, log: AttemptLog?, record: Bool = true,
-                                timeout: TimeAmount = .seconds(30)) async throws -> Reply {
+                                timeout: TimeAmount = .seconds(30), gzip: Bool = false) async throws -> Reply {
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(request, timeout: timeout)
+            if gzip {
+                try await http.admit(request.url)
+                response = try await decompressing.execute(request, timeout: timeout)
+            } else {
+                response = try await http.execute(request, timeout: timeout)
+            }
         } catch let refused as OutboundPolicy.Problem {
             observe("refused")
             log?.record(Exchange(request: line, note: "not sent: \(refused)"))
