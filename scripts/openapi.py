@@ -35,7 +35,8 @@ OWN_APP = {"clientId": {"type": "string", "description": "The tenant's own OAuth
                                                              "password, and wins over it. Never returned."}}
 SETTINGS = {"type": "object", "description": "The CRM's settings, checked by its connector when written and before the integration "
                                              "is switched on (422 with every problem): AmoSettings for amoCRM, B24Settings for "
-                                             "Bitrix24. Returned as written."}
+                                             "Bitrix24. Every CRM's settings may also hold employeeSync {enabled, userIds} (CORE-14, see "
+                                             "POST /api/v1/integrations/{id}/employee-sync). Returned as written."}
 
 schemas = {
     "Error": obj({"error": obj({"message": S, "field": S,

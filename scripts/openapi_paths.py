@@ -93,6 +93,10 @@ schemas["CheckResult"] = obj({"ok": B, "message": S}, ["ok", "message"])
 schemas["CRMUser"] = obj({"id": S, "name": S, "email": S,
                           "extension": {"type": "string", "description": "The user's inner phone number in the CRM, when it keeps one."},
                           "active": B}, ["id", "name", "active"])
+schemas["EmployeeSyncReport"] = obj({"created": arr(S), "updated": arr(S), "mapped": arr(S), "unchanged": {"type": "integer"},
+                                     "skipped": {**arr(S), "description": "Selected users the CRM no longer lists, lists as "
+                                                                           "dismissed, or who have no e-mail"}},
+                                    ["created", "updated", "mapped", "unchanged", "skipped"])
 NOT_SERVED = {**errs(409)["409"], "description": "The CRM of these credentials is not served by this installation, "
                                                   "or its connector does not offer this"}
 paths.update({
@@ -107,6 +111,13 @@ paths.update({
     "/api/v1/credentials/{id}/users": {"get": op("The CRM's users, read live, with their inner numbers (for the employee mapping)",
                                                  {**ok(arr(ref("CRMUser"))), **errs(404, 422, 429, 502),
                                                   "409": NOT_SERVED}, params=ID, tag="CRM")},
+    "/api/v1/integrations/{id}/employee-sync": {"post": op(
+        "CORE-14, sync now: the CRM users selected in the integration's settings (`employeeSync.userIds`) become employees of "
+        "its PBX connection, matched by their mapping or e-mail, and are mapped to their CRM user. With `employeeSync.enabled` "
+        "on, saving the integration runs it and it runs again every two hours",
+        {**ok(ref("EmployeeSyncReport")), **errs(404, 422, 429, 502),
+         "409": {**errs(409)["409"], "description": "The CRM cannot list its users, or the integration has no PBX connection "
+                                                    "or credentials"}}, params=ID, tag="CRM")},
     "/api/v1/credentials/{id}/links": {"get": op("Addresses to paste into the CRM for these credentials, by name (empty for a CRM that needs none)",
                                                  {**ok({"type": "object", "properties": {
                                                      "applicationHandlerURL": {"type": "string", "description":

@@ -99,7 +99,9 @@ public final class Switchboard: Sendable {
         self.connectorEnvironment = env
         let connectors = Connectors.live(env)
         self.connectors = connectors
-        self.extraHandlers = connectors.handlers.merging(handlers) { _, given in given }
+        self.extraHandlers = connectors.handlers
+            .merging([EmployeeSync.jobKind: EmployeeSyncHandler(registry: connectors, db: db, vault: vault, queue: queue)]) { a, _ in a }
+            .merging(handlers) { _, given in given }
         self.routing = RoutingService(integrations: integrations, pbx: pbx,
                                       lookups: connectors.lookups.merging(lookups) { _, given in given },
                                       logger: logger)
@@ -142,6 +144,14 @@ public final class Switchboard: Sendable {
         routing.invalidateDirectory()
         await forgetRouting(integrationId: integration.id)
         await backfillDeals(integration)
+        if integration.active, EmployeeSync.Settings.of(integration).enabled {
+            // CORE-14: saving with the sync on runs it now; each run schedules the next.
+            do {
+                try await queue.enqueue(EmployeeSync.job(integration, cause: "save:\(Int(integration.updatedAt.timeIntervalSince1970 * 1000))"))
+            } catch {
+                logger.warning("the employee sync was not queued", metadata: ["integration": "\(integration.id)", "error": "\(error)"])
+            }
+        }
         guard let onSave = connectors[integration.crm]?.onSave else { return }
         do {
             try await onSave(integration)

@@ -50,6 +50,15 @@ struct ConnectorRoutes {
             guard let users = connector.users else { throw APIError(.conflict, "\(connector.title) users cannot be listed yet") }
             return jsonResponse(try await Self.crmCall { try await users(c) })
         }
+        v1.post("integrations/:id/employee-sync") { req, ctx in
+            let t = try await api.tenantId(req)
+            guard let integration = try await sb.integrations.get(tenantId: t, id: try ctx.param("id")) else {
+                throw APIError(.notFound, "integration not found")
+            }
+            return jsonResponse(try await Self.crmCall {
+                try await EmployeeSync.run(integration, registry: sb.connectors, db: sb.db, vault: sb.vault)
+            })
+        }
         v1.get("credentials/:id/links") { req, ctx in
             let (c, connector) = try await credential(req, ctx)
             return jsonResponse(connector.credentialLinks(c))
@@ -77,6 +86,8 @@ struct ConnectorRoutes {
             }
         } catch let e as APIError {
             throw e
+        } catch let e as EmployeeSync.Failure {
+            throw APIError(.conflict, e.description)
         } catch {
             throw APIError(.badGateway, "the CRM refused: \(error)")
         }
