@@ -68,7 +68,7 @@ extension Cabinet {
             <form method="post" action="/cabinet/credentials" class="settings"><input type="hidden" name="csrf" value="\(esc(s.csrf))">
               <input type="hidden" name="crm" value="\(esc(form.kind.rawValue))">
               <label for="new-name">\(ru ? "Название (необязательно)" : "Name (optional)")<input id="new-name" name="name"></label>
-              <label for="new-url">\(esc(address))<input id="new-url" name="baseURL" placeholder="\(esc(form.placeholder))" required></label>
+              <label for="new-url">\(esc(address))<input id="new-url" name="baseURL" placeholder="\(esc(form.placeholder))" value="\(esc(form.address))" required></label>
               \(form.addFields(l))
               <p><button type="submit">\(ru ? "Добавить" : "Add")</button></p>
             </form>
@@ -144,6 +144,8 @@ struct CredentialForm: Sendable {
     var heading: (ru: String, en: String)
     var addressLabel: (ru: String, en: String)
     var placeholder: String
+    /// The address the add form starts with, for a CRM whose API lives at one address for every account.
+    var address: String? = nil
     /// The add form's inputs after the name and the address.
     var addFields: @Sendable (Lang) -> String = { _ in "" }
     /// The edit form's inputs after the name and the address.
