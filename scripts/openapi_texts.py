@@ -47,8 +47,18 @@ schemas = {
                                 "author": {"enum": ["visitor", "operator", "system"]}, "name": S, "at": DT}, ["text"])),
                      "maxItems": 100},
         **{k: S for k in UTM_KEYS}}, ["chatId"]),
+    "VisitorChat": obj({"chatId": S, "token": {"type": "string", "description": "Only when the chat starts: the visitor's proof, sent "
+                                                                   "as X-Chat-Token with every later request of this chat."},
+                        "state": {"enum": ["open", "finished"]}, "messages": arr(ref("ChatMessage")),
+                        "total": {"type": "integer", "description": "Messages in all: the next poll's after"}},
+                       ["chatId", "state", "messages", "total"]),
+    "VisitorMessage": obj({"text": {"type": "string", "maxLength": 5000}, "name": S, "phone": S, "email": S, "page": S}),
     "ChatAccepted": obj({"id": S, "status": {"enum": ["open", "finished"]}, "messages": I}, ["id", "status", "messages"]),
 }
+
+CHAT = [{"name": "chatId", "in": "path", "required": True, "schema": S},
+        {"name": "X-Chat-Token", "in": "header", "required": True, "schema": S, "description": "VisitorChat.token"}]
+PREFLIGHT = {**op("CORS preflight", {"204": {"description": "Allowed"}, **errs(403, 404)}, params=KEY, tag="Sites", secured=False)}
 
 paths = {
     "/api/v1/sites": {
@@ -80,6 +90,39 @@ paths = {
         "get": op("A sample page with the site's form on it, to try the form (Switchboard's own origin may post)",
                   {"200": {"description": "The page", "content": {"text/html": {"schema": S}}}, **errs(404)},
                   params=KEY, tag="Sites", secured=False)},
+    "/public/v1/sites/{siteKey}/widget/chats": {
+        "post": {**op("Switchboard's chat widget: a visitor starts a chat with their first message; the answer carries the chat's token. " + CORS_NOTE,
+                      {**ok(ref("VisitorChat"), "201", "Started"), **errs(403, 404, 422), "429": LIMITED},
+                      ref("VisitorMessage"), KEY, tag="Sites", secured=False)},
+        "options": PREFLIGHT},
+    "/public/v1/sites/{siteKey}/widget/chats/{chatId}": {
+        "get": op("The widget's poll: the chat's state and its messages after the first `after` (not counted against the budget)",
+                  {**ok(ref("VisitorChat")), **errs(400, 403, 404)},
+                  params=KEY + CHAT + [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}], tag="Sites", secured=False),
+        "options": PREFLIGHT},
+    "/public/v1/sites/{siteKey}/widget/chats/{chatId}/messages": {
+        "post": {**op("The visitor's next message, or the name, phone and e-mail they leave",
+                      {**ok(ref("VisitorChat")), **errs(403, 404, 409, 422), "429": LIMITED}, ref("VisitorMessage"), KEY + CHAT,
+                      tag="Sites", secured=False)},
+        "options": PREFLIGHT},
+    "/public/v1/sites/{siteKey}/chat.js": {
+        "get": op("Switchboard's chat widget for the site: <script src=\".../chat.js\" async></script> (attribute data-lang)",
+                  {"200": {"description": "The script", "content": {"application/javascript": {"schema": S}}},
+                   "404": {"description": "Unknown site key (the script says so in the console)",
+                           "content": {"application/javascript": {"schema": S}}}}, params=KEY, tag="Sites", secured=False)},
+    "/workspace": {"get": op("The operator workspace: chats waiting and in progress, answered live (open with #token=<API token>&name=<operator>)",
+                             {"200": {"description": "The page", "content": {"text/html": {"schema": S}}}}, tag="Texts", secured=False)},
+    "/api/v1/chats": {"get": op("Chats, newest first: open (waiting or in progress) or finished", {**ok(arr(ref("TextCommunication"))), **errs(400)},
+                                params=[{"name": "state", "in": "query", "schema": {"enum": ["open", "finished"]}},
+                                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+                                tag="Texts")},
+    "/api/v1/chats/{id}/messages": {"post": op("An operator's answer", {**ok(ref("TextCommunication")), **errs(404, 409, 422)},
+                                               obj({"text": {"type": "string", "minLength": 1, "maxLength": 5000}, "name": S}, ["text"]),
+                                               ID, tag="Texts")},
+    "/api/v1/chats/{id}/tags": {"post": op("Tags on a chat (chats whose rules trigger on a tag act now)",
+                                           {**ok(ref("TextCommunication")), **errs(404, 422)}, obj({"tags": arr(S)}, ["tags"]), ID, tag="Texts")},
+    "/api/v1/chats/{id}/finish": {"post": op("End a chat: its transcript goes to the client in every CRM whose rules want chats",
+                                             {**ok(ref("TextCommunication")), **errs(404)}, params=ID, tag="Texts")},
     "/public/v1/sites/{siteKey}/form.js": {
         "get": op("Switchboard's request form for the site: <script src=\".../form.js\" async></script> (attributes data-target, "
                   "data-lang, data-type)",

@@ -71,3 +71,55 @@ def test_form_request_reaches_the_crm(demo, browser):
     assert len(leads) == 1
     jobs = api(demo, f"/api/v1/jobs?callId={r['id']}")
     assert jobs and all(j["kind"].endswith(".request.received") for j in jobs)
+
+
+def test_chat_from_the_widget_to_the_workspace_and_the_crm(demo, browser):
+    site = api(demo, "/api/v1/sites")[0]
+    browser.get(demo["base"] + f"/public/v1/sites/{site['key']}/preview")
+    visitor = browser.current_window_handle
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "button.sbc-open"))[0].click()
+    box = browser.find_element(By.CSS_SELECTOR, ".sbc-form input[name=text]")
+    box.send_keys("Есть доставка в Тверь?")
+    browser.find_element(By.CSS_SELECTOR, ".sbc-form button[type=submit]").click()
+    WebDriverWait(browser, 20).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".sbc-msg.sbc-visitor")) == 1)
+    browser.find_element(By.CSS_SELECTOR, ".sbc-details input[name=name]").send_keys("Пётр Браузеров")
+    browser.find_element(By.CSS_SELECTOR, ".sbc-details input[name=phone]").send_keys("+7 903 777-00-22")
+    browser.find_element(By.CSS_SELECTOR, ".sbc-details button[type=submit]").click()
+    WebDriverWait(browser, 20).until(lambda d: "Спасибо" in d.find_element(By.CSS_SELECTOR, ".sbc-details").text)
+    shot(browser, "texts-03-chat-visitor")
+
+    # The operator, in the workspace: the chat is waiting, under the visitor's name.
+    browser.switch_to.new_window("tab")
+    operator = browser.current_window_handle
+    browser.get(demo["base"] + f"/workspace#token={demo['token']}&name=Анна")
+    item = WebDriverWait(browser, 20).until(
+        lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, "button.chat-item") if "Пётр Браузеров" in b.text])[0]
+    item.click()
+    WebDriverWait(browser, 10).until(lambda d: "Есть доставка в Тверь?" in d.find_element(By.ID, "log").text)
+    browser.find_element(By.ID, "text").send_keys("Да, за два дня.")
+    browser.find_element(By.ID, "send").click()
+    WebDriverWait(browser, 10).until(lambda d: "Да, за два дня." in d.find_element(By.ID, "log").text)
+    shot(browser, "texts-04-workspace")
+
+    # The visitor sees the answer live.
+    browser.switch_to.window(visitor)
+    WebDriverWait(browser, 20).until(lambda d: any("Да, за два дня." in m.text for m in d.find_elements(By.CSS_SELECTOR, ".sbc-msg.sbc-operator")))
+    shot(browser, "texts-05-chat-answered")
+
+    browser.switch_to.window(operator)
+    browser.find_element(By.ID, "finish").click()
+    WebDriverWait(browser, 10).until(lambda d: "завершён" in d.find_element(By.ID, "title").text)
+    browser.switch_to.window(visitor)
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".sbc-finished"))
+
+    # The transcript reaches the client's contact in the amoCRM sandbox.
+    def transcript():
+        with urllib.request.urlopen(demo["sandbox"] + "/sandbox/state", timeout=10) as s:
+            state = json.loads(s.read())
+        contact = [c for c in state["contacts"] if "+79037770022" in c["phones"]]
+        return contact and [n for n in state["notes"] if n["entity_id"] == contact[0]["id"] and n["text"].startswith("Переписка")]
+    notes = eventually("the transcript in the amoCRM sandbox", transcript)
+    assert "Анна: Да, за два дня." in notes[0]["text"] and "Пётр Браузеров: Есть доставка в Тверь?" in notes[0]["text"]
+    browser.switch_to.window(operator)
+    browser.close()
+    browser.switch_to.window(visitor)

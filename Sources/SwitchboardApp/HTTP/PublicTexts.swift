@@ -31,14 +31,18 @@ struct PublicTexts {
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: SiteForm.preview(site: s, base: sb.baseURL))))
         }
-        site.get("form.js") { _, ctx in
-            guard let s = try await texts.site(key: try ctx.param("siteKey")) else {
-                return Response(status: .notFound, headers: [.contentType: "application/javascript; charset=utf-8"],
-                                body: .init(byteBuffer: ByteBuffer(string: "console.error('Switchboard: unknown site key');\n")))
-            }
-            return Response(status: .ok, headers: [.contentType: "application/javascript; charset=utf-8", .cacheControl: "max-age=300"],
-                            body: .init(byteBuffer: ByteBuffer(string: SiteForm.script(site: s, base: sb.baseURL))))
+        ChatRoutes(sb: sb, limiter: limiter, publicTexts: self).register(on: router)
+        site.get("form.js") { _, ctx in try await script(ctx) { SiteForm.script(site: $0, base: sb.baseURL) } }
+    }
+
+    /// One of Switchboard's scripts for the site of the path (an unknown key says so in the browser's console).
+    func script(_ ctx: AppRequestContext, _ make: (Site) -> String) async throws -> Response {
+        guard let s = try await texts.site(key: try ctx.param("siteKey")) else {
+            return Response(status: .notFound, headers: [.contentType: "application/javascript; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: "console.error('Switchboard: unknown site key');\n")))
         }
+        return Response(status: .ok, headers: [.contentType: "application/javascript; charset=utf-8", .cacheControl: "max-age=300"],
+                        body: .init(byteBuffer: ByteBuffer(string: make(s))))
     }
 
     // MARK: admission: the site, its origins, its budget
@@ -70,11 +74,11 @@ struct PublicTexts {
         return [.accessControlAllowOrigin: origin, .vary: "Origin"]
     }
 
-    func preflight(_ req: Request, _ ctx: AppRequestContext) async throws -> Response {
+    func preflight(_ req: Request, _ ctx: AppRequestContext, methods: String = "POST, OPTIONS") async throws -> Response {
         guard let site = try await texts.site(key: try ctx.param("siteKey")) else { throw APIError(.notFound, "unknown site key") }
         var headers = try corsHeaders(req, site)
-        headers[.accessControlAllowMethods] = "POST, OPTIONS"
-        headers[.accessControlAllowHeaders] = "Content-Type"
+        headers[.accessControlAllowMethods] = methods
+        headers[.accessControlAllowHeaders] = "Content-Type, X-Chat-Token"
         headers[.accessControlMaxAge] = "600"
         return Response(status: .noContent, headers: headers)
     }
@@ -137,35 +141,18 @@ struct PublicTexts {
                     ?? current
             }
         } else {
-            let newTags = tags.filter { t in !current.tags.contains { $0.caseInsensitiveCompare(t) == .orderedSame } }
-            if current.state == "finished" && (!messages.isEmpty || !newTags.isEmpty) {
+            if current.state == "finished" && (!messages.isEmpty || !tags.isEmpty) {
                 throw APIError(.conflict, "chat \(chatId) is finished", field: "chatId")
             }
-            let given = draft
-            if !messages.isEmpty || [given.name, given.phone, given.email].contains(where: { $0 != nil }) {
-                current = try await texts.update(tenantId: site.tenantId, id: current.id, event: nil, handled: handled) { t in
-                    t.transcript += messages
-                    t.name = given.name ?? t.name
-                    t.phone = given.phone ?? t.phone
-                    t.email = given.email ?? t.email
-                    return true
+            if !messages.isEmpty || [draft.name, draft.phone, draft.email].contains(where: { $0 != nil }) {
+                current = try await mapStoreError {
+                    try await texts.addMessages(tenantId: site.tenantId, id: current.id, messages, name: draft.name, phone: draft.phone,
+                                                email: draft.email, handled: handled)
                 }?.text ?? current
             }
-            if !newTags.isEmpty {
-                current = try await texts.update(tenantId: site.tenantId, id: current.id, event: .chatTagged, handled: handled) { t in
-                    t.tags += newTags
-                    return true
-                }?.text ?? current
-            }
+            if !tags.isEmpty { current = try await texts.tag(tenantId: site.tenantId, id: current.id, tags, handled: handled)?.text ?? current }
         }
-        if finished && current.state != "finished" {
-            current = try await texts.update(tenantId: site.tenantId, id: current.id, event: .chatFinished, handled: handled) { t in
-                guard t.state != "finished" else { return false }
-                t.state = "finished"
-                t.finishedAt = Date()
-                return true
-            }?.text ?? current
-        }
+        if finished { current = try await texts.finish(tenantId: site.tenantId, id: current.id, handled: handled)?.text ?? current }
         struct Answer: Encodable { var id: String; var status: String; var messages: Int }
         return jsonResponse(Answer(id: current.id, status: current.state, messages: current.transcript.count),
                             status: started.created ? .created : .ok)
@@ -358,11 +345,20 @@ final class SiteRateLimiter: @unchecked Sendable {
 
 /// Switchboard's embeddable request form (`Resources/site-form.js`) with the site's settings filled in.
 enum SiteForm {
-    static let template: String = {
-        guard let url = Bundle.module.url(forResource: "site-form", withExtension: "js", subdirectory: "Resources"),
-              let text = try? String(contentsOf: url, encoding: .utf8) else { return "console.error('Switchboard: form missing');" }
+    static let template = resource("site-form", "js")
+    static let chatTemplate = resource("site-chat", "js")
+
+    /// A text file of the resources (the form's and the chat's scripts, the workspace page).
+    static func resource(_ name: String, _ ext: String) -> String {
+        guard let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Resources"),
+              let text = try? String(contentsOf: url, encoding: .utf8) else { return "console.error('Switchboard: \(name).\(ext) missing');" }
         return text
-    }()
+    }
+
+    /// The chat widget's script with the site's settings filled in.
+    static func chatScript(site: Site, base: String) -> String {
+        chatTemplate.replacingOccurrences(of: "__CONFIG__", with: config(site: site, base: base))
+    }
 
     /// A sample page of the site with the form on it: what a visitor sees, for the tenant to try (and the demo).
     static func preview(site: Site, base: String) -> String {
@@ -384,18 +380,24 @@ enum SiteForm {
             <pre><code>\(esc("<script src=\"\(base)/public/v1/sites/\(site.key)/form.js\" async></script>"))</code></pre>
             <div id="request-form"></div>
             <script src="\(base)/public/v1/sites/\(site.key)/form.js" data-target="#request-form" async></script>
+            <script src="\(base)/public/v1/sites/\(site.key)/chat.js" async></script>
             </body></html>
             """
     }
 
     static func script(site: Site, base: String) -> String {
-        struct Config: Encodable { var key: String; var endpoint: String; var types: [String] }
+        template.replacingOccurrences(of: "__CONFIG__", with: config(site: site, base: base))
+    }
+
+    /// The scripts' settings as a JS object literal: the site's key, the request address, the chat address, the types.
+    static func config(site: Site, base: String) -> String {
+        struct Config: Encodable { var key: String; var endpoint: String; var chats: String; var types: [String] }
         // `</` inside a script would end it early on a page that inlines it.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(Config(key: site.key, endpoint: "\(base)/public/v1/sites/\(site.key)/requests",
+                                               chats: "\(base)/public/v1/sites/\(site.key)/widget/chats",
                                                types: site.requestTypes))) ?? Data("{}".utf8)
-        let config = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "</", with: "<\\/")
-        return template.replacingOccurrences(of: "__CONFIG__", with: config)
+        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "</", with: "<\\/")
     }
 }

@@ -64,6 +64,7 @@ struct SitesAPI {
             }
             return Response(status: .noContent)
         }
+        ChatsAPI(sb: sb).register(api)
         api.get("texts") { req, _ in
             let t = try await m.tenantId(req)
             var kind: TextKind?

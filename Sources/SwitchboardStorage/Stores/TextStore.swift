@@ -132,6 +132,45 @@ public struct TextStore: Sendable {
         }
     }
 
+    // MARK: chats
+
+    /// Adds messages (and the visitor's details, when given) to an open chat; nil when unknown. A finished chat takes
+    /// nothing more (`StoreError.conflict`).
+    public func addMessages(tenantId: String, id: String, _ messages: [ChatMessage], name: String? = nil, phone: String? = nil,
+                            email: String? = nil, handled: Set<String>) async throws -> Received? {
+        let finished = LockedFlag()
+        let got = try await update(tenantId: tenantId, id: id, event: nil, handled: handled) { t in
+            guard t.state != "finished" else { finished.set(); return false }
+            t.transcript += messages
+            t.name = name ?? t.name
+            t.phone = phone ?? t.phone
+            t.email = email ?? t.email
+            return true
+        }
+        if finished.value, !messages.isEmpty { throw StoreError.conflict("chat \(id) is finished") }
+        return got
+    }
+
+    /// Adds the tags a chat does not carry yet (`chat.tagged` for them); nil when unknown.
+    public func tag(tenantId: String, id: String, _ tags: [String], handled: Set<String>) async throws -> Received? {
+        try await update(tenantId: tenantId, id: id, event: .chatTagged, handled: handled) { t in
+            let new = tags.filter { tag in !t.tags.contains { $0.caseInsensitiveCompare(tag) == .orderedSame } }
+            guard !new.isEmpty else { return false }
+            t.tags += new
+            return true
+        }
+    }
+
+    /// Ends a chat (`chat.finished`: its transcript goes to the CRMs); finishing it again changes nothing.
+    public func finish(tenantId: String, id: String, handled: Set<String>) async throws -> Received? {
+        try await update(tenantId: tenantId, id: id, event: .chatFinished, handled: handled) { t in
+            guard t.state != "finished" else { return false }
+            t.state = "finished"
+            t.finishedAt = Date()
+            return true
+        }
+    }
+
     /// The jobs of one event for the tenant's active integrations whose rules want it (see `TextRules.wants`).
     func enqueue(_ text: TextCommunication, event: TextEvent, handled: Set<String>, in tx: any SQLExecutor) async throws -> Int {
         guard let queue else { throw StoreError.invalid("this text store was opened without a job queue") }
@@ -160,11 +199,12 @@ public struct TextStore: Sendable {
     }
 
     /// The tenant's communications, newest first.
-    public func list(tenantId: String, kind: TextKind? = nil, limit: Int = 100) async throws -> [TextCommunication] {
+    public func list(tenantId: String, kind: TextKind? = nil, state: String? = nil, limit: Int = 100) async throws -> [TextCommunication] {
         try await db.read { r in
             var sql = "SELECT * FROM text_events WHERE tenant_id = ?"
             var binds: [SQLValue] = [.text(tenantId)]
             if let kind { sql += " AND kind = ?"; binds.append(.text(kind.rawValue)) }
+            if let state { sql += " AND state = ?"; binds.append(.text(state)) }
             sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
             binds.append(.int(Int64(limit)))
             return try await r.query(sql, binds).map(Self.text)
@@ -182,4 +222,12 @@ public struct TextStore: Sendable {
             transcript: (try? JSON.decode([ChatMessage].self, from: row.string("transcript") ?? "[]")) ?? [],
             state: row.string("state") ?? "", createdAt: row.date("created_at") ?? Date(), finishedAt: row.date("finished_at"))
     }
+}
+
+/// A flag set inside a transaction's closure and read after it.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set_ = false
+    func set() { lock.withLock { set_ = true } }
+    var value: Bool { lock.withLock { set_ } }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -123,7 +124,7 @@ struct TextsAPITests {
                 try await client.execute(uri: path, method: .options,
                                          headers: [.origin: "https://shop.example", .accessControlRequestMethod: "POST"]) { res in
                     #expect(res.status == .noContent)
-                    #expect(res.headers[.accessControlAllowHeaders] == "Content-Type")
+                    #expect(res.headers[.accessControlAllowHeaders] == "Content-Type, X-Chat-Token")
                 }
             }
         }
@@ -228,6 +229,12 @@ struct TextsAPITests {
                     #expect(res.body.text.contains("/public/v1/sites/\(site.key)/requests") && !res.body.text.contains("__CONFIG__"))
                 }
                 try await client.execute(uri: "/public/v1/sites/sk_nobody/form.js", method: .get) { #expect($0.status == .notFound) }
+                try await client.execute(uri: "/public/v1/sites/\(site.key)/chat.js", method: .get) { res in
+                    #expect(res.status == .ok && res.body.text.contains("/public/v1/sites/\(site.key)/widget/chats"))
+                }
+                try await client.execute(uri: "/workspace", method: .get) { res in
+                    #expect(res.status == .ok && res.body.text.contains("/api/v1") && res.body.text.contains("Завершить чат"))
+                }
                 // The preview page carries the form, and posts from Switchboard's own origin though the site lists others.
                 try await client.execute(uri: "/public/v1/sites/\(site.key)/preview", method: .get) { res in
                     #expect(res.status == .ok && res.body.text.contains("/public/v1/sites/\(site.key)/form.js\" data-target"))
@@ -236,6 +243,54 @@ struct TextsAPITests {
                                          headers: [.contentType: "application/json", .origin: sb.baseURL],
                                          body: Self.json(#"{"phone":"+79031112233","type":"callback"}"#)) { #expect($0.status == .created) }
             }
+        }
+    }
+
+    @Test("Switchboard's chat: the widget starts a chat with a token, operators answer, tag and finish it through the API; the jobs follow the rules",
+          arguments: Backend.available)
+    func widgetAndOperator(_ backend: Backend) async throws {
+        try await withSwitchboard(backend) { sb in
+            let a = try await TestTenant.make(sb)
+            let site = try await TextStore(db: sb.db).createSite(tenantId: a.id, name: "Shop", origins: ["https://shop.example"], requestTypes: [])
+            _ = try await Self.integration(sb, a.id, crm: .amocrm,
+                                           texts: #"{"chats":{"enabled":true,"defaultResponsible":"1","trigger":"tagged","tags":["sale"]}}"#)
+            let json: HTTPFields = [.contentType: "application/json", .origin: "https://shop.example"]
+            let widget = "/public/v1/sites/\(site.key)/widget/chats"
+            try await sb.buildApplication(workers: false).test(.router) { client in
+                let (chatId, token) = try await client.execute(uri: widget, method: .post, headers: json,
+                                                               body: Self.json(#"{"text":"Есть доставка?","name":"Пётр"}"#)) { res in
+                    #expect(res.status == .created && res.headers[.accessControlAllowOrigin] == "https://shop.example")
+                    return (try #require(res.body.j["chatId"]?.stringValue), try #require(res.body.j["token"]?.stringValue))
+                }
+                var visitor = json
+                visitor[HTTPField.Name("X-Chat-Token")!] = token
+                var stranger = json
+                stranger[HTTPField.Name("X-Chat-Token")!] = "guess"
+                try await client.execute(uri: "\(widget)/\(chatId)", method: .get, headers: stranger) { #expect($0.status == .notFound) }
+                try await client.execute(uri: "\(widget)/\(chatId)/messages", method: .post, headers: visitor,
+                                         body: Self.json(#"{"phone":"+7 903 777-00-11"}"#)) { #expect($0.status == .ok) }
+                try await client.execute(uri: "/api/v1/chats?state=open", method: .get, headers: a.auth) { res in
+                    #expect(res.body.j.arrayValue?.map { $0["id"]?.stringValue } == [chatId])
+                    #expect(res.body.j.arrayValue?.first?["phone"]?.stringValue == "+79037770011")
+                }
+                try await client.execute(uri: "/api/v1/chats/\(chatId)/messages", method: .post, headers: a.auth,
+                                         body: Self.json(#"{"text":"Да, завтра.","name":"Анна"}"#)) { #expect($0.status == .ok) }
+                try await client.execute(uri: "\(widget)/\(chatId)?after=1", method: .get, headers: visitor) { res in
+                    #expect(res.status == .ok && res.body.j["total"] == .number(2))
+                    #expect(res.body.j["messages"]?.arrayValue?.first?["text"]?.stringValue == "Да, завтра." && res.body.j["messages"]?.arrayValue?.first?["author"]?.stringValue == "operator")
+                }
+                try await client.execute(uri: "/api/v1/chats/\(chatId)/tags", method: .post, headers: a.auth,
+                                         body: Self.json(#"{"tags":["Sale"]}"#)) { #expect($0.status == .ok) }
+                try await client.execute(uri: "/api/v1/chats/\(chatId)/finish", method: .post, headers: a.auth) { res in
+                    #expect(res.status == .ok && res.body.j["state"]?.stringValue == "finished")
+                }
+                try await client.execute(uri: "\(widget)/\(chatId)/messages", method: .post, headers: visitor,
+                                         body: Self.json(#"{"text":"Ещё вопрос"}"#)) { #expect($0.status == .conflict) }
+                try await client.execute(uri: "/api/v1/chats?state=open", method: .get, headers: a.auth) { #expect($0.body.j == .array([])) }
+                try await client.execute(uri: "/api/v1/chats/\(chatId)/finish", method: .post, headers: a.auth) { #expect($0.status == .ok) }
+            }
+            // Tagged: the rules' trigger (the tag matches whatever its case); finished: the transcript. Finishing twice adds nothing.
+            #expect(try await sb.queue.list(tenantId: a.id).map(\.kind).sorted() == ["amocrm.chat.finished", "amocrm.chat.tagged"])
         }
     }
 
