@@ -66,6 +66,7 @@ extension Cabinet {
         ("site", "Сайт", "Site"), ("campaign", "Рекламная кампания", "Ad campaign"),
     ]
 
+    /// Enter in a field saves: the form's first button is a Save out of sight, before the sync button.
     /// `synced`: the telephony users were just read from Megaplan; the rows whose extension matches a PBX employee's are
     /// filled (nothing stored until Save).
     func mpSettingsPage(_ req: Request, _ ctx: AppRequestContext, _ s: SessionStore.Session, draft: MegaplanSettings? = nil,
@@ -120,6 +121,7 @@ extension Cabinet {
             \(w.problem(""))
             <form method="post" action="/cabinet/integrations/\(d.integration.id)" class="settings">
             <input type="hidden" name="csrf" value="\(esc(s.csrf))">
+            <button type="submit" tabindex="-1" aria-hidden="true" style="position:absolute;left:-10000px">\(w.say("Сохранить", "Save"))</button>
             <h2>\(w.say("Учетные данные", "Credentials"))</h2>
             \(w.credentials(d, addURL: credentialsURL(.megaplan), usersLabel: ("Сотрудники Мегаплан не прочитаны", "Megaplan employees could not be read")))
             <h2>\(w.say("Параметры интеграции", "Integration parameters"))</h2>
