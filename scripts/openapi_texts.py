@@ -112,7 +112,14 @@ paths = {
                            "content": {"application/javascript": {"schema": S}}}}, params=KEY, tag="Sites", secured=False)},
     "/workspace": {"get": op("The operator workspace: chats waiting and in progress, answered live (open with #token=<API token>&name=<operator>)",
                              {"200": {"description": "The page", "content": {"text/html": {"schema": S}}}}, tag="Texts", secured=False)},
-    "/api/v1/chats": {"get": op("Chats, newest first: open (waiting or in progress) or finished", {**ok(arr(ref("TextCommunication"))), **errs(400)},
+    "/api/v1/workspace/tokens": {"post": op(
+        "CORE-18: a short-lived token for the workspace embedded in a CRM's page (an iframe): it opens this tenant's chats "
+        "(/api/v1/chats…) until it expires, and nothing else",
+        {**ok(obj({"token": S, "expiresAt": DT, "url": {"type": "string", "description": "The workspace's address with the token"}},
+                  ["token", "expiresAt", "url"]), "201", "Created"), **errs(422)},
+        obj({"minutes": {"type": "integer", "minimum": 5, "maximum": 1440, "description": "How long it lives (720 by default)"}}),
+        tag="Texts")},
+    "/api/v1/chats": {"get": op("Chats, newest first: open (waiting or in progress) or finished. These /api/v1/chats operations also take a workspace token", {**ok(arr(ref("TextCommunication"))), **errs(400)},
                                 params=[{"name": "state", "in": "query", "schema": {"enum": ["open", "finished"]}},
                                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
                                 tag="Texts")},

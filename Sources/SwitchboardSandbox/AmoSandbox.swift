@@ -147,6 +147,7 @@ public final class AmoSandbox: @unchecked Sendable {
         api.post("v4/leads") { req, _ in try await self.guarded(req) { try self.addLeads($0) } }
         api.post("v4/leads/complex") { req, _ in try await self.guarded(req) { try self.addComplex($0) } }
         api.post("v4/leads/unsorted/sip") { req, _ in try await self.guarded(req) { try self.addUnsorted($0) } }
+        api.post("v4/leads/unsorted/forms") { req, _ in try await self.guarded(req) { try self.addUnsorted($0, category: "forms") } }
         api.post("v4/calls") { req, _ in try await self.guarded(req) { try self.addCalls($0) } }
         api.post("v4/tasks") { req, _ in try await self.guarded(req) { try self.addTasks($0) } }
         api.post("v2/events") { req, _ in try await self.guarded(req) { try self.addEvents($0) } }
@@ -342,13 +343,13 @@ public final class AmoSandbox: @unchecked Sendable {
         let uids = Self.filterValues(req, "uid"), categories = Self.filterValues(req, "category")
         let pipelines = Self.filterValues(req, "pipeline_id").compactMap { Int($0) }
         var chosen = unsorted.filter { u in
-            (uids.isEmpty || uids.contains(u.uid)) && (categories.isEmpty || categories.contains("sip")) &&
+            (uids.isEmpty || uids.contains(u.uid)) && (categories.isEmpty || categories.contains(u.category)) &&
                 (pipelines.isEmpty || pipelines.contains(u.pipeline_id))
         }
         if req.uri.queryParameters["order[created_at]"].map(String.init) == "desc" { chosen.reverse() }
         if chosen.isEmpty { return Response(status: .noContent) }
         return Self.raw(["_page": 1, "_embedded": ["unsorted": chosen.map { u -> [String: Any] in
-            ["uid": u.uid, "source_uid": u.source_uid, "source_name": u.source_name, "category": "sip", "pipeline_id": u.pipeline_id,
+            ["uid": u.uid, "source_uid": u.source_uid, "source_name": u.source_name, "category": u.category, "pipeline_id": u.pipeline_id,
              "created_at": u.created_at, "metadata": u.metadata, "account_id": seed.account_id,
              "_embedded": ["leads": [["id": u.lead_id]], "contacts": [["id": u.contact_id]], "companies": [[String: Any]]()]]
         }]])
@@ -493,12 +494,20 @@ public final class AmoSandbox: @unchecked Sendable {
         return Self.raw(made)
     }
 
-    func addUnsorted(_ body: Any) throws -> Response {
+    /// `POST /api/v4/leads/unsorted/sip` (calls) and `…/forms` (web forms: `metadata` carries `form_id`, `form_name`,
+    /// `form_page`, `form_sent_at`, and the contact comes in `_embedded.contacts`).
+    func addUnsorted(_ body: Any, category: String = "sip") throws -> Response {
         guard let items = Self.items(body), !items.isEmpty else { return Self.problem(400, "Bad Request", "an array is expected") }
         var made: [[String: Any]] = []
         for (i, item) in items.enumerated() {
             guard let sourceUid = item["source_uid"] as? String, item["source_name"] is String else {
                 return Self.validation([(item["request_id"] as? String ?? String(i), "source_uid", "This value should not be blank.")])
+            }
+            if category == "forms" {
+                let given = item["metadata"] as? [String: Any] ?? [:]
+                if let missing = ["form_id", "form_name", "form_page", "form_sent_at"].first(where: { given[$0] == nil }) {
+                    return Self.validation([(item["request_id"] as? String ?? String(i), "metadata.\(missing)", "This value should not be blank.")])
+                }
             }
             if unsorted.contains(where: { $0.source_uid == sourceUid }) {
                 return Self.validation([(item["request_id"] as? String ?? String(i), "source_uid", "Entity already exists")])
@@ -523,7 +532,7 @@ public final class AmoSandbox: @unchecked Sendable {
             let uid = UUID().uuidString.lowercased()
             unsorted.append(.init(uid: uid, source_uid: sourceUid, pipeline_id: pipeline, lead_id: lead.id, contact_id: contactId,
                                   metadata: metadata, source_name: item["source_name"] as? String ?? "",
-                                  created_at: Int(Date().timeIntervalSince1970)))
+                                  created_at: Int(Date().timeIntervalSince1970), category: category))
             if metadata["is_call_event_needed"] == "1" || metadata["is_call_event_needed"] == "true" {
                 calls.append(.init(id: newId(), uniq: metadata["uniq"] ?? uid, phone: metadata["from"] ?? "", direction: "inbound",
                                    duration: Int(metadata["duration"] ?? "0") ?? 0, link: metadata["link"], call_status: nil,

@@ -89,6 +89,8 @@ public struct AmoSandboxSnapshot: Codable, Sendable {
         public var metadata: [String: String]
         public var source_name: String = ""
         public var created_at: Int = 0
+        /// `sip` (calls) or `forms` (web forms).
+        public var category: String = "sip"
     }
     public struct CallNote: Codable, Sendable, Equatable {
         public var id: Int

@@ -111,6 +111,29 @@ struct ChatsAPI {
     var texts: TextStore { TextStore(db: sb.db, queue: sb.queue) }
 
     struct Answer: Decodable { var text: String; var name: String? }
+    struct NewWorkspaceToken: Decodable { var minutes: Int? }
+    struct WorkspaceToken: Encodable { var token: String; var expiresAt: Date; var url: String }
+
+    static let workspacePrefix = "wst_"
+
+    /// CORE-18: a short-lived token for the workspace embedded in a CRM's page (an iframe): it opens the chats of one
+    /// tenant until it expires, and nothing else. Signed, not stored: `wst_<tenant>.<expiry>.<tag>`.
+    func workspaceToken(tenantId: String, expires: Date) -> String {
+        let expiry = String(Int(expires.timeIntervalSince1970))
+        return Self.workspacePrefix + "\(tenantId).\(expiry)." + sb.vault.mac("\(tenantId).\(expiry)", purpose: "workspace")
+    }
+
+    /// The tenant of the request: a workspace token's, while it lives, or an API token's.
+    func tenantId(_ req: Request, _ m: ManagementAPI) async throws -> String {
+        guard let token = req.bearerToken, token.hasPrefix(Self.workspacePrefix) else { return try await m.tenantId(req) }
+        let parts = token.dropFirst(Self.workspacePrefix.count).split(separator: ".").map(String.init)
+        guard parts.count == 3, let expiry = Int(parts[1]),
+              Hashing.constantTimeEquals(token, workspaceToken(tenantId: parts[0], expires: Date(timeIntervalSince1970: Double(expiry)))) else {
+            throw APIError(.unauthorized, "the workspace token is not valid")
+        }
+        guard Double(expiry) > Date().timeIntervalSince1970 else { throw APIError(.unauthorized, "the workspace token has expired") }
+        return parts[0]
+    }
     struct Tags: Decodable { var tags: [String] }
 
     /// A chat of the tenant (a request is not one).
@@ -121,8 +144,19 @@ struct ChatsAPI {
 
     func register(_ api: RouterGroup<AppRequestContext>) {
         let m = ManagementAPI(sb: sb)
-        api.get("chats") { req, _ in
+        api.post("workspace/tokens") { req, _ in
             let t = try await m.tenantId(req)
+            let body = try await req.decodeJSON(NewWorkspaceToken.self)
+            let minutes = body.minutes ?? 720
+            guard (5...1440).contains(minutes) else {
+                throw APIError(.unprocessableContent, "minutes is from 5 to 1440", field: "minutes")
+            }
+            let expires = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + Double(minutes * 60)).rounded(.down))
+            let token = workspaceToken(tenantId: t, expires: expires)
+            return jsonResponse(WorkspaceToken(token: token, expiresAt: expires, url: "\(sb.baseURL)/workspace#token=\(token)"), status: .created)
+        }
+        api.get("chats") { req, _ in
+            let t = try await tenantId(req, m)
             let state = try req.query("state")
             guard state == nil || ["open", "finished"].contains(state!) else {
                 throw APIError(.badRequest, "state is open or finished", field: "state")
@@ -130,7 +164,7 @@ struct ChatsAPI {
             return jsonResponse(try await texts.list(tenantId: t, kind: .chat, state: state, limit: try req.limit()))
         }
         api.post("chats/:id/messages") { req, ctx in
-            let t = try await m.tenantId(req)
+            let t = try await tenantId(req, m)
             let body = try await req.decodeJSON(Answer.self)
             let text = body.text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty, text.count <= 5000 else { throw APIError(.unprocessableContent, "text is 1 to 5000 characters", field: "text") }
@@ -142,7 +176,7 @@ struct ChatsAPI {
             return jsonResponse(got.text)
         }
         api.post("chats/:id/tags") { req, ctx in
-            let t = try await m.tenantId(req)
+            let t = try await tenantId(req, m)
             let body = try await req.decodeJSON(Tags.self)
             guard body.tags.count <= 20, body.tags.allSatisfy({ !$0.isEmpty && $0.count <= 50 }) else {
                 throw APIError(.unprocessableContent, "at most 20 tags of 1 to 50 characters", field: "tags")
@@ -154,7 +188,7 @@ struct ChatsAPI {
             return jsonResponse(got.text)
         }
         api.post("chats/:id/finish") { req, ctx in
-            let t = try await m.tenantId(req)
+            let t = try await tenantId(req, m)
             let id = try await chat(t, try ctx.param("id")).id
             guard let got = try await texts.finish(tenantId: t, id: id, handled: sb.ingestor.handledKinds) else {
                 throw APIError(.notFound, "chat not found")

@@ -10,6 +10,8 @@ struct AmoTextOptions: Decodable, Sendable {
         var pipelineId: Int?
         /// The deal's stage in that pipeline; the pipeline's first stage when nil.
         var statusId: Int?
+        /// Requests go to Unsorted as web forms (`leads/unsorted/forms`) for a manager to accept, instead of a deal.
+        var unsorted: Bool?
     }
     var requests = Part()
     var chats = Part()
@@ -57,7 +59,20 @@ enum AmoTexts {
         contactId = contactId ?? (d.ledger["contact"]).flatMap { Int($0) }
         var leadId = d.ledger["lead"].flatMap { Int($0) }
 
-        if d.wantsDeal {
+        if d.wantsDeal, d.text.kind == .request, part.unsorted == true {
+            let entry = unsortedForm(d, pipeline: part.pipelineId, contactId: contactId, responsible: responsible)
+            let textId = d.text.id
+            try await d.ledger.once("unsorted", find: { _ in try await unsortedEntry(api, sourceUid: textId) }, write: {
+                let answer = try await api.client.call(.POST, "/api/v4/leads/unsorted/forms", json: [entry], what: "create the Unsorted entry")
+                guard let made = ((answer.json as? [String: Any])?["_embedded"] as? [String: Any])?["unsorted"] as? [[String: Any]],
+                      let ids = Self.ids(made.first) else {
+                    throw DeliveryError.retryable("amoCRM's answer to leads/unsorted/forms has no lead")
+                }
+                return ids
+            })
+            leadId = d.ledger["unsorted"].flatMap { Int($0) }
+            contactId = contactId ?? d.ledger["unsorted.contact"].flatMap { Int($0) }
+        } else if d.wantsDeal {
             let pipeline: Int
             if let p = part.pipelineId { pipeline = p } else if let kept = d.ledger["pipeline"].flatMap({ Int($0) }) { pipeline = kept } else {
                 let list = try await api.pipelines()
@@ -137,6 +152,37 @@ enum AmoTexts {
                 try await addNote(api, ("contacts", contactId), text: text, what: "write the chat's transcript", kind: "transcript")
             })
         }
+    }
+
+    /// A web form's Unsorted entry (amoCRM API v4 `leads/unsorted/forms`): the communication's id as `source_uid`, the
+    /// site and page as the form, the sender's contact (or the known one).
+    static func unsortedForm(_ d: TextDelivery, pipeline: Int?, contactId: Int?, responsible: Int) -> [String: Any] {
+        let sent = Int(d.text.createdAt.timeIntervalSince1970)
+        var entry: [String: Any] = [
+            "source_name": "Switchboard", "source_uid": d.text.id, "created_at": sent, "request_id": "unsorted",
+            "metadata": ["form_id": d.text.siteId, "form_name": d.title, "form_page": d.text.page ?? d.text.site,
+                         "form_sent_at": sent, "referer": d.text.page ?? "", "ip": ""] as [String: Any],
+            "_embedded": ["leads": [["name": d.title, "responsible_user_id": responsible]],
+                          "contacts": [contactId.map { ["id": $0] as [String: Any] } ?? contactBody(d, responsible: responsible)]],
+        ]
+        if let pipeline { entry["pipeline_id"] = pipeline }
+        return entry
+    }
+
+    /// The Unsorted entry's deal and contact, as the ledger keeps them.
+    static func ids(_ entry: [String: Any]?) -> [String: String]? {
+        guard let embedded = entry?["_embedded"] as? [String: Any],
+              let lead = (embedded["leads"] as? [[String: Any]])?.first?["id"] as? Int else { return nil }
+        var ids = ["unsorted": String(lead)]
+        if let contact = (embedded["contacts"] as? [[String: Any]])?.first?["id"] as? Int { ids["unsorted.contact"] = String(contact) }
+        return ids
+    }
+
+    /// The web form entry an interrupted attempt made, by its `source_uid`.
+    static func unsortedEntry(_ api: AmoAPI, sourceUid: String) async throws -> [String: String]? {
+        let answer = try await api.client.call(.GET, "/api/v4/leads/unsorted?filter%5Bcategory%5D%5B%5D=forms&order%5Bcreated_at%5D=desc&limit=250",
+                                               what: "look for the Unsorted entry an interrupted attempt made")
+        return ids(AmoReconcile.embedded(answer, "unsorted").first { $0["source_uid"] as? String == sourceUid })
     }
 
     static func contactBody(_ d: TextDelivery, responsible: Int) -> [String: Any] {

@@ -294,6 +294,32 @@ struct TextsAPITests {
         }
     }
 
+    @Test("CORE-18: a workspace token opens the tenant's chats until it expires, and nothing else", arguments: Backend.available)
+    func workspaceToken(_ backend: Backend) async throws {
+        try await withSwitchboard(backend) { sb in
+            let a = try await TestTenant.make(sb)
+            try await sb.buildApplication(workers: false).test(.router) { client in
+                let token = try await client.execute(uri: "/api/v1/workspace/tokens", method: .post, headers: a.auth,
+                                                     body: Self.json(#"{"minutes":60}"#)) { res -> String in
+                    #expect(res.status == .created)
+                    #expect(res.body.j["url"]?.stringValue?.contains("/workspace#token=wst_") == true)
+                    return try #require(res.body.j["token"]?.stringValue)
+                }
+                try await client.execute(uri: "/api/v1/workspace/tokens", method: .post, headers: a.auth,
+                                         body: Self.json(#"{"minutes":100000}"#)) { #expect($0.status == .unprocessableContent) }
+                let bearer = { (t: String) -> HTTPFields in [.authorization: "Bearer \(t)", .contentType: "application/json"] }
+                try await client.execute(uri: "/api/v1/chats", method: .get, headers: bearer(token)) { #expect($0.status == .ok) }
+                try await client.execute(uri: "/api/v1/sites", method: .get, headers: bearer(token)) { #expect($0.status == .unauthorized) }
+                let forged = token.replacingOccurrences(of: a.id, with: "ten_other")
+                try await client.execute(uri: "/api/v1/chats", method: .get, headers: bearer(forged)) { #expect($0.status == .unauthorized) }
+                let expired = ChatsAPI(sb: sb).workspaceToken(tenantId: a.id, expires: Date().addingTimeInterval(-1))
+                try await client.execute(uri: "/api/v1/chats", method: .get, headers: bearer(expired)) { res in
+                    #expect(res.status == .unauthorized && res.body.j["error"]?["message"]?.stringValue?.contains("expired") == true)
+                }
+            }
+        }
+    }
+
     @Test("the text rules are part of each CRM's settings: an enabled block without a responsible is refused by field")
     func settingsProblems() async throws {
         try await withSwitchboard(.sqlite) { sb in

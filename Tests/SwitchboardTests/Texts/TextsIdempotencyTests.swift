@@ -42,12 +42,12 @@ struct TextsIdempotencyTests {
         try await spec.handlers(kind: crm, title: crm.rawValue, env: env)[job.kind]!.run(job, log: AttemptLog())
     }
 
-    enum AmoStep: String, CaseIterable, Sendable { case lead, leadOfKnownClient, note, task, transcript }
+    enum AmoStep: String, CaseIterable, Sendable { case lead, leadOfKnownClient, unsorted, note, task, transcript }
 
     @Test("amoCRM: abort after amoCRM answered, run again: one of each", arguments: Backend.available, AmoStep.allCases)
     func amo(_ backend: Backend, _ step: AmoStep) async throws {
         try await AmoWorld.with(backend, workers: false) { w in
-            let texts = #"{"requests":{"enabled":true,"defaultResponsible":\#(AmoWorld.VERA),"createTask":true},"chats":{"enabled":true,"defaultResponsible":\#(AmoWorld.ANNA)}}"#
+            let texts = #"{"requests":{"enabled":true,"defaultResponsible":\#(AmoWorld.VERA),"createTask":true,"unsorted":\#(step == .unsorted)},"chats":{"enabled":true,"defaultResponsible":\#(AmoWorld.ANNA)}}"#
             _ = try await textSite(w.sb, tenant: w.fx.tenant.id, integration: w.integration, base: w.base, texts: texts)
             let integration = try #require(try await w.sb.integrations.get(tenantId: w.fx.tenant.id, id: w.integration.id))
             let site = try #require(try await TextStore(db: w.sb.db).sites(tenantId: w.fx.tenant.id).first)
@@ -66,6 +66,7 @@ struct TextsIdempotencyTests {
                 #expect(st.notes.filter { $0.text.hasPrefix("Переписка") }.count == 1)
             default:
                 #expect(st.leads.count == before.leads.count + 1)
+                #expect(st.unsorted.count == before.unsorted.count + (step == .unsorted ? 1 : 0))
                 #expect(st.notes.filter { $0.text.contains("Перезвоните") }.count == 1)
                 #expect(st.tasks.count == before.tasks.count + 1)
             }

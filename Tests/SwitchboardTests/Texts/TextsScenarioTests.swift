@@ -88,6 +88,29 @@ struct TextsScenarioTests {
         }
     }
 
+    @Test("amoCRM, Unsorted: a request is a web form entry (leads/unsorted/forms) with the sender's contact; a replay makes nothing more",
+          arguments: Backend.available)
+    func amoUnsorted(_ backend: Backend) async throws {
+        try await AmoWorld.with(backend) { w in
+            let texts = #"{"requests":{"enabled":true,"defaultResponsible":\#(AmoWorld.VERA),"unsorted":true,"pipelineId":\#(AmoWorld.P)}}"#
+            let visitor = try await textSite(w.sb, tenant: w.fx.tenant.id, integration: w.integration, base: w.base, texts: texts)
+            let reply = try await visitor.sendRequest(name: "Ирина", phone: "+79035554433", type: "callback", message: "Перезвоните")
+            #expect(reply.status == 201)
+            try await w.settled()
+            #expect(try await w.dead().isEmpty)
+            let st = w.sandbox.snapshot()
+            let entry = try #require(st.unsorted.first { $0.category == "forms" })
+            let id = try #require(try await TextStore(db: w.sb.db).list(tenantId: w.fx.tenant.id).first?.id)
+            #expect(entry.source_uid == id && entry.pipeline_id == AmoWorld.P && entry.metadata["form_name"] == "Заявка с сайта Shop: callback")
+            #expect(st.contacts.first { $0.id == entry.contact_id }?.phones == ["+79035554433"])
+            #expect(st.notes.contains { $0.entity_id == entry.lead_id && $0.text.contains("Перезвоните") })
+            try await replayTextJobs(w.sb, tenant: w.fx.tenant.id)
+            try await w.settled()
+            let after = w.sandbox.snapshot()
+            #expect(after.unsorted.count == st.unsorted.count && after.contacts.count == st.contacts.count && after.notes.count == st.notes.count)
+        }
+    }
+
     static let b24Texts = """
         {"requests":{"enabled":true,"defaultResponsible":"\(B24World.VERA)"},
          "chats":{"enabled":true,"defaultResponsible":"\(B24World.ANNA)","trigger":"finished"}}
