@@ -83,6 +83,8 @@ public final class B24Sandbox: @unchecked Sendable {
     var outbox: [B24Delivery] = []
     var requests: [String: Int] = [:]
     var rejectedQueryLimit = 0
+    /// Requests refused whatever the bucket says (other applications keeping the portal's bucket full).
+    var refuseNext = 0
     var accessTokens: [String: (expiry: Date, userId: Int)] = [:]
     var refreshTokens: [String: Int] = [:]
     var codes: [String: (expiry: Date, userId: Int)] = [:]
@@ -169,11 +171,13 @@ public final class B24Sandbox: @unchecked Sendable {
 
     public func setCRMMode(_ mode: Int) { lock.withLock { crmMode = mode } }
 
-    /// Fills the bucket, so the next request is refused with QUERY_LIMIT_EXCEEDED.
-    public func exhaustQueryLimit() {
+    /// Fills the bucket, so the next request is refused with QUERY_LIMIT_EXCEEDED; with `requests`, that many further
+    /// requests are refused however fast the bucket drains (other applications keep it full).
+    public func exhaustQueryLimit(requests: Int = 0) {
         lock.withLock {
             bucket = options.burst
             bucketAt = Date()
+            refuseNext = requests
         }
     }
 
@@ -339,7 +343,8 @@ public final class B24Sandbox: @unchecked Sendable {
         let response: Response = lock.withLock {
             requests[method, default: 0] += 1
             if let e = outageError() { return Self.failure(e) }
-            if !admit() {
+            if refuseNext > 0 || !admit() {
+                refuseNext = max(0, refuseNext - 1)
                 rejectedQueryLimit += 1
                 return Self.failure(B24Error(status: 503, code: "QUERY_LIMIT_EXCEEDED", description: "Too many requests"))
             }

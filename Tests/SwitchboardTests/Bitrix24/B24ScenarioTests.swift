@@ -366,14 +366,15 @@ struct B24ScenarioTests {
         options.burst = 3
         options.drainPerSecond = 0.5
         try await B24World.with(backend, options: options) { w in
-            w.sandbox.exhaustQueryLimit()
+            // Other applications keep the portal's bucket full for the next five requests, however loaded the machine.
+            w.sandbox.exhaustQueryLimit(requests: 5)
             let numbers = ["79041110001", "79041110002", "79041110003"]
             for n in numbers {
                 try await w.player.play(ITooLabsScenarios.answered(client: n, line: B24World.line, employee: "anna", talk: 9).steps)
             }
             try await w.settled(timeout: .seconds(240))
             #expect(try await w.dead().isEmpty)
-            #expect(w.sandbox.snapshot().rejected_query_limit > 0)
+            #expect(w.sandbox.snapshot().rejected_query_limit >= 5)
             for n in numbers {
                 #expect(w.calls(n).count == 1 && w.leads(n).count == 1)
                 #expect(w.calls(n).first?["FINISH"] != nil)
