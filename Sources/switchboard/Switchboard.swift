@@ -10,7 +10,7 @@ struct SwitchboardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "Switchboard: telephony ↔ CRM integration hub.",
-        subcommands: [Serve.self, Demo.self, Migrate.self, TenantCommand.self, MasterKeyCommand.self, Simulate.self, SandboxCommand.self, Bench.self],
+        subcommands: [Serve.self, Demo.self, Migrate.self, TenantCommand.self, MasterKeyCommand.self, Simulate.self, Visit.self, SandboxCommand.self, Bench.self],
         defaultSubcommand: Serve.self)
 }
 
