@@ -58,7 +58,9 @@ schemas = {
 
 CHAT = [{"name": "chatId", "in": "path", "required": True, "schema": S},
         {"name": "X-Chat-Token", "in": "header", "required": True, "schema": S, "description": "VisitorChat.token"}]
-PREFLIGHT = {**op("CORS preflight", {"204": {"description": "Allowed"}, **errs(403, 404)}, params=KEY, tag="Sites", secured=False)}
+def preflight(params=KEY): return op("CORS preflight", {"204": {"description": "Allowed"}, **errs(403, 404)}, params=params, tag="Sites", secured=False)
+PREFLIGHT = preflight()
+PREFLIGHT_CHAT = preflight(KEY + CHAT[:1])
 
 paths = {
     "/api/v1/sites": {
@@ -99,12 +101,12 @@ paths = {
         "get": op("The widget's poll: the chat's state and its messages after the first `after` (not counted against the budget)",
                   {**ok(ref("VisitorChat")), **errs(400, 403, 404)},
                   params=KEY + CHAT + [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}], tag="Sites", secured=False),
-        "options": PREFLIGHT},
+        "options": PREFLIGHT_CHAT},
     "/public/v1/sites/{siteKey}/widget/chats/{chatId}/messages": {
         "post": {**op("The visitor's next message, or the name, phone and e-mail they leave",
                       {**ok(ref("VisitorChat")), **errs(403, 404, 409, 422), "429": LIMITED}, ref("VisitorMessage"), KEY + CHAT,
                       tag="Sites", secured=False)},
-        "options": PREFLIGHT},
+        "options": PREFLIGHT_CHAT},
     "/public/v1/sites/{siteKey}/chat.js": {
         "get": op("Switchboard's chat widget for the site: <script src=\".../chat.js\" async></script> (attribute data-lang)",
                   {"200": {"description": "The script", "content": {"application/javascript": {"schema": S}}},
