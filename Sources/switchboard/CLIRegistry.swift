@@ -6,7 +6,7 @@ import SwitchboardCRM
 enum DemoCRMs {
     /// The CRM the benchmarks' integrations use (its job handlers are what ingest enqueues for).
     static let benchCRM: CRMKind = .amocrm
-    static let all: [DemoCRM] = [.amoCRM, .bitrix24]
+    static let all: [DemoCRM] = [.amoCRM, .bitrix24, .moySklad, .megaplan]
     static let sandboxCommands: [any ParsableCommand.Type] = [AmoSandboxCommand.self, Bitrix24SandboxCommand.self,
                                                               MoySkladSandboxCommand.self, MegaplanSandboxCommand.self]
 }
