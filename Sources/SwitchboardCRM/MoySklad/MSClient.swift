@@ -16,7 +16,8 @@ public enum MSRateLimit {
 
     /// One JSON API user (or token) of one account host, whichever credential or instance sends.
     static func key(_ credential: CRMCredential, user: String, api: String) -> String {
-        let host = URLComponents(string: credential.baseURL)?.host?.lowercased() ?? credential.baseURL
+        let c = URLComponents(string: credential.baseURL)
+        let host = (c?.host?.lowercased()).map { h in h + (c?.port.map { ":\($0)" } ?? "") } ?? credential.baseURL
         return "moysklad:\(api):\(host):\(Hashing.sha256Hex(user).prefix(16))"
     }
 }
