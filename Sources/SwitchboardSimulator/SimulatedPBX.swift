@@ -100,8 +100,9 @@ public struct SimulatorError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Stands in for an ITooLabs PBX's API (legacy `/sys/crm_api.wcgp` and `/crmapi/v1`): takes Switchboard's
-/// commands, records them, and, told where Switchboard is, plays the outgoing call a `makeCall` starts.
+/// Stands in for a PBX's API — ITooLabs' (legacy `/sys/crm_api.wcgp` and `/crmapi/v1`) and Switchboard's own signed
+/// `/commands` — takes Switchboard's commands, records them, and, told where Switchboard is, plays the calls they start
+/// and end.
 public final class SimulatedPBXServer: @unchecked Sendable {
     public struct Command: Sendable, Equatable {
         public var cmd: String
@@ -154,6 +155,23 @@ public final class SimulatedPBXServer: @unchecked Sendable {
             }
             return Self.json(["callid": self.startOutgoing(user: user, phone: phone)], status: .ok)
         }
+        // Switchboard's own protocol: signed JSON commands (NativeCommands).
+        router.post("commands") { req, _ in
+            var buffer = try await req.body.collect(upTo: 1 << 20)
+            let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+            do {
+                try NativeProtocol.verify(body: bytes, secret: self.key, timestamp: req.headers[.init(NativeProtocol.timestampHeader)!],
+                                          signature: req.headers[.init(NativeProtocol.signatureHeader)!])
+            } catch {
+                return Self.nativeError("\(error)", status: .unauthorized)
+            }
+            guard let body = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any],
+                  let command = body["command"] as? String else {
+                return Self.nativeError("not a command", status: .badRequest)
+            }
+            self.record(command, body.compactMapValues { v in (v as? String) ?? (v as? Bool).map { $0 ? "true" : "false" } })
+            return await self.native(command, body)
+        }
         router.get("crmapi/v1/users") { req, _ in
             guard req.headers[.init("X-API-KEY")!] == self.key else { return Self.json(["error": "Invalid token"], status: .unauthorized) }
             self.record("users", [:])
@@ -190,6 +208,57 @@ public final class SimulatedPBXServer: @unchecked Sendable {
             return Self.json(["error": "Invalid parameters"], status: .badRequest)
         }
     }
+
+    /// A command in Switchboard's own protocol. `originate` starts an outgoing call that stays connected until `hangup`
+    /// ends it (both played back to Switchboard as signed events).
+    func native(_ command: String, _ body: [String: Any]) async -> Response {
+        switch command {
+        case "originate":
+            guard let employee = body["employee"] as? String, let phone = body["phone"] as? String else {
+                return Self.nativeError("employee and phone are required", status: .badRequest)
+            }
+            let id = "nat-out-" + UUID().uuidString.prefix(8).lowercased()
+            lock.withLock { live[id] = (employee, phone) }
+            if let player {
+                try? await player.play([Self.nativeStep(id, 1, .legRinging, employee, phone), Self.nativeStep(id, 2, .legAnswered, employee, phone)])
+            }
+            return Self.json(["call_id": id], status: .ok)
+        case "hangup":
+            guard let id = body["call_id"] as? String, let call = lock.withLock({ live.removeValue(forKey: id) }) else {
+                return Self.nativeError("no such call", status: .conflict)
+            }
+            if let player {
+                try? await player.play([Self.nativeStep(id, 3, .legEnded, call.employee, call.phone),
+                                        Self.nativeStep(id, 4, .callEnded, nil, call.phone)])
+            }
+            return Self.json(["ok": "true"], status: .ok)
+        case "set_dnd":
+            guard let employee = body["employee"] as? String, let on = body["on"] as? Bool else {
+                return Self.nativeError("employee and on are required", status: .badRequest)
+            }
+            lock.withLock { dnd[employee] = on }
+            return Self.json(["ok": "true"], status: .ok)
+        case "get_dnd":
+            let on = lock.withLock { dnd[body["employee"] as? String ?? ""] ?? false }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"dnd\": \(on)}")))
+        default:
+            return Self.nativeError("unknown command \(command)", status: .notFound)
+        }
+    }
+
+    static func nativeStep(_ id: String, _ n: Int, _ type: CallEventKind, _ employee: String?, _ phone: String) -> SimStep {
+        .native(NativeProtocol.Event(event_id: "\(id)-\(n)", type: type, call_id: id, occurred_at: Date(), sequence: n,
+                                     direction: .outbound, client_number: phone,
+                                     employee: employee.map { .init(login: $0, extension: nil) }))
+    }
+
+    static func nativeError(_ message: String, status: HTTPResponse.Status) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: ["error": ["message": message]])) ?? Data()
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The calls `originate` started and `hangup` has not ended: PBX call id → (employee, client number).
+    private var live: [String: (employee: String, phone: String)] = [:]
 
     /// A `makeCall`: the PBX rings the employee, then the client; played back to Switchboard as an outgoing call.
     func startOutgoing(user: String, phone: String) -> String {

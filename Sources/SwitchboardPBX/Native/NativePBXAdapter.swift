@@ -21,7 +21,8 @@ extension NativeProtocol {
                         encode: { encode($0) }),
         ],
         finalGrace: 0,
-        unknownConnection: PBXRefusal(404, "unknown connection"))
+        unknownConnection: PBXRefusal(404, "unknown connection"),
+        commands: { _, url, key, http in NativeCommands(baseURL: url, key: key, http: http) })
 
     /// The signature, then NUL characters: both before the body is read as JSON.
     static func verified(_ request: InboundRequest, secret: String) throws(PBXRefusal) {

@@ -55,6 +55,8 @@ public final class MoySkladSandbox: @unchecked Sendable {
     var clickToCalls: [MoySkladSandboxSnapshot.ClickToCall] = []
     var requests: [String: Int] = [:]
     var rejected1049 = 0
+    /// JSON API requests still to refuse with 1049 whatever the window says (`spendWindow`).
+    var refuseNext = 0
     var rejected1073 = 0
     /// Issued access token → employee id (a new token revokes the user's earlier ones).
     var accessTokens: [String: String] = [:]
@@ -99,6 +101,10 @@ public final class MoySkladSandbox: @unchecked Sendable {
     }
 
     public func endOutage() { lock.withLock { outage = nil } }
+
+    /// Refuses the next `requests` JSON API requests with 429 (code 1049), as when other applications of the account have
+    /// spent its window, however slowly Switchboard sends.
+    public func spendWindow(requests: Int) { lock.withLock { refuseNext = requests } }
 
     /// Revokes every access token issued by `security/token` (as issuing a new one, or a password change, does).
     public func expireAccessTokens() { lock.withLock { accessTokens.removeAll() } }
@@ -237,7 +243,9 @@ public final class MoySkladSandbox: @unchecked Sendable {
             var log = (spent[caller.limitKey] ?? []).filter { now.timeIntervalSince($0.0) < window }
             let used = log.reduce(0) { $0 + $1.1 }
             let limit = units / caller.weight
-            if used + caller.weight > units {
+            let spentElsewhere = !phone && refuseNext > 0
+            if spentElsewhere { refuseNext -= 1 }
+            if spentElsewhere || used + caller.weight > units {
                 rejected1049 += 1
                 // Time until enough of the window has passed to afford this request.
                 var freed = 0, wait = 0

@@ -339,6 +339,8 @@ struct MoySkladScenarioTests {
         options.windowUnits = 6
         options.userAuthWeight = 2
         try await MSWorld.with(backend, options: options) { w in
+            // Other applications spend the account's window for the next four requests, however loaded the machine.
+            w.sandbox.spendWindow(requests: 4)
             let numbers = ["79041110001", "79041110002", "79041110003"]
             for n in numbers {
                 try await w.player.play(ITooLabsScenarios.missed(client: n, line: MSWorld.line, employee: "anna").steps)
