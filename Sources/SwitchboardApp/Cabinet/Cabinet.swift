@@ -88,6 +88,7 @@ struct Cabinet {
         router.post("cabinet/integrations/:id") { req, ctx in try await authed(req) { try await integrationPage(req, ctx, $0, saving: true) } }
         registerCredentials(on: router)
         registerDeals(on: router)
+        registerEmployeeSync(on: router)
         router.post("cabinet/integrations") { req, _ in
             try await authed(req) { s in
                 guard let form = try await checkedForm(req, s) else { return forbidden(req) }

@@ -31,7 +31,8 @@ extension Cabinet {
             cards += """
             <section class="card" aria-label="\(esc(i.name))"><h2><a href="/cabinet/integrations/\(esc(i.id))">\(esc(i.name))</a></h2>
             <p>\(esc(i.crm.rawValue)) · \(esc(credential?.name ?? ""))<br><small>\(esc(credential?.baseURL))</small></p>
-            <p>\(badges.joined(separator: " "))</p></section>
+            <p>\(badges.joined(separator: " "))</p>
+            \(sb.connectors[i.crm]?.users != nil ? "<p><a href=\"/cabinet/integrations/\(esc(i.id))/employees\">\(l == .ru ? "Синхронизация сотрудников" : "Employee sync")</a></p>" : "")</section>
             """
         }
         // Every CRM has a card: the ones not connected yet say so (a served one can be connected here).

@@ -93,9 +93,11 @@ public enum EmployeeSync {
                 continue
             }
             let employee: Employee
-            // The employee already mapped to this user is theirs; otherwise the one with their e-mail.
+            // The employee already mapped to this user is theirs; otherwise the one with their e-mail; otherwise one with
+            // their inner number (the same phone), so no second employee appears for it.
             let mapped = mappings.first { $0.crmUserId == user.id }.flatMap { m in employees.first { $0.id == m.employeeId } }
-            if let existing = mapped ?? employees.first(where: { $0.email?.lowercased() == email }) {
+            let sameLine = user.extension_.flatMap { ext in employees.first { $0.extension_ == ext && $0.email == nil } }
+            if let existing = mapped ?? employees.first(where: { $0.email?.lowercased() == email }) ?? sameLine {
                 let ext = user.extension_ ?? existing.extension_
                 if existing.name != user.name || existing.extension_ != ext || existing.email == nil {
                     employee = try await pbx.upsertEmployee(tenantId: integration.tenantId, connectionId: connectionId,
