@@ -224,12 +224,20 @@ public final class SimulatedPBXServer: @unchecked Sendable {
             }
             return Self.json(["call_id": id], status: .ok)
         case "hangup":
-            guard let id = body["call_id"] as? String, let call = lock.withLock({ live.removeValue(forKey: id) }) else {
+            // Any call the PBX has not ended yet: one it started (originate) or one that came to it.
+            guard let id = body["call_id"] as? String,
+                  let call = lock.withLock({ () -> (employee: String?, phone: String)? in
+                      if ended.contains(id) { return nil }
+                      ended.insert(id)
+                      return live.removeValue(forKey: id).map { ($0.employee, $0.phone) } ?? (nil, "")
+                  }) else {
                 return Self.nativeError("no such call", status: .conflict)
             }
             if let player {
-                try? await player.play([Self.nativeStep(id, 3, .legEnded, call.employee, call.phone),
-                                        Self.nativeStep(id, 4, .callEnded, nil, call.phone)])
+                var steps: [SimStep] = []
+                if let employee = call.employee { steps.append(Self.nativeStep(id, 3, .legEnded, employee, call.phone)) }
+                steps.append(Self.nativeStep(id, 90, .callEnded, nil, call.phone))
+                try? await player.play(steps)
             }
             return Self.json(["ok": "true"], status: .ok)
         case "set_dnd":
@@ -248,7 +256,7 @@ public final class SimulatedPBXServer: @unchecked Sendable {
 
     static func nativeStep(_ id: String, _ n: Int, _ type: CallEventKind, _ employee: String?, _ phone: String) -> SimStep {
         .native(NativeProtocol.Event(event_id: "\(id)-\(n)", type: type, call_id: id, occurred_at: Date(), sequence: n,
-                                     direction: .outbound, client_number: phone,
+                                     direction: phone.isEmpty ? nil : .outbound, client_number: phone.isEmpty ? nil : phone,
                                      employee: employee.map { .init(login: $0, extension: nil) }))
     }
 
@@ -259,6 +267,8 @@ public final class SimulatedPBXServer: @unchecked Sendable {
 
     /// The calls `originate` started and `hangup` has not ended: PBX call id → (employee, client number).
     private var live: [String: (employee: String, phone: String)] = [:]
+    /// The calls `hangup` ended.
+    private var ended: Set<String> = []
 
     /// A `makeCall`: the PBX rings the employee, then the client; played back to Switchboard as an outgoing call.
     func startOutgoing(user: String, phone: String) -> String {

@@ -37,7 +37,7 @@ struct MegaplanWorld {
     }
 
     static func with(_ backend: Backend, options: MegaplanSandbox.Options? = nil, settings: MegaplanSettings = settings(),
-                     workers: Bool = true, _ body: (MegaplanWorld) async throws -> Void) async throws {
+                     workers: Bool = true, pbxProtocol: PBXProtocol = .itoolabs, _ body: (MegaplanWorld) async throws -> Void) async throws {
         var o = MegaplanSandbox.Options()
         o.requestsPerSecond = nil
         let sandbox = MegaplanSandbox(seed: .demo, options: options ?? o)
@@ -48,7 +48,7 @@ struct MegaplanWorld {
             let sb = try await Switchboard.open(config: config, logger: testLogger())
             do {
                 try await withLiveSwitchboard(sb, workers: workers) { base in
-                    let fx = try await PBXFixture.make(sb, deadlineMs: 10_000)
+                    let fx = try await PBXFixture.make(sb, protocol: pbxProtocol, deadlineMs: 10_000)
                     var employees: [String: Employee] = [:]
                     for (login, ext) in [("anna", "101"), ("boris", "102"), ("vera", "103"), ("ivan", "104")] {
                         employees[login] = try await sb.pbx.upsertEmployee(tenantId: fx.tenant.id, connectionId: fx.connection.id,
@@ -422,6 +422,31 @@ struct MegaplanScenarioTests {
                 #expect(forged["status"]?.int == 401)
                 try await w.player.play(Array(s.steps.dropFirst(2)))
                 try await w.settled()
+            }
+        }
+    }
+
+    @Test("on a PBX speaking Switchboard's own protocol, the web phone's hang-up ends the call at the PBX, and the card is finished",
+          arguments: Backend.available)
+    func webPhoneHangUpNative(_ backend: Backend) async throws {
+        try await MegaplanWorld.with(backend, pbxProtocol: .switchboard) { w in
+            try await w.withPBX { pbx, urls in
+                pbx.player = w.player
+                let s = NativeScenarios.answered(client: "+79162223366", line: "+" + MegaplanWorld.line, employee: "anna", talk: 5)
+                try await w.player.play(Array(s.steps.prefix(2)))
+                try await eventually("the card to pop up") { try await !w.cards(s).isEmpty }
+                let hung = try await steer(w, "webphone/hangup", ["url": .string(urls["hangup"]!), "employeeId": .string(MegaplanWorld.ANNA),
+                                                                  "callInfoId": .string(try await w.cards(s).first!["id"]!.string!)])
+                #expect(hung["status"]?.int == 200)
+                #expect(pbx.commands.last?.cmd == "hangup" && pbx.commands.last?.fields["call_id"] == s.callId)
+                let call = try #require(try await w.sb.calls.find(connectionId: w.fx.connection.id, externalId: s.callId))
+                try await eventually("the call to end in Switchboard") {
+                    try await w.sb.calls.get(tenantId: w.fx.tenant.id, id: call.id)?.isOver == true
+                }
+                try await w.settled()
+                try await eventually("the card to be finished in Megaplan") {
+                    try await w.cards(s).allSatisfy { $0["state"]?.string == "finished" }
+                }
             }
         }
     }
