@@ -18,6 +18,16 @@ public enum Megaplan {
         c.check = { await mp.check($0) }
         c.users = { try await mp.users($0) }
         c.credentialLinks = { mp.commandURLs($0) }
+        c.madeKinds = madeKinds
         return c
     }
+
+    /// What the Megaplan call jobs keep per call, as the call journal names it.
+    static let madeKinds = [
+        MadeKind("client", en: "client", ru: "клиент"), MadeKind("fields", en: "extra fields updated", ru: "доп. поля обновлены"),
+        MadeKind("communication", en: "communication", ru: "коммуникация"), MadeKind("todo", en: "todo", ru: "дело"),
+        MadeKind("process", en: "process", ru: "процесс"), MadeKind("bound", en: "client bound to the call", ru: "клиент привязан к звонку"),
+        MadeKind("history", en: "call logged", ru: "звонок записан"), MadeKind("callInfo.", en: "card shown", ru: "карточка показана"),
+        MadeKind("finish.", en: "card finished", ru: "карточка завершена"),
+    ]
 }

@@ -451,6 +451,29 @@ struct MegaplanScenarioTests {
         }
     }
 
+    @Test("the call journal names everything the Megaplan jobs keep for a call (no kind falls through to a bare 'done')",
+          arguments: Backend.available)
+    func journalNamesWhatWasMade(_ backend: Backend) async throws {
+        let settings = MegaplanWorld.settings {
+            $0.communication.enabled = true
+            $0.extraFields.enabled = true
+            $0.extraFields.updateAlways = true
+        }
+        try await MegaplanWorld.with(backend, settings: settings) { w in
+            let s = ITooLabsScenarios.answered(client: "79031119988", line: MegaplanWorld.line, employee: "anna", talk: 12)
+            try await w.player.play(s.steps)
+            try await w.settled()
+            let call = try #require(try await w.sb.calls.find(connectionId: w.fx.connection.id, externalId: s.callId))
+            let kept = try await w.sb.entities.all(integrationId: w.integration.id, scope: call.id).keys
+                .filter { !$0.hasSuffix(".intent") && $0 != "caller" }
+            #expect(kept.count >= 4)
+            let named = try #require(w.sb.connectors[.megaplan]?.madeKinds)
+            for kind in kept {
+                #expect(named.contains { $0.kind.hasSuffix(".") ? kind.hasPrefix($0.kind) : kind == $0.kind }, "no name for \(kind)")
+            }
+        }
+    }
+
     @Test("connection test and users: account, employees, extensions from the telephony settings", arguments: Backend.available)
     func checkAndUsers(_ backend: Backend) async throws {
         try await MegaplanWorld.with(backend) { w in
