@@ -26,7 +26,8 @@ struct PBXRegistryTests {
         #expect(CallIngestor.finalGrace(for: .switchboard) == 0)
         #expect(CallIngestor.finalGrace(for: PBXProtocol("unknown")) == 0)
         #expect(registry.adapter(for: .itoolabs)?.commands != nil)
-        #expect(registry.adapter(for: .switchboard)?.commands == nil)
+        // Both protocols take commands: ITooLabs through its API, the native one as signed JSON to `<API address>/commands`.
+        #expect(registry.adapter(for: .switchboard)?.commands != nil)
         #expect(registry.adapter(for: PBXProtocol("unknown")) == nil)
         // A protocol is coded as its bare name, as the API has always shown it.
         #expect(JSON.string(connection(.itoolabs)).contains(#""protocol":"itoolabs""#))
