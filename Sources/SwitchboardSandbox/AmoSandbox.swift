@@ -89,7 +89,10 @@ public final class AmoSandbox: @unchecked Sendable {
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             request.body = .bytes(ByteBuffer(string: body))
-            _ = try? await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            // The answer is read to its end, so the connection goes back to the shared client's pool.
+            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)) {
+                _ = try? await response.body.collect(upTo: 1 << 20)
+            }
         }
     }
 

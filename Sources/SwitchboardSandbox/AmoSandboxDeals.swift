@@ -85,6 +85,7 @@ extension AmoSandbox {
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             request.body = .bytes(ByteBuffer(string: body))
             let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            if let response { _ = try? await response.body.collect(upTo: 1 << 20) }
             statuses.append(Int(response?.status.code ?? 0))
         }
         return statuses

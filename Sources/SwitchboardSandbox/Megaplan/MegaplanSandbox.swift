@@ -429,6 +429,8 @@ public final class MegaplanSandbox: @unchecked Sendable {
         var status: Int?
         if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)) {
             status = Int(response.status.code)
+            // Read to its end, so the connection goes back to the shared client's pool.
+            _ = try? await response.body.collect(upTo: 1 << 20)
         }
         lock.withLock { sent.append(.init(kind: kind, url: url, body: body, status: status)) }
         return status

@@ -38,6 +38,7 @@ extension MoySkladSandbox {
                     do {
                         let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(options.webhookTimeout * 1000)))
                         status = Int(response.status.code)
+                        _ = try? await response.body.collect(upTo: 1 << 20)
                     } catch {
                         status = 0
                     }
