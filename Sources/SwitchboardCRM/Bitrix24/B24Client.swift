@@ -257,24 +257,9 @@ public struct B24Client: Sendable {
         body["auth"] = token
         request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])))
         let line = "POST /rest/\(method) \(shown.prefix(2000))"
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(request, timeout: .seconds(30))
-        } catch let refused as OutboundPolicy.Problem {
-            observe("refused")
-            log?.record(Exchange(request: line, note: "not sent: \(refused)"))
-            throw DeliveryError.permanent("the Bitrix24 portal's address is refused: \(refused)")
-        } catch {
-            observe("error")
-            log?.record(Exchange(request: line, note: "no answer: \(error)"))
-            throw DeliveryError.retryable("Bitrix24 unreachable while trying to \(what): \(error)")
-        }
-        var buffer = try await response.body.collect(upTo: 8 << 20)
-        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-        let status = Int(response.status.code)
-        observe(String(status))
-        let text = String(decoding: bytes, as: UTF8.self)
-        log?.record(Exchange(request: line, status: status, response: String(text.prefix(2000))))
+        let reply = try await ConnectorHTTP.exchange(request, line: line, crm: "Bitrix24", http: http, observe: observe, log: log,
+                                                     what: what)
+        let status = reply.status, bytes = reply.body, text = reply.text
         return Answer(status: status, json: (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any], text: text)
     }
 }

@@ -44,7 +44,7 @@ extension Bitrix24 {
          "Битрикс24 ограничил время работы методов (OPERATION_TIME_LIMIT) при попытке {1}"),
         ("the Bitrix24 OAuth server did not answer: {}", "OAuth-сервер Битрикс24 не ответил: {1}"),
         ("the Bitrix24 OAuth server answered {}", "OAuth-сервер Битрикс24 ответил {1}"),
-        ("the Bitrix24 portal's address is refused: {}", "адрес портала Битрикс24 отклонён: {1}"),
+        ("the Bitrix24 account's address is refused: {}", "адрес портала Битрикс24 отклонён: {1}"),
         ("Bitrix24 refused {}: {}", "Битрикс24 отклонил {1}: {2}"),
         ("register the call", "зарегистрировать звонок"), ("show the call to the employee", "показать звонок сотруднику"),
         ("finish the call", "завершить звонок"), ("bind the application's events", "подписать приложение на события"),

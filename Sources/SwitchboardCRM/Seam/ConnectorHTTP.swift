@@ -27,10 +27,11 @@ public enum ConnectorHTTP {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
-    /// `record: false` leaves the journal to the caller (an answer that carries tokens); `gzip` reads compressed answers.
+    /// `record: false` leaves the journal to the caller (an answer that carries tokens); `gzip` reads compressed answers;
+    /// `what` (what the request was for) goes into the error when no answer comes.
     public static func exchange(_ request: HTTPClientRequest, line: String, crm title: String, http: OutboundHTTP,
                                 observe: @Sendable (String) -> Void, log: AttemptLog?, record: Bool = true,
-                                timeout: TimeAmount = .seconds(30), gzip: Bool = false) async throws -> Reply {
+                                timeout: TimeAmount = .seconds(30), gzip: Bool = false, what: String? = nil) async throws -> Reply {
         let response: HTTPClientResponse
         do {
             if gzip {
@@ -46,7 +47,7 @@ public enum ConnectorHTTP {
         } catch {
             observe("error")
             log?.record(Exchange(request: line, note: "no answer: \(error)"))
-            throw DeliveryError.retryable("\(title) unreachable: \(error)")
+            throw DeliveryError.retryable("\(title) unreachable" + (what.map { " while trying to \($0)" } ?? "") + ": \(error)")
         }
         var buffer = try await response.body.collect(upTo: 8 << 20)
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
