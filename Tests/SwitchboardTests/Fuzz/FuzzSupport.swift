@@ -181,6 +181,8 @@ struct FuzzReply: Sendable {
             guard let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
             if let s = json["error"] as? String, !s.isEmpty { return s }
             if let e = json["error"] as? [String: Any], let m = e["message"] as? String, !m.isEmpty { return m }
+            // A credential test's documented refusal (CheckResult): `ok` false with the CRM's reason.
+            if json["ok"] as? Bool == false, let m = json["message"] as? String, !m.isEmpty { return m }
             return nil
         }
         if contentType?.contains("html") == true {
