@@ -77,8 +77,9 @@ struct Demo: AsyncParsableCommand {
                   tenant:        \(tenant.name)
                   cabinet:       http://127.0.0.1:\(port)/cabinet  (demo@switchboard.local / \(password))
                   API token:     \(token)
-                  sample site:   http://127.0.0.1:\(port)/public/v1/sites/\(site.key)/preview  (a request from its form reaches every CRM)
-                  workspace:     http://127.0.0.1:\(port)/workspace#token=\(token)&name=Анна  (answer the sample site's chats)
+                  sample site:   http://127.0.0.1:\(port)/public/v1/sites/\(site.key)/preview  (a request from its form reaches every CRM;
+                                 the cabinet's «Сайты» shows its code, each integration's «Заявки и чаты» its rules)
+                  workspace:     http://127.0.0.1:\(port)/cabinet/workspace  (the cabinet's «Чаты»: answer the sample site's chats)
                   calls:         curl -H 'Authorization: Bearer \(token)' http://127.0.0.1:\(port)/api/v1/calls
                   one call:      curl -H 'Authorization: Bearer \(token)' http://127.0.0.1:\(port)/api/v1/calls/<id>
                 \(crmLines)

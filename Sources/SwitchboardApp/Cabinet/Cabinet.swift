@@ -89,6 +89,9 @@ struct Cabinet {
         registerCredentials(on: router)
         registerDeals(on: router)
         registerEmployeeSync(on: router)
+        registerSites(on: router)
+        registerTextRules(on: router)
+        registerWorkspaceLink(on: router)
         router.post("cabinet/integrations") { req, _ in
             try await authed(req) { s in
                 guard let form = try await checkedForm(req, s) else { return forbidden(req) }

@@ -32,7 +32,8 @@ extension Cabinet {
             <section class="card" aria-label="\(esc(i.name))"><h2><a href="/cabinet/integrations/\(esc(i.id))">\(esc(i.name))</a></h2>
             <p>\(esc(i.crm.rawValue)) · \(esc(credential?.name ?? ""))<br><small>\(esc(credential?.baseURL))</small></p>
             <p>\(badges.joined(separator: " "))</p>
-            \(sb.connectors[i.crm]?.users != nil ? "<p><a href=\"/cabinet/integrations/\(esc(i.id))/employees\">\(l == .ru ? "Синхронизация сотрудников" : "Employee sync")</a></p>" : "")</section>
+            \(sb.connectors[i.crm]?.users != nil ? "<p><a href=\"/cabinet/integrations/\(esc(i.id))/employees\">\(l == .ru ? "Синхронизация сотрудников" : "Employee sync")</a></p>" : "")
+            \(sb.connectors[i.crm]?.texts != nil ? "<p><a href=\"/cabinet/integrations/\(esc(i.id))/texts\">\(l == .ru ? "Заявки и чаты" : "Requests and chats")</a></p>" : "")</section>
             """
         }
         // Every CRM has a card: the ones not connected yet say so (a served one can be connected here).

@@ -90,6 +90,8 @@ func page(_ lang: Lang, title: String, nav: Bool = true, body: String, status: H
           <a href="/cabinet/pbx">\(lang.t("nav.pbx"))</a>
           <a href="/cabinet/deals">\(lang == .ru ? "Сделки" : "Deals")</a>
           <a href="/cabinet/analytics">\(lang == .ru ? "Аналитика" : "Analytics")</a>
+          <a href="/cabinet/sites">\(lang == .ru ? "Сайты" : "Sites")</a>
+          <a href="/cabinet/workspace" target="_blank" rel="noopener">\(lang == .ru ? "Чаты" : "Chats")</a>
           <span class="grow"></span>
           <a href="?lang=\(other.rawValue)" hreflang="\(other.rawValue)">\(lang.t("lang.other"))</a>
           <span class="who">\(esc(email))</span>

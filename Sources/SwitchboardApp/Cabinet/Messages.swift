@@ -50,6 +50,14 @@ enum Messages {
          "при смене адреса нужно заново ввести {1}: сохранённый секрет отправляется только на адрес, для которого его ввели"),
         ("token", "токен"), ("apiKey", "ключ API"), ("password", "пароль"), ("login", "логин"),
         ("PBX API address refused: {}", "адрес API АТС отклонён: {1}"),
+        // Sites (SiteService) and the text rules every CRM shares (TextRules, TextSpec).
+        ("name is 1 to 200 characters", "название — от 1 до 200 символов"), ("at most 50 origins", "не больше 50 адресов сайта"),
+        ("\"{}\" is not an origin such as https://shop.example", "«{1}» — не адрес сайта вида https://shop.example"),
+        ("at most 50 request types of 1 to 100 characters", "не больше 50 типов заявок, каждый от 1 до 100 символов"),
+        ("choose the CRM user responsible for what requests create", "выберите сотрудника CRM, ответственного за то, что создают заявки"),
+        ("choose the CRM user responsible for what chats create", "выберите сотрудника CRM, ответственного за то, что создают чаты"),
+        ("a {} user id is a number", "ID сотрудника {1} — число"),
+        ("the text rules cannot be read: {}", "правила заявок и чатов не читаются: {1}"),
         // Credential states.
         ("ok", "работает"), ("unchecked", "не проверено"), ("reconnect", "нужно переподключить"), ("failed", "ошибка"),
     ]

@@ -9,6 +9,7 @@ struct SitesAPI {
     let sb: Switchboard
 
     var texts: TextStore { TextStore(db: sb.db, queue: sb.queue) }
+    var sites: SiteService { SiteService(sb: sb) }
 
     struct NewSite: Decodable { var name: String; var origins: [String]?; var requestTypes: [String]? }
     struct SitePatch: Decodable { var name: String?; var origins: [String]?; var requestTypes: [String]? }
@@ -22,11 +23,11 @@ struct SitesAPI {
         var requestURL: String
         var chatURL: String
 
-        init(_ s: Site, base: String) {
+        init(_ s: Site, _ service: SiteService) {
             id = s.id; name = s.name; key = s.key; origins = s.origins; requestTypes = s.requestTypes; createdAt = s.createdAt
-            formScript = "<script src=\"\(base)/public/v1/sites/\(s.key)/form.js\" async></script>"
-            requestURL = "\(base)/public/v1/sites/\(s.key)/requests"
-            chatURL = "\(base)/public/v1/sites/\(s.key)/chats"
+            formScript = service.formScript(s)
+            requestURL = service.requestURL(s)
+            chatURL = service.chatURL(s)
         }
     }
 
@@ -34,32 +35,33 @@ struct SitesAPI {
         let m = ManagementAPI(sb: sb)
         api.get("sites") { req, _ in
             let t = try await m.tenantId(req)
-            return jsonResponse(try await texts.sites(tenantId: t).map { SiteView($0, base: sb.baseURL) })
+            return jsonResponse(try await sites.list(tenantId: t).map { SiteView($0, sites) })
         }
         api.post("sites") { req, _ in
             let t = try await m.tenantId(req)
             let body = try await req.decodeJSON(NewSite.self)
-            let (name, origins, types) = try Self.checked(name: body.name, origins: body.origins ?? [], types: body.requestTypes ?? [])
-            let site = try await texts.createSite(tenantId: t, name: name, origins: origins, requestTypes: types)
-            return jsonResponse(SiteView(site, base: sb.baseURL), status: .created)
+            let site = try await Self.refusing {
+                try await sites.create(tenantId: t, name: body.name, origins: body.origins ?? [], requestTypes: body.requestTypes ?? [])
+            }
+            return jsonResponse(SiteView(site, sites), status: .created)
         }
         api.get("sites/:id") { req, ctx in
-            guard let s = try await texts.site(tenantId: try await m.tenantId(req), id: try ctx.param("id")) else {
+            guard let s = try await sites.get(tenantId: try await m.tenantId(req), id: try ctx.param("id")) else {
                 throw APIError(.notFound, "site not found")
             }
-            return jsonResponse(SiteView(s, base: sb.baseURL))
+            return jsonResponse(SiteView(s, sites))
         }
         api.patch("sites/:id") { req, ctx in
             let t = try await m.tenantId(req)
             let body = try await req.decodeJSON(SitePatch.self)
-            guard var s = try await texts.site(tenantId: t, id: try ctx.param("id")) else { throw APIError(.notFound, "site not found") }
-            (s.name, s.origins, s.requestTypes) = try Self.checked(name: body.name ?? s.name, origins: body.origins ?? s.origins,
-                                                                   types: body.requestTypes ?? s.requestTypes)
-            guard let updated = try await texts.updateSite(s) else { throw APIError(.notFound, "site not found") }
-            return jsonResponse(SiteView(updated, base: sb.baseURL))
+            let id = try ctx.param("id")
+            guard let updated = try await Self.refusing({
+                try await sites.update(tenantId: t, id: id, name: body.name, origins: body.origins, requestTypes: body.requestTypes)
+            }) else { throw APIError(.notFound, "site not found") }
+            return jsonResponse(SiteView(updated, sites))
         }
         api.delete("sites/:id") { req, ctx in
-            guard try await texts.deleteSite(tenantId: try await m.tenantId(req), id: try ctx.param("id")) else {
+            guard try await sites.delete(tenantId: try await m.tenantId(req), id: try ctx.param("id")) else {
                 throw APIError(.notFound, "site not found")
             }
             return Response(status: .noContent)
@@ -82,22 +84,12 @@ struct SitesAPI {
         }
     }
 
-    /// A site's name, origins (scheme and host, no path) and request types, checked.
-    static func checked(name: String, origins: [String], types: [String]) throws -> (String, [String], [String]) {
-        let name = name.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty, name.count <= 200 else { throw APIError(.unprocessableContent, "name is 1 to 200 characters", field: "name") }
-        guard origins.count <= 50 else { throw APIError(.unprocessableContent, "at most 50 origins", field: "origins") }
-        let cleaned = try origins.map { raw -> String in
-            let o = raw.trimmingCharacters(in: .whitespaces).lowercased()
-            guard let c = URLComponents(string: o), ["http", "https"].contains(c.scheme ?? ""), let host = c.host, !host.isEmpty,
-                  c.path.isEmpty || c.path == "/", c.query == nil, c.fragment == nil else {
-                throw APIError(.unprocessableContent, "\"\(raw)\" is not an origin such as https://shop.example", field: "origins")
-            }
-            return "\(c.scheme!)://\(host)" + (c.port.map { ":\($0)" } ?? "")
+    /// The service's answer, its refusal as the API's 422 with the field.
+    static func refusing<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let p as SettingsProblem {
+            throw APIError(.unprocessableContent, p.message, field: p.field)
         }
-        guard types.count <= 50, types.allSatisfy({ !$0.isEmpty && $0.count <= 100 }) else {
-            throw APIError(.unprocessableContent, "at most 50 request types of 1 to 100 characters", field: "requestTypes")
-        }
-        return (name, cleaned, types)
     }
 }

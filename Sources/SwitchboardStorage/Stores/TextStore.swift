@@ -54,6 +54,16 @@ public struct TextStore: Sendable {
         return changed ? try await self.site(tenantId: site.tenantId, id: site.id) : nil
     }
 
+    /// Gives the site a new key; the old one is unknown from now on. Nil when the tenant has no such site.
+    public func rotateSiteKey(tenantId: String, id: String) async throws -> Site? {
+        let key = Hashing.randomToken(prefix: "sk_", bytes: 16)
+        let changed: Bool = try await db.transaction { tx in
+            !(try await tx.query("UPDATE sites SET site_key = ? WHERE tenant_id = ? AND id = ? RETURNING id",
+                                 [.text(key), .text(tenantId), .text(id)]).isEmpty)
+        }
+        return changed ? try await site(tenantId: tenantId, id: id) : nil
+    }
+
     public func deleteSite(tenantId: String, id: String) async throws -> Bool {
         try await db.transaction { tx in
             !(try await tx.query("DELETE FROM sites WHERE tenant_id = ? AND id = ? RETURNING id", [.text(tenantId), .text(id)]).isEmpty)
