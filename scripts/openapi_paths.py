@@ -246,7 +246,10 @@ schemas["MSSettings"] = obj({
                     "description": "CORE-13: call attributes into the counterparty's additional fields"},
     "extraFieldsUpdateAlways": {"type": "boolean", "description": "CORE-13 «обновлять всегда»"},
     "utmByLine": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": S}},
-    "clickToCall": ref("ClickToCallSettings")})
+    "clickToCall": ref("ClickToCallSettings"),
+    "dealsImport": obj({"enabled": B, "credentialId": {"type": "string", "description": "the credential set (authKind password) with "
+                                                                                    "MoySklad's own login and password for the import"}},
+                       ["enabled"])})
 paths["/crm/moysklad/{tenant}/{credential}/{key}"] = {"post": {
     "summary": "The «Адрес провайдера телефонии» of MoySklad's telephony application (GET /api/v1/credentials/{id}/links, "
                "webhookURL): a click on a number in MoySklad posts {srcNumber, destNumber, uid} signed with Lognex-Content-MD5; "
@@ -275,6 +278,20 @@ paths["/crm/moysklad/{tenant}/{credential}/{key}/events"] = {"post": {
                                                                                         "events": arr({"type": "object"})})}}},
     "responses": {**ok(obj({"ok": B, "ignored": {"type": "string", "description": "entity types Switchboard does not act on"}},
                            ["ok"]), "200", "Done"),
+                  "401": {**B24_REFUSED, "description": "Unknown address"},
+                  "413": ERRB, "503": BUSY}}}
+
+paths["/crm/moysklad-deals/{tenant}/{integration}/{key}"] = {"post": {
+    "summary": "MS-1: MoySklad's webhooks on customer orders (CREATE, UPDATE; made when an active integration with the deals import "
+               "is saved). MoySklad signs no webhook: the per-integration key in the address is the proof. The orders named in "
+               "events[].meta.href are queued for reading into Raw data → Deals",
+    "tags": ["CRM"], "security": [],
+    "parameters": [{"name": n, "in": "path", "required": True, "schema": S} for n in ("tenant", "integration", "key")] + [
+        {"name": "requestId", "in": "query", "schema": S, "description": "MoySklad's delivery id, the same on re-sends"}],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": obj({"auditContext": {"type": "object"},
+                                                                                        "events": arr({"type": "object"})})}}},
+    "responses": {**ok(obj({"ok": B, "orders": {"type": "integer", "description": "orders queued for reading"},
+                            "ignored": {"type": "string", "description": "why nothing was queued"}}, ["ok"]), "200", "Done"),
                   "401": {**B24_REFUSED, "description": "Unknown address"},
                   "413": ERRB, "503": BUSY}}}
 

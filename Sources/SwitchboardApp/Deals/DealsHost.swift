@@ -15,9 +15,12 @@ extension Switchboard {
 
     /// An active integration whose CRM imports deals reads the existing ones once per credential set.
     func backfillDeals(_ integration: Integration) async {
-        guard integration.active, integration.credentialId != nil, connectors[integration.crm]?.deals != nil else { return }
+        guard integration.active, integration.credentialId != nil, let spec = connectors[integration.crm]?.deals else { return }
+        var source = integration.credentialId
+        if let from = spec.source { source = from(integration) }
+        guard let source else { return }
         do {
-            try await queue.enqueue(DealJobs.backfillJob(integration))
+            try await queue.enqueue(DealJobs.backfillJob(integration, source: source))
         } catch {
             logger.warning("the deals backfill was not queued", metadata: ["integration": "\(integration.id)", "error": "\(error)"])
         }

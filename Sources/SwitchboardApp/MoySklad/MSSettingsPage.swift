@@ -44,6 +44,12 @@ extension Cabinet {
                                  "The number the client sees on a click-to-call from an employee without a registered SIP line."),
         "clickToCall.overrideCallerId": ("Показывать клиенту этот номер при всех звонках по клику из МойСклад.",
                                          "Shows the client this number on every click-to-call from MoySklad."),
+        "dealsImport.enabled": ("Прожмите переключатель и добавьте название авторизации, логин и пароль от МойСклад. После сохранения заказы покупателей будут попадать в Сырые данные → Сделки; для проверки создайте тестовый заказ в МойСклад. Пароль хранится зашифрованным и не показывается.",
+                                "Switch it on and add a name, MoySklad's login and password. After Save, customer orders reach Raw data → Deals; to check, create a test order in MoySklad. The password is kept encrypted and never shown."),
+        "texts": ("Что заявки и чаты создают в МойСклад сверх общих правил (включение, фильтры, ответственный, контрагент, заказ, задача — блок texts настроек интеграции).",
+                  "What requests and chats make in MoySklad beyond the shared rules (switches, filters, responsible, counterparty, order, task — the integration settings' texts block)."),
+        "texts.chats.tasksOnlyMissed": ("Создание задач по пропущенным чатам: задача ставится, только если оператор не ответил в чате.",
+                                        "Tasks for missed chats: a task only when no operator answered the chat."),
         "mapping": ("Сотрудники МойСклад с внутренними номерами из приложения телефонии. Сотрудник без сопоставления не получает всплывающих уведомлений, и звонки ему не приписываются.",
                     "MoySklad's employees with the extensions of its telephony application. An unmapped employee gets no popups and no calls attributed."),
     ]
@@ -54,6 +60,12 @@ extension Cabinet {
          ("outgoingAnswered", \.outgoingAnswered, "Исходящий успешный", "Outgoing answered"),
          ("outgoingMissed", \.outgoingMissed, "Исходящий неуспешный", "Outgoing failed")]
     }
+
+    static let msTextSources: [(key: String, ru: String, en: String)] = [
+        ("site", "Сайт", "Site"), ("page", "Страница", "Page"), ("requestType", "Тип заявки", "Request type"), ("channel", "Канал чата", "Chat channel"),
+        ("utm_source", "utm_source", "utm_source"), ("utm_medium", "utm_medium", "utm_medium"), ("utm_campaign", "utm_campaign", "utm_campaign"),
+        ("utm_content", "utm_content", "utm_content"), ("utm_term", "utm_term", "utm_term"),
+    ]
 
     static let msExtraSources: [(key: String, ru: String, en: String)] = [
         ("line", "Виртуальный номер", "Virtual number"), ("client", "Номер клиента", "Client's number"), ("utm_source", "utm_source", "utm_source"),
@@ -88,6 +100,37 @@ extension Cabinet {
             let attribute = settings.extraFields.first { $0.source == src.key }?.attribute
             return "<tr><td><label for=\"extra.\(src.key)\">\(ru ? src.ru : src.en)</label></td><td><input id=\"extra.\(src.key)\" name=\"extra.\(src.key)\" value=\"\(esc(attribute))\"></td></tr>"
         }.joined()
+        let texts = form.map { Self.msTextOptions(from: $0) } ?? (try? MSTextOptions.of(settings: d.integration.settings)) ?? MSTextOptions()
+        let textExtraRows = Self.msTextSources.map { src in
+            let attribute = texts.extraFields.first { $0.source == src.key }?.attribute
+            return "<tr><td><label for=\"texts.extra.\(src.key)\">\(ru ? src.ru : src.en)</label></td><td><input id=\"texts.extra.\(src.key)\" name=\"texts.extra.\(src.key)\" value=\"\(esc(attribute))\"></td></tr>"
+        }.joined()
+        var dealsStored = ""
+        if let id = settings.dealsImport.credentialId, let c = try await sb.credentials.get(tenantId: s.tenantId, id: id) {
+            dealsStored = "<p><small>\(w.say("Авторизация сохранена", "Authorization saved")): \(esc(c.name))\(c.status == "reconnect" ? " — " + w.say("нужно ввести логин и пароль заново", "enter the login and password again") : "")</small></p>"
+        }
+        let dealsBlock = """
+            <input type="hidden" name="dealsImport.present" value="1">
+            \(w.toggle("dealsImport.enabled", settings.dealsImport.enabled, w.say("МойСклад - передача сделок", "MoySklad - deals import"), more: """
+                \(dealsStored)
+                \(w.field("dealsImport.name", form?["dealsImport.name"], w.say("Название авторизации", "Authorization name"), placeholder: "МойСклад - передача сделок"))
+                \(w.field("dealsImport.login", form?["dealsImport.login"], w.say("Логин МойСклад", "MoySklad login")))
+                <label for="dealsImport.password">\(w.say("Пароль", "Password"))<input id="dealsImport.password" name="dealsImport.password" type="password" autocomplete="off"></label>\(w.problem("dealsImport.password"))
+                \(w.problem("dealsImport.credentialId"))
+                """))
+            """
+        let textsBlock = """
+            <input type="hidden" name="texts.present" value="1">
+            \(w.hint("texts"))
+            \(w.field("texts.requests.orderState", texts.requests.orderState, w.say("Статус заказа по заявке", "Order status for a request"), placeholder: "Новый"))
+            \(w.field("texts.chats.orderState", texts.chats.orderState, w.say("Статус заказа по чату", "Order status for a chat"), placeholder: "Новый"))
+            \(w.toggle("texts.chats.tasksOnlyMissed", texts.chatTasksOnlyMissed, w.say("Задачи только по пропущенным чатам", "Tasks only for missed chats")))
+            \(w.field("texts.taskDueMinutes", String(texts.taskDueMinutes), w.say("Срок задачи по заявке или чату, минут", "Task due after a request or chat, minutes"), mode: "numeric"))
+            \(w.field("texts.organizationId", texts.organizationId, w.say("Юрлицо заказа по заявке или чату (ID)", "Legal entity of a request's or chat's order (id)")))
+            <div class="scroll"><table><thead><tr><th>\(w.say("Значение заявки или чата", "Request or chat value"))</th><th>\(w.say("ID поля контрагента в МойСклад", "Counterparty field id in MoySklad"))</th></tr></thead>
+            <tbody>\(textExtraRows)</tbody></table></div>\(w.problem("texts.extraFields"))\(w.problem("texts.requests.defaultResponsible"))
+            \(w.problem("texts.chats.defaultResponsible"))\(Cabinet.problems(problems.filter { $0.field == "texts" }, "texts", l))
+            """
         let talkers: [(value: String, label: String)] = [("first", w.say("Первого разговаривавшего", "The first who talked")),
                                                          ("last", w.say("Последнего разговаривавшего", "The last who talked"))]
 
@@ -102,6 +145,8 @@ extension Cabinet {
             \(w.credentials(d, addURL: credentialsURL(.moysklad), usersLabel: ("Сотрудники МойСклад не прочитаны", "MoySklad employees could not be read")))
             <h2>\(w.say("Параметры интеграции", "Integration parameters"))</h2>
             \(w.toggle("active", d.active, w.say("Активен", "Active")))
+            <h2>\(w.say("Подключение передачи сделок", "Deals import"))</h2>
+            \(dealsBlock)
             <h2>\(w.say("Модуль телефонии в МойСклад", "The telephony application in MoySklad"))</h2>
             \(webhookBlock)
             \(w.toggle("showInternalCalls", settings.showInternalCalls, w.say("Показывать внутренние звонки", "Show internal calls")))
@@ -130,6 +175,8 @@ extension Cabinet {
             <h2>\(w.say("Звонок в один клик из CRM", "Click-to-call from the CRM"))</h2>
             \(w.field("clickToCall.callerId", settings.clickToCall.callerId, w.say("Номер для звонка по клику", "Click-to-call number"), mode: "tel"))
             \(w.toggle("clickToCall.overrideCallerId", settings.clickToCall.overrideCallerId, w.say("Переопределять АОН для исходящих звонков", "Override the caller ID of outgoing calls")))
+            <h2>\(w.say("Текстовые коммуникации", "Text communications"))</h2>
+            \(textsBlock)
             <h2>\(w.say("Сопоставления сотрудников", "Employee mapping"))</h2>
             \(w.hint("mapping"))
             \(w.mapping(d, draft: form, crmColumn: w.say("Сотрудник МойСклад (внутренний номер)", "MoySklad employee (extension)")))
@@ -160,12 +207,80 @@ extension Cabinet {
         s.utmByLine = SettingsForm.byLine(f, "utm", attributes: msExtraSources.dropFirst(2).map(\.key))
         s.personalManager = on("personalManager")
         s.clickToCall = ClickToCallSettings(callerId: SettingsForm.text(f, "clickToCall.callerId"), overrideCallerId: on("clickToCall.overrideCallerId"))
+        if f["dealsImport.present"] == "1" { s.dealsImport.enabled = on("dealsImport.enabled") }
         return s
     }
 
-    func saveMSSettings(_ req: Request, _ ctx: AppRequestContext, _ s: SessionStore.Session) async throws -> Response {
-        try await saveCRMSettings(req, ctx, s, crm: .moysklad, empty: MSSettings(), read: Self.msSettings(from:base:)) { settings, form, problems, saved, _ in
-            try await msSettingsPage(req, ctx, s, draft: settings, form: form, problems: problems, saved: saved)
+    /// MoySklad's own text options as the form posts them.
+    static func msTextOptions(from f: [String: String]) -> MSTextOptions {
+        var o = MSTextOptions()
+        o.requests.orderState = SettingsForm.text(f, "texts.requests.orderState")
+        o.chats.orderState = SettingsForm.text(f, "texts.chats.orderState")
+        o.chats.tasksOnlyMissed = f["texts.chats.tasksOnlyMissed"] == "1"
+        o.taskDueMinutes = SettingsForm.text(f, "texts.taskDueMinutes").map { Int($0) ?? 0 } ?? o.taskDueMinutes
+        o.organizationId = SettingsForm.text(f, "texts.organizationId")
+        o.extraFields = msTextSources.compactMap { src in
+            SettingsForm.text(f, "texts.extra.\(src.key)").map { MSTextOptions.ExtraField(attribute: $0, source: src.key) }
         }
+        return o
+    }
+
+    /// The `texts` block with MoySklad's options from the form written over `old` (the shared rules in it stay).
+    static func msTexts(from f: [String: String], old: JSONValue?) throws -> JSONValue {
+        let o = msTextOptions(from: f)
+        guard case .object(var block) = old ?? .object([:]) else { return old ?? .null }
+        func part(_ key: String, _ values: [String: JSONValue?]) {
+            guard case .object(var p) = block[key] ?? .object([:]) else { return }
+            for (k, v) in values { p[k] = v }
+            block[key] = .object(p)
+        }
+        part("requests", ["orderState": o.requests.orderState.map(JSONValue.string)])
+        part("chats", ["orderState": o.chats.orderState.map(JSONValue.string), "tasksOnlyMissed": .bool(o.chatTasksOnlyMissed)])
+        block["taskDueMinutes"] = .number(Double(o.taskDueMinutes))
+        block["organizationId"] = o.organizationId.map(JSONValue.string)
+        block["extraFields"] = try JSON.decode(JSONValue.self, from: JSON.string(o.extraFields))
+        return .object(block)
+    }
+
+    /// Saves the page: the shared path, plus MS-1's login and password, which become a credential set of their own
+    /// (sealed like every secret; the settings keep its id) once MoySklad accepts them, and MoySklad's text options,
+    /// written into the `texts` block over the shared rules there.
+    func saveMSSettings(_ req: Request, _ ctx: AppRequestContext, _ s: SessionStore.Session) async throws -> Response {
+        guard let f = try await checkedForm(req, s) else { return forbidden(req) }
+        guard let integration = try await sb.integrations.get(tenantId: s.tenantId, id: try ctx.param("id")), integration.crm == .moysklad,
+              let connector = sb.connectors[.moysklad] else {
+            return page(lang(req, s), title: "404", body: "<h1>404</h1>", status: .notFound, csrf: s.csrf, email: s.email)
+        }
+        var settings = Self.msSettings(from: f, base: (try? JSON.decode(MSSettings.self, from: JSON.string(integration.settings))) ?? MSSettings())
+        var problems: [SettingsProblem] = []
+        if settings.dealsImport.enabled, let login = SettingsForm.text(f, "dealsImport.login") {
+            if let password = SettingsForm.text(f, "dealsImport.password") {
+                var main: CRMCredential?
+                if let id = SettingsForm.text(f, "credentialId") ?? integration.credentialId {
+                    main = try await sb.credentials.get(tenantId: s.tenantId, id: id)
+                }
+                let made = try await sb.credentials.create(
+                    tenantId: s.tenantId, crm: .moysklad, name: SettingsForm.text(f, "dealsImport.name") ?? "МойСклад - передача сделок",
+                    baseURL: main?.baseURL ?? "https://api.moysklad.ru", authKind: .password, secret: CRMSecret(login: login, password: password))
+                let result = await connector.check?(made) ?? (ok: false, message: "MoySklad cannot be reached")
+                if result.ok {
+                    settings.dealsImport.credentialId = made.id
+                } else {
+                    _ = try await sb.credentials.delete(tenantId: s.tenantId, id: made.id)
+                    problems.append(SettingsProblem(field: "dealsImport.password", message: result.message))
+                }
+            } else {
+                problems.append(SettingsProblem(field: "dealsImport.password", message: "enter the MoySklad password for the deals import"))
+            }
+        }
+        var json = try JSON.decode(JSONValue.self, from: JSON.string(settings))
+        if f["texts.present"] == "1", case .object(var object) = json {
+            object["texts"] = try Self.msTexts(from: f, old: integration.settings["texts"])
+            json = .object(object)
+        }
+        problems += connector.settingsProblems(json)
+        if !problems.isEmpty { return try await msSettingsPage(req, ctx, s, draft: settings, form: f, problems: problems) }
+        try await storeIntegration(integration, settings: json, form: f, tenantId: s.tenantId, mappings: SettingsForm.mappings(f))
+        return try await msSettingsPage(req, ctx, s, saved: true)
     }
 }

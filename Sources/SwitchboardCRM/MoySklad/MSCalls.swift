@@ -154,27 +154,42 @@ struct MSCallJobs {
     }
 
     /// A value the integration needs once (the organization, a status's id), kept per integration.
-    func remembered(_ kind: String, ctx: IntegrationContext<MSSettings>, fetch: () async throws -> String?) async throws -> String? {
+    func remembered(_ kind: String, integrationId: String, fetch: () async throws -> String?) async throws -> String? {
         let scope = "moysklad"
-        if let known = try await connector.entities.all(integrationId: ctx.integration.id, scope: scope)[kind] { return known }
+        if let known = try await connector.entities.all(integrationId: integrationId, scope: scope)[kind] { return known }
         guard let value = try await fetch() else { return nil }
-        try await connector.entities.remember(integrationId: ctx.integration.id, scope: scope, kind: kind, crmId: value)
+        try await connector.entities.remember(integrationId: integrationId, scope: scope, kind: kind, crmId: value)
         return value
     }
 
     func organization(ctx: IntegrationContext<MSSettings>, api: MoySkladClient) async throws -> String? {
-        if let id = ctx.settings.order.organizationId, !id.isEmpty { return id }
-        return try await remembered("organization", ctx: ctx) {
+        try await organization(integrationId: ctx.integration.id, configured: ctx.settings.order.organizationId, api: api)
+    }
+
+    /// The legal entity of an order: the configured one, else the account's first (read once per integration).
+    func organization(integrationId: String, configured: String?, api: MoySkladClient) async throws -> String? {
+        if let id = configured, !id.isEmpty { return id }
+        return try await remembered("organization", integrationId: integrationId) {
             try await api.json(.GET, "/entity/organization?limit=1", what: "read the organization").rows.first?["id"] as? String
         }
     }
 
     func stateId(ctx: IntegrationContext<MSSettings>, api: MoySkladClient) async throws -> String? {
-        guard let name = ctx.settings.order.state, !name.isEmpty else { return nil }
-        return try await remembered("state:" + name, ctx: ctx) {
+        try await stateId(integrationId: ctx.integration.id, name: ctx.settings.order.state, api: api)
+    }
+
+    /// The id of the order status named `name` (read once per integration and name).
+    func stateId(integrationId: String, name: String?, api: MoySkladClient) async throws -> String? {
+        guard let name, !name.isEmpty else { return nil }
+        return try await remembered("state:" + name, integrationId: integrationId) {
             let meta = try await api.json(.GET, "/entity/customerorder/metadata", what: "read the order statuses")
             return (meta.object["states"] as? [[String: Any]])?.first { ($0["name"] as? String) == name }?["id"] as? String
         }
+    }
+
+    /// A customer order's `state` reference.
+    static func stateRef(_ api: MoySkladClient, _ id: String) -> [String: Any] {
+        ["meta": ["href": "\(api.root)/api/remap/1.2/entity/customerorder/metadata/states/\(id)", "type": "state", "mediaType": "application/json"]]
     }
 
     /// The id of the row whose description carries the call's marker (what an earlier attempt made).
@@ -236,10 +251,7 @@ struct MSCallJobs {
                     var body: [String: Any] = ["organization": api.ref("organization", organization), "agent": api.ref("counterparty", agent),
                                                "owner": api.ref("employee", responsible),
                                                "description": "\(what), \(client.display) (\(marker))"]
-                    if let state {
-                        body["state"] = ["meta": ["href": "\(api.root)/api/remap/1.2/entity/customerorder/metadata/states/\(state)",
-                                                  "type": "state", "mediaType": "application/json"]]
-                    }
+                    if let state { body["state"] = Self.stateRef(api, state) }
                     let made = try await api.json(.POST, "/entity/customerorder", body, what: "create the order")
                     guard let id = made.object["id"] as? String else { throw DeliveryError.retryable("MoySklad's answer has no order id") }
                     return ["order": id]

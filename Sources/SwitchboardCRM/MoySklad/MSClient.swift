@@ -264,4 +264,16 @@ public enum MSTime {
         f.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS"
         return f.string(from: date)
     }
+
+    /// A MoySklad date-time, with or without milliseconds.
+    public static func parse(_ text: String) -> Date? {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = moscow
+        for format in ["yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd HH:mm:ss"] {
+            f.dateFormat = format
+            if let date = f.date(from: text) { return date }
+        }
+        return nil
+    }
 }

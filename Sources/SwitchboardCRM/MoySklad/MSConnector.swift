@@ -53,7 +53,8 @@ public struct MSConnector: Sendable {
 
     var inbound: [InboundEndpoint] {
         [InboundEndpoint(path: "crm/moysklad/:tenant/:credential/:key") { req, host in try await receive(req, host) },
-         InboundEndpoint(path: "crm/moysklad/:tenant/:credential/:key/events") { req, host in try await changed(req, host) }]
+         InboundEndpoint(path: "crm/moysklad/:tenant/:credential/:key/events") { req, host in try await changed(req, host) },
+         InboundEndpoint(path: "crm/moysklad-deals/:tenant/:integration/:key") { req, host in try await ordersChanged(req, host) }]
     }
 
     /// A webhook delivery: `{"auditContext":…, "events":[{"meta":{"type":"counterparty",…}, "action":"UPDATE"}]}`. MoySklad
@@ -82,12 +83,19 @@ public struct MSConnector: Sendable {
               let credential = try await credentials.get(tenantId: integration.tenantId, id: id) else { return }
         let api = client(tenantId: integration.tenantId, credential: credential, log: nil)
         guard try await api.hasJSONAccess() else { return }
-        let url = eventsURL(credential)
+        try await Self.ensureWebhooks(api, url: eventsURL(credential), entityType: "counterparty", actions: ["UPDATE"],
+                                      what: "subscribe to counterparty changes")
+    }
+
+    /// MoySklad's webhooks to `url` on `entityType` for each action, made when missing (MoySklad refuses a second one with
+    /// the same url, entityType and action).
+    static func ensureWebhooks(_ api: MoySkladClient, url: String, entityType: String, actions: [String], what: String) async throws {
         let hooks = try await api.json(.GET, "/entity/webhook?limit=1000", what: "list the webhooks").rows
-        if hooks.contains(where: { $0["url"] as? String == url && $0["entityType"] as? String == "counterparty"
-            && $0["action"] as? String == "UPDATE" }) { return }
-        _ = try await api.json(.POST, "/entity/webhook", ["url": url, "action": "UPDATE", "entityType": "counterparty"],
-                               what: "subscribe to counterparty changes")
+        for action in actions where !hooks.contains(where: {
+            $0["url"] as? String == url && $0["entityType"] as? String == entityType && $0["action"] as? String == action
+        }) {
+            _ = try await api.json(.POST, "/entity/webhook", ["url": url, "action": action, "entityType": entityType], what: what)
+        }
     }
 
     /// A click in MoySklad: `{"srcNumber", "destNumber", "uid"}` signed with `Lognex-Content-MD5`. Only a signature made
@@ -155,6 +163,12 @@ public struct MSConnector: Sendable {
     public func check(_ c: CRMCredential) async -> (ok: Bool, message: String) {
         let api = client(tenantId: c.tenantId, credential: c, log: nil)
         do {
+            if c.authKind == .password {
+                // MS-1: the deals import's own login and password reach the JSON API only.
+                let org = try await api.json(.GET, "/entity/organization?limit=1", what: "read the account").rows.first?["name"] as? String
+                try await credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "ok", detail: nil)
+                return (true, "the login works: account \(org ?? "?"); its customer orders can be imported")
+            }
             let phone = try await api.phone(.GET, "/employee", what: "test the access key")
             let withExtensions = (phone.object["employees"] as? [[String: Any]] ?? []).count
             var message: String

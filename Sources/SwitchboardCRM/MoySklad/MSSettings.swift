@@ -64,6 +64,26 @@ public struct MSSettings: Codable, Sendable, Equatable {
         public static let sources = ["line", "client", "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"]
     }
 
+    /// MS-1 «МойСклад - передача сделок»: customer orders reach Raw data → Deals, read with MoySklad's own login and
+    /// password. Those are a credential set of their own (`authKind` password), sealed in the vault like every secret;
+    /// the settings keep only its id.
+    public struct DealsImport: Codable, Sendable, Equatable {
+        public var enabled: Bool = false
+        /// The credential set with the login and password the orders are read with.
+        public var credentialId: String?
+
+        public init(enabled: Bool = false, credentialId: String? = nil) {
+            self.enabled = enabled
+            self.credentialId = credentialId
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? false
+            credentialId = try c.decodeIfPresent(String.self, forKey: .credentialId).flatMap { $0.isEmpty ? nil : $0 }
+        }
+    }
+
     /// CORE-6: forward the caller to the owner of their counterparty.
     public var personalManager: Bool = false
     /// MS-5 "Показывать внутренние звонки": calls between employees are logged in MoySklad too.
@@ -90,6 +110,8 @@ public struct MSSettings: Codable, Sendable, Equatable {
     public var utmByLine: [String: [String: String]] = [:]
     /// CORE-12: the caller ID on click-to-call.
     public var clickToCall = ClickToCallSettings()
+    /// MS-1: the deals-import switch and its credentials.
+    public var dealsImport = DealsImport()
 
     public init() {}
 
@@ -112,6 +134,7 @@ public struct MSSettings: Codable, Sendable, Equatable {
         extraFieldsUpdateAlways = try c.decodeIfPresent(Bool.self, forKey: .extraFieldsUpdateAlways) ?? d.extraFieldsUpdateAlways
         utmByLine = try c.decodeIfPresent([String: [String: String]].self, forKey: .utmByLine) ?? d.utmByLine
         clickToCall = try c.decodeIfPresent(ClickToCallSettings.self, forKey: .clickToCall) ?? d.clickToCall
+        dealsImport = try c.decodeIfPresent(DealsImport.self, forKey: .dealsImport) ?? d.dealsImport
     }
 
     /// What a tenant must fix before calls can reach MoySklad, by field.
@@ -137,6 +160,9 @@ public struct MSSettings: Codable, Sendable, Equatable {
             if !ExtraField.sources.contains(f.source) {
                 out.append(SettingsProblem(field: "extraFields", message: "\(f.source) is not one of \(ExtraField.sources.joined(separator: ", "))"))
             }
+        }
+        if dealsImport.enabled && dealsImport.credentialId == nil {
+            out.append(SettingsProblem(field: "dealsImport.credentialId", message: "add MoySklad's login and password for the deals import"))
         }
         for line in utmByLine.keys where line.filter(\.isNumber).count < 5 {
             out.append(SettingsProblem(field: "utmByLine", message: "\"\(line)\" is not a phone number"))

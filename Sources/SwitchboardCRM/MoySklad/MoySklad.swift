@@ -12,10 +12,18 @@ public enum MoySklad {
             kind: .moysklad, title: "MoySklad", titleRU: "МойСклад", handlers: ms.handlers,
             managerLookup: MSManagerLookup(connector: ms),
             settingsProblems: CRMConnector.problems(MSSettings.self) { $0.validate() },
-            onSave: { try await ms.subscribe($0) },
+            onSave: { integration in
+                // Both subscriptions are tried; the first refusal is reported.
+                var refusal: (any Error)?
+                do { try await ms.subscribe(integration) } catch { refusal = error }
+                try await ms.subscribeDeals(integration)
+                if let refusal { throw refusal }
+            },
             context: ms)
         c.inbound = ms.inbound
         c.check = { await ms.check($0) }
+        c.adopt(texts: MSTexts.spec(ms), env: env, afterWrite: ms.afterWrite)
+        c.importDeals(ms.dealSpec, env: env)
         c.credentialLinks = { ["webhookURL": ms.providerURL($0)] }
         c.users = { try await ms.users($0) }
         c.madeKinds = madeKinds

@@ -11,6 +11,9 @@ public struct DealSpec: Sendable {
     public var fetch: @Sendable (_ integration: Integration, _ ids: [String], _ log: AttemptLog?) async throws -> [DealRecord]
     /// One page of every deal of the CRM account, from `cursor` (nil: the first page).
     public var backfill: @Sendable (_ integration: Integration, _ cursor: String?, _ log: AttemptLog?) async throws -> DealPage
+    /// The account an integration's deals are read from, when not its credentials (a CRM whose deals import has a login
+    /// of its own): the backfill runs once per source. Nil from it: no deals are imported for the integration now.
+    public var source: (@Sendable (_ integration: Integration) -> String?)? = nil
 
     public init(fetch: @escaping @Sendable (Integration, [String], AttemptLog?) async throws -> [DealRecord],
                 backfill: @escaping @Sendable (Integration, String?, AttemptLog?) async throws -> DealPage) {
@@ -57,11 +60,12 @@ public enum DealJobs {
                 payload: JSON.string(Payload(integrationId: integration.id, dealIds: dealIds)), maxAttempts: 20)
     }
 
-    /// The backfill of an integration: once per credential set it is switched on with (`dedupe` keeps it so).
-    public static func backfillJob(_ integration: Integration) -> JobSpec {
+    /// The backfill of an integration: once per credential set it is switched on with (`dedupe` keeps it so), or per
+    /// `source` when the deals come from another one.
+    public static func backfillJob(_ integration: Integration, source: String? = nil) -> JobSpec {
         JobSpec(tenantId: integration.tenantId, partitionKey: partition(integration), kind: backfill(integration.crm),
                 payload: JSON.string(Payload(integrationId: integration.id)),
-                dedupeKey: "\(integration.id):deal.backfill:\(integration.credentialId ?? "")", maxAttempts: 20)
+                dedupeKey: "\(integration.id):deal.backfill:\(source ?? integration.credentialId ?? "")", maxAttempts: 20)
     }
 
     static func integration(_ job: Job, _ payload: Payload, _ integrations: IntegrationStore, log: AttemptLog) async throws -> Integration? {

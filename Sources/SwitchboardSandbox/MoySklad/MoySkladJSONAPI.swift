@@ -4,7 +4,7 @@ import Hummingbird
 /// JSON API 1.2: security/token, context/employee, and the entities counterparty, employee, organization,
 /// customerorder (with its metadata and states), task and webhook. Runs under the sandbox's lock.
 extension MoySkladSandbox {
-    static let entityTypes: Set<String> = ["counterparty", "employee", "organization", "customerorder", "task", "webhook"]
+    static let entityTypes: Set<String> = ["counterparty", "employee", "organization", "customerorder", "task", "webhook", "store", "product"]
 
     func remap(method: HTTPRequest.Method, path: [String], query: Parameters, body: Any?, caller: Caller, base: String) -> Reply {
         let root = base + "/api/remap/1.2"
@@ -43,7 +43,7 @@ extension MoySkladSandbox {
             guard let item = body as? [String: Any] else { return Self.error(400, 1027, "Запрос не содержит объектов") }
             return create(type, item, caller: caller, root: root)
         case (.get, 1) where rest[0] == "metadata": return metadata(type, root: root)
-        case (.get, 1): return get(type, rest[0], root: root)
+        case (.get, 1): return get(type, rest[0], root: root, expand: Self.expand(query))
         case (.put, 1):
             guard let item = body as? [String: Any] else { return Self.error(400, 1027, "Запрос не содержит объектов") }
             return update(type, rest[0], item, root: root)
@@ -163,7 +163,73 @@ extension MoySkladSandbox {
         if let s = o.stateId { j["state"] = stateRef(root, s) }
         if let d = o.description { j["description"] = d }
         j["positions"] = ["meta": ["href": "\(root)/entity/customerorder/\(o.id)/positions", "type": "customerorderposition",
-                                   "mediaType": "application/json", "size": 0, "limit": 1000, "offset": 0]]
+                                   "mediaType": "application/json", "size": o.positions.count, "limit": 1000, "offset": 0]]
+        if let store = o.storeId { j["store"] = Self.ref(root, "store", store) }
+        return j
+    }
+
+    /// The fields named in `expand=` (`positions.assortment` also names `positions`).
+    static func expand(_ query: Parameters) -> Set<String> {
+        var out: Set<String> = []
+        for part in (query["expand"].map(String.init) ?? "").split(separator: ",") {
+            let path = part.trimmingCharacters(in: .whitespaces)
+            out.insert(path)
+            if let dot = path.firstIndex(of: ".") { out.insert(String(path[..<dot])) }
+        }
+        return out
+    }
+
+    /// An order with the references `expand` names replaced by the objects (state, store, agent, owner, organization,
+    /// positions and their assortment).
+    func orderJSON(_ o: MoySkladSandboxSnapshot.Order, _ root: String, expand: Set<String>) -> [String: Any] {
+        var j = orderJSON(o, root)
+        guard !expand.isEmpty else { return j }
+        if expand.contains("state"), let id = o.stateId, let s = seed.orderStates.first(where: { $0.id == id }) {
+            j["state"] = stateJSON(s, root)
+        }
+        if expand.contains("store"), let id = o.storeId, let store = seed.stores?.first(where: { $0.id == id }) {
+            j["store"] = storeJSON(store, root)
+        }
+        if expand.contains("agent"), let c = counterparties.first(where: { $0.id == o.agentId }) { j["agent"] = counterpartyJSON(c, root) }
+        if expand.contains("owner"), let e = employee(o.ownerId) { j["owner"] = employeeJSON(e, root) }
+        if expand.contains("organization"), let org = seed.organizations.first(where: { $0.id == o.organizationId }) {
+            j["organization"] = organizationJSON(org, root)
+        }
+        if expand.contains("positions") {
+            var meta = (j["positions"] as? [String: Any])?["meta"] as? [String: Any] ?? [:]
+            meta["limit"] = 1000
+            j["positions"] = ["meta": meta, "rows": o.positions.map { p -> [String: Any] in
+                let product = seed.products?.first { $0.id == p.productId }
+                let assortment: [String: Any] = expand.contains("positions.assortment") && product != nil
+                    ? productJSON(product!, root) : Self.ref(root, "product", p.productId)
+                return ["meta": ["href": "\(root)/entity/customerorder/\(o.id)/positions/\(p.id)", "type": "customerorderposition",
+                                 "mediaType": "application/json"],
+                        "id": p.id, "accountId": seed.accountId, "quantity": p.quantity, "price": p.price, "discount": 0, "vat": 0,
+                        "assortment": assortment, "shipped": 0, "reserve": 0]
+            }]
+        }
+        return j
+    }
+
+    /// An order status as the metadata lists it (and `expand=state` shows it).
+    func stateJSON(_ s: MoySkladSandboxSeed.State, _ root: String) -> [String: Any] {
+        var state = stateRef(root, s.id)
+        state["id"] = s.id
+        state["accountId"] = seed.accountId
+        state["name"] = s.name
+        state["color"] = s.color
+        state["stateType"] = s.stateType
+        state["entityType"] = "customerorder"
+        return state
+    }
+
+    func storeJSON(_ s: MoySkladSandboxSeed.Store, _ root: String) -> [String: Any] {
+        commonFields(root, "store", id: s.id, name: s.name, ownerId: seed.employees[0].id, created: "2024-01-01 09:00:00.000")
+    }
+
+    func productJSON(_ p: MoySkladSandboxSeed.Product, _ root: String) -> [String: Any] {
+        var j = commonFields(root, "product", id: p.id, name: p.name, ownerId: seed.employees[0].id, created: "2024-01-01 09:00:00.000")
+        j["salePrices"] = [["value": p.price, "priceType": ["name": "Цена продажи"]]]
         return j
     }
 
@@ -228,6 +294,10 @@ extension MoySkladSandbox {
                                      "agent": t.agent.map { MoySkladWire.lastComponent($0) }, "done": String(t.done)],
                  [t.description])
             }
+        case "store":
+            return (seed.stores ?? []).map { st in (storeJSON(st, root), ["id": st.id, "name": st.name, "archived": "false"], [st.name]) }
+        case "product":
+            return (seed.products ?? []).map { p in (productJSON(p, root), ["id": p.id, "name": p.name, "archived": "false"], [p.name]) }
         default:
             return webhooks.map { w in
                 (webhookJSON(w, root), ["id": w.id, "url": w.url, "action": w.action, "entityType": w.entityType], [w.url])
@@ -262,7 +332,15 @@ extension MoySkladSandbox {
         }
         let limit = min(1000, max(0, query["limit"].flatMap { Int(String($0)) } ?? 1000))
         let offset = max(0, query["offset"].flatMap { Int(String($0)) } ?? 0)
-        let page = Array(chosen.dropFirst(offset).prefix(limit))
+        var page = Array(chosen.dropFirst(offset).prefix(limit))
+        // expand works on pages of at most 100 and is ignored above (DOC "Замена ссылок объектами с помощью expand").
+        let expand = Self.expand(query)
+        if type == "customerorder", !expand.isEmpty, limit <= 100 {
+            page = page.map { row in
+                guard let id = row.fields["id"] ?? nil, let o = orders.first(where: { $0.id == id }) else { return row }
+                return (orderJSON(o, root, expand: expand), row.fields, row.search)
+            }
+        }
         var meta: [String: Any] = ["href": "\(root)/entity/\(type)", "type": type, "mediaType": "application/json",
                                    "size": chosen.count, "limit": limit, "offset": offset]
         if type != "webhook" { meta["metadataHref"] = "\(root)/entity/\(type)/metadata" }
@@ -274,7 +352,10 @@ extension MoySkladSandbox {
                             "meta": meta, "rows": page.map(\.json)])
     }
 
-    func get(_ type: String, _ id: String, root: String) -> Reply {
+    func get(_ type: String, _ id: String, root: String, expand: Set<String> = []) -> Reply {
+        if type == "customerorder", !expand.isEmpty, let o = orders.first(where: { $0.id == id && !$0.deleted }) {
+            return Reply(body: orderJSON(o, root, expand: expand))
+        }
         guard let row = rows(type, root: root).first(where: { $0.fields["id"] == .some(id) }) else { return Self.notFound(type, id) }
         return Reply(body: row.json)
     }
@@ -283,16 +364,7 @@ extension MoySkladSandbox {
         var j: [String: Any] = ["meta": ["href": "\(root)/entity/\(type)/metadata", "mediaType": "application/json"],
                                 "createShared": false]
         if type == "customerorder" {
-            j["states"] = seed.orderStates.map { s -> [String: Any] in
-                var state = stateRef(root, s.id)
-                state["id"] = s.id
-                state["accountId"] = seed.accountId
-                state["name"] = s.name
-                state["color"] = s.color
-                state["stateType"] = s.stateType
-                state["entityType"] = "customerorder"
-                return state
-            }
+            j["states"] = seed.orderStates.map { stateJSON($0, root) }
         }
         return Reply(body: j)
     }
@@ -352,13 +424,27 @@ extension MoySkladSandbox {
             case .failure(let r): return r
             case .success(let o): owner = o
             }
-            let positions = item["positions"] as? [[String: Any]] ?? []
-            let sum = positions.reduce(0.0) { $0 + (($1["quantity"] as? Double) ?? 1) * (($1["price"] as? Double) ?? 0) }
+            var storeId: String?
+            if let st = Self.target(item["store"]) {
+                guard seed.stores?.contains(where: { $0.id == st.id }) == true else {
+                    return Self.error(400, 2013, "Ошибка формата: неправильное значение href для meta поля 'store'", parameter: "store")
+                }
+                storeId = st.id
+            }
+            var lines: [MoySkladSandboxSnapshot.Position] = []
+            for p in item["positions"] as? [[String: Any]] ?? [] {
+                guard let a = Self.target(p["assortment"]), seed.products?.contains(where: { $0.id == a.id }) == true else {
+                    return Self.error(400, 2013, "Ошибка формата: неправильное значение href для meta поля 'assortment'", parameter: "assortment")
+                }
+                lines.append(.init(id: newId(), productId: a.id, quantity: (p["quantity"] as? NSNumber)?.doubleValue ?? 1,
+                                   price: (p["price"] as? NSNumber)?.intValue ?? 0))
+            }
+            let sum = lines.reduce(0.0) { $0 + $1.quantity * Double($1.price) }
             orderNumber += 1
             let o = MoySkladSandboxSnapshot.Order(
                 id: newId(), name: item["name"] as? String ?? String(format: "%05d", orderNumber), organizationId: org.id,
                 agentId: agent.id, stateId: stateId, ownerId: owner ?? caller.employeeId, description: item["description"] as? String,
-                sum: Int(sum.rounded()), created: now, deleted: false)
+                sum: Int(sum.rounded()), created: now, deleted: false, storeId: storeId, positions: lines)
             orders.append(o)
             return Reply(body: orderJSON(o, root), events: [hrefEvent(root, type, o.id, "CREATE")])
         case "task":

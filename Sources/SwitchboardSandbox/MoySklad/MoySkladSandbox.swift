@@ -367,6 +367,7 @@ public final class MoySkladSandbox: @unchecked Sendable {
             return self.plain(["ok": true])
         }
         steer.post("orders") { req, _ in await self.steerOrder(req) }
+        steer.post("orders/update") { req, _ in await self.steerOrderUpdate(req) }
         steer.post("webhooks/fire") { req, _ in await self.steerFire(req) }
         steer.post("click-to-call") { req, _ in await self.steerClickToCall(req) }
         return router

@@ -34,6 +34,18 @@ public struct MoySkladSandboxSeed: Codable, Sendable {
         /// The responsible employee ("owner").
         public var ownerId: String
     }
+    /// A warehouse ("склад"), which an order ships from.
+    public struct Store: Codable, Sendable {
+        public var id: String
+        public var name: String
+    }
+    /// A product an order's positions can name.
+    public struct Product: Codable, Sendable {
+        public var id: String
+        public var name: String
+        /// The sale price in kopecks.
+        public var price: Int
+    }
     public struct State: Codable, Sendable {
         public var id: String
         public var name: String
@@ -54,6 +66,9 @@ public struct MoySkladSandboxSeed: Codable, Sendable {
     public var phoneAccessKey: String
     /// The telephony application's "Адрес провайдера телефонии", where click-to-call posts go.
     public var providerAddress: String?
+    /// Warehouses and products (absent in older seed files: none).
+    public var stores: [Store]?
+    public var products: [Product]?
 
     public static let demo = MoySkladSandboxSeed(
         accountId: "1b8c3c2e-0000-11ef-0a80-000000000001",
@@ -76,7 +91,11 @@ public struct MoySkladSandboxSeed: Codable, Sendable {
         ],
         solutionTokens: ["demo-solution-token"],
         phoneAccessKey: "demo-phone-access-key",
-        providerAddress: nil)
+        providerAddress: nil,
+        stores: [Store(id: "6f000001-0000-11ef-0a80-000000000061", name: "Основной склад"),
+                 Store(id: "6f000002-0000-11ef-0a80-000000000062", name: "Склад на Тверской")],
+        products: [Product(id: "7a000001-0000-11ef-0a80-000000000071", name: "Стол письменный", price: 1_250_000),
+                   Product(id: "7a000002-0000-11ef-0a80-000000000072", name: "Доставка", price: 50_000)])
 }
 
 /// Everything the sandbox holds; the inspection API returns it whole.
@@ -106,6 +125,16 @@ public struct MoySkladSandboxSnapshot: Codable, Sendable {
         public var sum: Int
         public var created: String
         public var deleted: Bool
+        /// The warehouse the order ships from.
+        public var storeId: String? = nil
+        public var positions: [Position] = []
+    }
+    /// One line of an order: a product, how many, the price in kopecks.
+    public struct Position: Codable, Sendable, Equatable {
+        public var id: String
+        public var productId: String
+        public var quantity: Double
+        public var price: Int
     }
     public struct Task: Codable, Sendable, Equatable {
         public var id: String

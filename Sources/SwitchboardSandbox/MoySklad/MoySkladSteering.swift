@@ -62,8 +62,10 @@ extension MoySkladSandbox {
         list.map { ["url": $0.url, "requestId": $0.requestId, "attempts": $0.attempts] }
     }
 
-    /// `POST /sandbox/orders` `{"agentId"?, "name"?, "sum"?, "state"?, "ownerUid"?}`: an order made by a user in MoySklad;
-    /// CREATE webhooks are delivered before the answer, which lists them.
+    /// `POST /sandbox/orders` `{"agentId"?, "name"?, "sum"?, "state"?, "ownerUid"?, "store"?, "positions"?: [{"product",
+    /// "quantity"?, "price"?}]}`: an order made by a user in MoySklad ("create a test deal"; store and products by name,
+    /// prices in kopecks, the sum from the positions when there are any); CREATE webhooks are delivered before the
+    /// answer, which lists them.
     func steerOrder(_ req: Request) async -> Response {
         let b = await Self.steeringBody(req)
         let base = steeringBase(req)
@@ -72,18 +74,51 @@ extension MoySkladSandbox {
                   counterparties.contains(where: { $0.id == agent }) else { return nil }
             let owner = seed.employees.first { $0.uid == b["ownerUid"] as? String } ?? seed.employees[0]
             let state = seed.orderStates.first { $0.name == b["state"] as? String } ?? seed.orderStates.first
+            let store = (seed.stores ?? []).first { $0.name == b["store"] as? String }
+            var lines: [MoySkladSandboxSnapshot.Position] = []
+            for p in b["positions"] as? [[String: Any]] ?? [] {
+                guard let product = (seed.products ?? []).first(where: { $0.name == p["product"] as? String }) else { return nil }
+                lines.append(.init(id: newId(), productId: product.id, quantity: (p["quantity"] as? NSNumber)?.doubleValue ?? 1,
+                                   price: (p["price"] as? NSNumber)?.intValue ?? product.price))
+            }
+            let sum = lines.isEmpty ? (b["sum"] as? Int ?? 0) : Int(lines.reduce(0.0) { $0 + $1.quantity * Double($1.price) }.rounded())
             orderNumber += 1
             let o = MoySkladSandboxSnapshot.Order(
                 id: newId(), name: b["name"] as? String ?? String(format: "%05d", orderNumber), organizationId: seed.organizations[0].id,
                 agentId: agent, stateId: state?.id, ownerId: owner.id, description: b["description"] as? String,
-                sum: b["sum"] as? Int ?? 0, created: MoySkladWire.format(Date()), deleted: false)
+                sum: sum, created: MoySkladWire.format(Date()), deleted: false, storeId: store?.id, positions: lines)
             orders.append(o)
             return (o, owner.uid)
         }
-        guard let (order, uid) = made else { return plainObject(["error": "unknown agentId"], status: .badRequest) }
+        guard let (order, uid) = made else { return plainObject(["error": "unknown agentId or product"], status: .badRequest) }
         let root = base + "/api/remap/1.2"
         let sent = await fire([hrefEvent(root, "customerorder", order.id, "CREATE")], base: base, uid: uid)
         return plainObject(["id": order.id, "href": "\(root)/entity/customerorder/\(order.id)", "deliveries": deliveriesJSON(sent)])
+    }
+
+    /// `POST /sandbox/orders/update` `{"id", "state"?, "description"?}`: a user changes an order in MoySklad (its status, say);
+    /// UPDATE webhooks are delivered before the answer, which lists them.
+    func steerOrderUpdate(_ req: Request) async -> Response {
+        let b = await Self.steeringBody(req)
+        let base = steeringBase(req)
+        let changed: [String]? = lock.withLock {
+            guard let i = orders.firstIndex(where: { $0.id == b["id"] as? String && !$0.deleted }) else { return nil }
+            var fields: [String] = []
+            if let name = b["state"] as? String {
+                guard let state = seed.orderStates.first(where: { $0.name == name }) else { return nil }
+                orders[i].stateId = state.id
+                fields.append("state")
+            }
+            if let d = b["description"] as? String {
+                orders[i].description = d
+                fields.append("description")
+            }
+            return fields
+        }
+        guard let changed, let id = b["id"] as? String else { return plainObject(["error": "unknown order id or state"], status: .badRequest) }
+        let root = base + "/api/remap/1.2"
+        let sent = await fire([hrefEvent(root, "customerorder", id, "UPDATE", changed)], base: base, uid: seed.employees[0].uid)
+        return plainObject(["id": id, "deliveries": deliveriesJSON(sent)])
     }
 
     /// `POST /sandbox/webhooks/fire` `{"entityType", "action", "id", "updatedFields"?}`: fires the webhooks for a change

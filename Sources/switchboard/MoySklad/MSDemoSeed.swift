@@ -18,6 +18,11 @@ extension DemoCRM {
         var settings = MSSettings()
         settings.defaultResponsible = seed.employees[2].id
         settings.personalManager = true
+        // MS-1: the deals import with its own login; saving the integration in the cabinet makes the order webhooks.
+        let deals = try await d.sb.credentials.create(tenantId: d.tenant.id, crm: .moysklad, name: "МойСклад - передача сделок",
+                                                      baseURL: d.url, authKind: .password,
+                                                      secret: CRMSecret(login: "admin@demo", password: "demo-password"))
+        settings.dealsImport = MSSettings.DealsImport(enabled: true, credentialId: deals.id)
         let integration = try await d.sb.integrations.create(
             tenantId: d.tenant.id, crm: .moysklad, name: "МойСклад", credentialId: credential.id, pbxConnectionId: d.connection.id,
             active: true, settings: try JSON.decode(JSONValue.self, from: JSON.string(settings)))
