@@ -150,10 +150,10 @@ class Store:
             raise SystemExit(f"tenant create failed: {out.stderr}")
         self.token = next(l.split(":", 1)[1].strip() for l in out.stdout.splitlines() if l.startswith("API token:"))
         self.log_path = os.path.join(self.tmp, "server.log")
-        serve = [self.args.binary, "serve"] + ([] if self.args.workers else ["--no-workers"])
+        serve = self.args.wrap.split() + [self.args.binary, "serve"] + ([] if self.args.workers else ["--no-workers"])
         self.proc = subprocess.Popen(serve, env=self.env,
                                      stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT)
-        wait_http(self.base + "/healthz")
+        wait_http(self.base + "/healthz", timeout=900 if self.args.wrap else 60)
         self.connections = {}
         for proto in ("itoolabs", "switchboard"):
             made = api(self.base, self.token, "POST", "/api/v1/pbx-connections", {"name": proto, "protocol": proto})
@@ -320,6 +320,8 @@ def main():
     p.add_argument("--workers", action="store_true", help="run the delivery workers too (the jobs then fail: no CRM)")
     p.add_argument("--collide", action="store_true",
                    help="ITooLabs: every wrk thread sends the same call ids (concurrent events of one call)")
+    p.add_argument("--wrap", default="", help="a command the server runs under, e.g. "
+                   "'valgrind --tool=callgrind --callgrind-out-file=/tmp/sb.callgrind' (then use a short, light run)")
     p.add_argument("--keep", action="store_true", help="keep the data directories and logs")
     args = p.parse_args()
     args.phases = args.phases.split(",")

@@ -35,9 +35,15 @@ public enum CallJobKind {
 
 /// Stores PBX events durably, with the jobs they cause, before the PBX gets its answer.
 public final class CallIngestor: @unchecked Sendable {
+    /// One request's events with what the jobs need to know about its connection.
+    struct Unit: Sendable {
+        let request: IngestRequest
+        let proto: PBXProtocol
+    }
+
     let calls: CallStore
     let queue: JobQueue
-    let committer: GroupCommitter
+    let committer: BatchCommitter<Unit, [IngestOutcome]>
     let logger: Logger
     /// The job kinds some handler can run; no job is made for a kind nobody handles.
     public var handledKinds: Set<String> {
@@ -48,13 +54,20 @@ public final class CallIngestor: @unchecked Sendable {
     private let lock = NSLock()
 
     /// `maxPending` requests may wait for storage, each at most `maxWait`; beyond that they are refused (`StorageBusy`).
+    /// `batched: false` stores every request with its own statements (the reference the batched path is tested against).
     public init(db: any Database, queue: JobQueue, handledKinds: Set<String>, logger: Logger,
-                maxPending: Int = .max, maxWait: Duration? = nil) {
-        self.calls = CallStore(db: db)
+                maxPending: Int = .max, maxWait: Duration? = nil, batched: Bool = true) {
+        let calls = CallStore(db: db)
+        self.calls = calls
         self.queue = queue
-        self.committer = GroupCommitter(db: db, maxPending: maxPending, maxWait: maxWait)
         self._handledKinds = handledKinds
         self.logger = logger
+        let box = WeakBox<CallIngestor>()
+        let batch: BatchCommitter<Unit, [IngestOutcome]>.Batch = { units, tx in try await box.value!.storeBatch(units, in: tx) }
+        self.committer = BatchCommitter(db: db, maxPending: maxPending, maxWait: maxWait, batch: batched ? batch : nil) { unit, tx in
+            try await box.value!.storeOne(unit, in: tx)
+        }
+        box.value = self
     }
 
     /// How long a finished call waits for the PBX's final record before its CRM actions run anyway.
@@ -68,55 +81,89 @@ public final class CallIngestor: @unchecked Sendable {
     /// Events of one call go through one shard of the group commit, so concurrent batches never wait on each other's rows.
     public func ingest(_ events: [CallEvent], raw: String, connection: PBXConnection, region: String) async throws -> [IngestOutcome] {
         guard let first = events.first else { return [] }
-        return try await committer.run(key: connection.id + "\u{1F}" + first.externalCallId) { [self] tx in
-            var outcomes: [IngestOutcome] = []
-            outcomes.reserveCapacity(events.count)
-            for event in events {
-                let outcome = try await calls.ingest(event, raw: raw, tenantId: connection.tenantId, connectionId: connection.id,
-                                                     region: region, in: tx)
-                if !outcome.transitions.isEmpty {
-                    try await enqueueJobs(for: outcome, event: event, connection: connection, in: tx)
-                }
-                outcomes.append(outcome)
-            }
-            return outcomes
-        }
+        let request = IngestRequest(events: events, raw: raw, tenantId: connection.tenantId, connectionId: connection.id, region: region)
+        return try await committer.submit(Unit(request: request, proto: connection.protocol),
+                                          key: connection.id + "\u{1F}" + first.externalCallId)
     }
 
-    func enqueueJobs(for outcome: IngestOutcome, event: CallEvent, connection: PBXConnection, in tx: any SQLExecutor) async throws {
-        let targets = try await IntegrationStore.activeForIngest(pbxConnectionId: connection.id, in: tx)
+    /// One request, statement by statement (and the path a batch falls back to).
+    func storeOne(_ unit: Unit, in tx: any SQLExecutor) async throws -> [IngestOutcome] {
+        let request = unit.request
+        var outcomes: [IngestOutcome] = []
+        outcomes.reserveCapacity(request.events.count)
+        var targets: [IntegrationStore.IngestTarget]?
+        for event in request.events {
+            let outcome = try await calls.ingest(event, raw: request.raw, tenantId: request.tenantId,
+                                                 connectionId: request.connectionId, region: request.region, in: tx)
+            if !outcome.transitions.isEmpty {
+                if targets == nil { targets = try await IntegrationStore.activeForIngest(pbxConnectionId: request.connectionId, in: tx) }
+                for (spec, advance) in jobs(for: outcome, event: event, proto: unit.proto, targets: targets ?? []) {
+                    try await queue.enqueue(spec, in: tx, advance: advance)
+                }
+            }
+            outcomes.append(outcome)
+        }
+        return outcomes
+    }
+
+    /// A whole batch in a few multi-row statements: the calls and events (`CallStore.ingestBatch`), the integrations
+    /// of every connection in the batch in one query, and every job in one insert.
+    func storeBatch(_ units: [Unit], in tx: any SQLExecutor) async throws -> [[IngestOutcome]] {
+        let outcomes = try await calls.ingestBatch(units.map(\.request), in: tx)
+        var connections: [String] = []
+        for (unit, out) in zip(units, outcomes) where out.contains(where: { !$0.transitions.isEmpty }) {
+            if !connections.contains(unit.request.connectionId) { connections.append(unit.request.connectionId) }
+        }
+        guard !connections.isEmpty else { return outcomes }
+        let targets = try await IntegrationStore.activeForIngest(pbxConnectionIds: connections, in: tx)
+        var jobs: [(spec: JobSpec, advance: Bool)] = []
+        for (unit, out) in zip(units, outcomes) {
+            for (event, outcome) in zip(unit.request.events, out) where !outcome.transitions.isEmpty {
+                jobs += self.jobs(for: outcome, event: event, proto: unit.proto, targets: targets[unit.request.connectionId] ?? [])
+            }
+        }
+        if !jobs.isEmpty { try await queue.enqueue(many: jobs, in: tx) }
+        return outcomes
+    }
+
+    /// The jobs one stored event causes for each active integration of its connection.
+    func jobs(for outcome: IngestOutcome, event: CallEvent, proto: PBXProtocol, targets: [IntegrationStore.IngestTarget]) -> [(spec: JobSpec, advance: Bool)] {
         let call = outcome.call
+        let handled = handledKinds
+        var out: [(spec: JobSpec, advance: Bool)] = []
         for target in targets {
             let id = target.id, crm = target.crm
             let partition = CallJobKind.partition(credentialId: target.credentialId, integrationId: id)
             for transition in outcome.transitions {
-                var spec: JobSpec
-                var advance = false
                 switch transition {
                 case .employeeRinging:
                     let kind = CallJobKind.ringing(crm)
-                    guard handledKinds.contains(kind), !call.isOver, let who = event.employeeLogin ?? event.extension_ else { continue }
-                    spec = JobSpec(tenantId: call.tenantId, partitionKey: partition, kind: kind,
-                                   payload: JSON.string(CallJobPayload(callId: call.id, integrationId: id, employeeLogin: who)),
-                                   callId: call.id, dedupeKey: "\(call.id):\(id):ringing:\(who)", maxAttempts: 10)
+                    guard handled.contains(kind), !call.isOver, let who = event.employeeLogin ?? event.extension_ else { continue }
+                    out.append((JobSpec(tenantId: call.tenantId, partitionKey: partition, kind: kind,
+                                        payload: JSON.string(CallJobPayload(callId: call.id, integrationId: id, employeeLogin: who)),
+                                        callId: call.id, dedupeKey: "\(call.id):\(id):ringing:\(who)", maxAttempts: 10), false))
                 case .ended, .finalized:
                     let kind = CallJobKind.finished(crm)
-                    guard handledKinds.contains(kind) else { continue }
-                    let grace = transition == .finalized ? 0 : Self.finalGrace(for: connection.protocol)
-                    spec = JobSpec(tenantId: call.tenantId, partitionKey: partition, kind: kind,
-                                   payload: JSON.string(CallJobPayload(callId: call.id, integrationId: id)),
-                                   callId: call.id, dedupeKey: "\(call.id):\(id):finished",
-                                   runAt: Date().addingTimeInterval(grace))
-                    advance = true
+                    guard handled.contains(kind) else { continue }
+                    let grace = transition == .finalized ? 0 : Self.finalGrace(for: proto)
+                    out.append((JobSpec(tenantId: call.tenantId, partitionKey: partition, kind: kind,
+                                        payload: JSON.string(CallJobPayload(callId: call.id, integrationId: id)),
+                                        callId: call.id, dedupeKey: "\(call.id):\(id):finished",
+                                        runAt: Date().addingTimeInterval(grace)), true))
                 case .employeeAnswered:
                     let kind = CallJobKind.answered(crm)
-                    guard handledKinds.contains(kind), !call.isOver, let who = event.employeeLogin ?? event.extension_ else { continue }
-                    spec = JobSpec(tenantId: call.tenantId, partitionKey: partition, kind: kind,
-                                   payload: JSON.string(CallJobPayload(callId: call.id, integrationId: id, employeeLogin: who)),
-                                   callId: call.id, dedupeKey: "\(call.id):\(id):answered:\(who)", maxAttempts: 10)
+                    guard handled.contains(kind), !call.isOver, let who = event.employeeLogin ?? event.extension_ else { continue }
+                    out.append((JobSpec(tenantId: call.tenantId, partitionKey: partition, kind: kind,
+                                        payload: JSON.string(CallJobPayload(callId: call.id, integrationId: id, employeeLogin: who)),
+                                        callId: call.id, dedupeKey: "\(call.id):\(id):answered:\(who)", maxAttempts: 10), false))
                 }
-                try await queue.enqueue(spec, in: tx, advance: advance)
             }
         }
+        return out
     }
+}
+
+/// A reference the committer's closures hold to the ingestor that owns the committer.
+private final class WeakBox<T: AnyObject>: @unchecked Sendable {
+    weak var value: T?
 }

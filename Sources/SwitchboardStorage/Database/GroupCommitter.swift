@@ -19,11 +19,17 @@ public struct StorageBusy: Error, CustomStringConvertible, Sendable {
 ///
 /// Overload is refused, never queued without end: a unit arriving while `maxPending` units wait is refused at once,
 /// and one that waited longer than `maxWait` for its batch is refused instead of run (`StorageBusy`, nothing written).
-public final class GroupCommitter: @unchecked Sendable {
-    typealias Work = @Sendable (any SQLExecutor) async throws -> any Sendable
+///
+/// Units are values (`Input`). `single` stores one unit; `batch`, when given, stores a whole batch at once (a few
+/// multi-row statements instead of a few statements per unit). A batch that `batch` cannot store (any error but a
+/// conflict) is stored again unit by unit with `single`, which finds the failing unit and runs the rest without it.
+public final class BatchCommitter<Input: Sendable, Output: Sendable>: @unchecked Sendable {
+    public typealias Single = @Sendable (Input, any SQLExecutor) async throws -> Output
+    public typealias Batch = @Sendable ([Input], any SQLExecutor) async throws -> [Output]
+
     struct Item {
-        let work: Work
-        let continuation: CheckedContinuation<any Sendable, any Error>
+        let input: Input
+        let continuation: CheckedContinuation<Output, any Error>
         let enqueued: ContinuousClock.Instant
     }
 
@@ -33,12 +39,14 @@ public final class GroupCommitter: @unchecked Sendable {
     }
 
     /// How often a batch rolled back for a conflict runs again before its units get the error.
-    static let conflictRetries = 3
+    static var conflictRetries: Int { 3 }
 
     private let db: any Database
     private let maxBatch: Int
     private let maxPending: Int
     private let maxWait: Duration?
+    private let single: Single
+    private let batch: Batch?
     private let lock = NSLock()
     private var shards: [Shard]
     private var waiting = 0
@@ -46,20 +54,21 @@ public final class GroupCommitter: @unchecked Sendable {
 
     /// `maxFlushers` batches may commit at once (1 for SQLite, which writes one at a time).
     public init(db: any Database, maxBatch: Int = 512, maxFlushers: Int? = nil, maxPending: Int = .max,
-                maxWait: Duration? = nil) {
+                maxWait: Duration? = nil, batch: Batch? = nil, single: @escaping Single) {
         self.db = db
         self.maxBatch = maxBatch
         self.maxPending = max(1, maxPending)
         self.maxWait = maxWait
+        self.single = single
+        self.batch = batch
         self.shards = Array(repeating: Shard(), count: max(1, maxFlushers ?? (db.dialect == .sqlite ? 1 : 4)))
     }
 
-    /// Runs `work` in the next batch of the shard `key` belongs to (any shard without a key) and returns once that
+    /// Stores `input` in the next batch of the shard `key` belongs to (any shard without a key) and returns once that
     /// batch has committed. Throws `StorageBusy` without running it when the storage is overloaded.
-    public func run<T: Sendable>(key: String? = nil,
-                                 _ work: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
-        let value = try await withCheckedThrowingContinuation { (c: CheckedContinuation<any Sendable, any Error>) in
-            let item = Item(work: { try await work($0) }, continuation: c, enqueued: .now)
+    public func submit(_ input: Input, key: String? = nil) async throws -> Output {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Output, any Error>) in
+            let item = Item(input: input, continuation: c, enqueued: .now)
             let (startShard, refusedAt): (Int?, Int?) = lock.withLock {
                 if waiting >= maxPending { return (nil, waiting) }
                 let index: Int
@@ -81,7 +90,6 @@ public final class GroupCommitter: @unchecked Sendable {
                 Task { await self.flushLoop(startShard) }
             }
         }
-        return value as! T
     }
 
     private func flushLoop(_ shard: Int) async {
@@ -106,33 +114,57 @@ public final class GroupCommitter: @unchecked Sendable {
                 if late.isEmpty { return }
                 continue
             }
-            await commit(batch)
+            if await commitWhole(batch) { continue }
+            await commitUnits(batch)
         }
     }
 
-    /// Commits the batch in one transaction. Units run one after another with no savepoints (each would cost a
-    /// round trip on PostgreSQL); when a unit fails, the transaction is rolled back, that unit gets its error, and
-    /// the others run again without it. Failures are rare (bad input is refused before it gets here), so the
+    /// Stores the batch with `batch` in one transaction; false when it must be stored unit by unit instead.
+    private func commitWhole(_ items: [Item]) async -> Bool {
+        guard let batch, items.count > 1 else { return false }
+        let inputs = items.map(\.input)
+        var conflicts = 0
+        while true {
+            do {
+                let values = try await db.transaction { tx in OutputsBox(try await batch(inputs, tx)) }.value
+                guard values.count == items.count else { return false }
+                for (item, value) in zip(items, values) { item.continuation.resume(returning: value) }
+                return true
+            } catch {
+                if (error as? DatabaseError)?.isConflict == true, conflicts < Self.conflictRetries {
+                    conflicts += 1
+                    continue
+                }
+                return false
+            }
+        }
+    }
+
+    /// Commits the batch in one transaction, unit by unit. Units run one after another with no savepoints (each would
+    /// cost a round trip on PostgreSQL); when a unit fails, the transaction is rolled back, that unit gets its error,
+    /// and the others run again without it. Failures are rare (bad input is refused before it gets here), so the
     /// common batch costs nothing extra. A conflict with another transaction is no unit's fault: the batch runs again.
-    private func commit(_ batch: [Item]) async {
+    private func commitUnits(_ batch: [Item]) async {
         var remaining = batch
         var conflicts = 0
+        let single = self.single
         while !remaining.isEmpty {
             let units = remaining
+            let inputs = units.map(\.input)
             let failed = FailedUnit()
             do {
                 let values = try await db.transaction { tx in
-                    var out: [any Sendable] = []
-                    out.reserveCapacity(units.count)
-                    for (i, item) in units.enumerated() {
+                    var out: [Output] = []
+                    out.reserveCapacity(inputs.count)
+                    for (i, input) in inputs.enumerated() {
                         do {
-                            out.append(try await item.work(tx))
+                            out.append(try await single(input, tx))
                         } catch {
                             failed.set(i, error)
                             throw error
                         }
                     }
-                    return ValuesBox(out)
+                    return OutputsBox(out)
                 }.value
                 for (item, value) in zip(units, values) { item.continuation.resume(returning: value) }
                 return
@@ -152,6 +184,34 @@ public final class GroupCommitter: @unchecked Sendable {
             }
         }
     }
+
+    private struct OutputsBox: @unchecked Sendable {
+        let value: [Output]
+        init(_ value: [Output]) { self.value = value }
+    }
+}
+
+/// Group commit of closures: each unit is a piece of work run in the batch's transaction.
+public final class GroupCommitter: @unchecked Sendable {
+    public typealias Work = @Sendable (any SQLExecutor) async throws -> any Sendable
+    private let committer: BatchCommitter<WorkBox, ResultBox>
+
+    /// `maxFlushers` batches may commit at once (1 for SQLite, which writes one at a time).
+    public init(db: any Database, maxBatch: Int = 512, maxFlushers: Int? = nil, maxPending: Int = .max,
+                maxWait: Duration? = nil) {
+        committer = BatchCommitter(db: db, maxBatch: maxBatch, maxFlushers: maxFlushers, maxPending: maxPending,
+                                   maxWait: maxWait) { work, tx in ResultBox(value: try await work.work(tx)) }
+    }
+
+    /// Runs `work` in the next batch of the shard `key` belongs to (any shard without a key) and returns once that
+    /// batch has committed. Throws `StorageBusy` without running it when the storage is overloaded.
+    public func run<T: Sendable>(key: String? = nil,
+                                 _ work: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        try await committer.submit(WorkBox(work: { try await work($0) }), key: key).value as! T
+    }
+
+    public struct WorkBox: Sendable { let work: Work }
+    public struct ResultBox: @unchecked Sendable { let value: any Sendable }
 }
 
 /// Which unit of a batch failed, set from inside the transaction.
@@ -160,9 +220,4 @@ private final class FailedUnit: @unchecked Sendable {
     private var value: (Int, any Error)?
     func set(_ index: Int, _ error: any Error) { lock.withLock { value = (index, error) } }
     func get() -> (Int, any Error)? { lock.withLock { value } }
-}
-
-private struct ValuesBox: @unchecked Sendable {
-    let value: [any Sendable]
-    init(_ value: [any Sendable]) { self.value = value }
 }

@@ -129,26 +129,40 @@ public struct CallStore: Sendable {
     }
 
     func save(_ call: Call, in tx: any SQLExecutor) async throws {
-        let values: [SQLValue] = [
+        try await tx.execute(Self.upsertOne, Self.row(call, at: Date()))
+    }
+
+    static let upsertOne = upsertCalls(rows: 1)
+
+    /// How many values one call's row has in `upsertCalls`.
+    static let callColumns = 20
+
+    /// One call's values for `upsertCalls`, in its column order.
+    static func row(_ call: Call, at now: Date) -> [SQLValue] {
+        [
             .text(call.id), .text(call.tenantId), .text(call.pbxConnectionId), .text(call.direction.rawValue),
             .of(call.client?.e164), .of(call.client?.raw), .of(call.lineNumber), .text(call.state.rawValue),
             .text(call.result.rawValue), .of(call.createdAt), .of(call.answeredAt), .of(call.endedAt),
             .of(call.waitSec), .of(call.talkSec), .of(call.firstTalker), .of(call.lastTalker), .of(call.recordingURL),
-            .of(call.state == .finalized), .text(JSON.string(call)), .of(Date()),
+            .of(call.state == .finalized), .text(JSON.string(call)), .of(now),
         ]
-        try await tx.execute("""
-            INSERT INTO calls (id, tenant_id, pbx_connection_id, direction, client_number, client_raw, line_number, state,
-              result, started_at, answered_at, ended_at, wait_sec, talk_sec, first_talker, last_talker, recording_url,
-              finalized, model, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET direction = excluded.direction, client_number = excluded.client_number,
-              client_raw = excluded.client_raw, line_number = excluded.line_number, state = excluded.state,
-              result = excluded.result, started_at = excluded.started_at, answered_at = excluded.answered_at,
-              ended_at = excluded.ended_at, wait_sec = excluded.wait_sec, talk_sec = excluded.talk_sec,
-              first_talker = excluded.first_talker, last_talker = excluded.last_talker,
-              recording_url = excluded.recording_url, finalized = excluded.finalized, model = excluded.model,
-              updated_at = excluded.updated_at
-            """, values)
+    }
+
+    /// Inserts or updates `rows` calls (each given by `row(_:at:)`) in one statement.
+    static func upsertCalls(rows: Int) -> String {
+        """
+        INSERT INTO calls (id, tenant_id, pbx_connection_id, direction, client_number, client_raw, line_number, state,
+          result, started_at, answered_at, ended_at, wait_sec, talk_sec, first_talker, last_talker, recording_url,
+          finalized, model, updated_at)
+        VALUES \(tuples(rows, width: callColumns))
+        ON CONFLICT (id) DO UPDATE SET direction = excluded.direction, client_number = excluded.client_number,
+          client_raw = excluded.client_raw, line_number = excluded.line_number, state = excluded.state,
+          result = excluded.result, started_at = excluded.started_at, answered_at = excluded.answered_at,
+          ended_at = excluded.ended_at, wait_sec = excluded.wait_sec, talk_sec = excluded.talk_sec,
+          first_talker = excluded.first_talker, last_talker = excluded.last_talker,
+          recording_url = excluded.recording_url, finalized = excluded.finalized, model = excluded.model,
+          updated_at = excluded.updated_at
+        """
     }
 
     // MARK: reading

@@ -75,11 +75,26 @@ public struct IntegrationStore: Sendable {
     /// Active integrations fed by one PBX connection, read inside the caller's transaction (the call ingest's batch),
     /// so the jobs they cause commit with the events.
     public static func activeForIngest(pbxConnectionId: String, in tx: any SQLExecutor) async throws -> [IngestTarget] {
-        try await tx.query("SELECT id, crm, credential_id FROM integrations WHERE pbx_connection_id = ? AND active = 1",
+        try await tx.query("SELECT id, crm, credential_id FROM integrations WHERE pbx_connection_id = ? AND active = 1 ORDER BY id",
                            [.text(pbxConnectionId)]).compactMap { row in
             guard let id = row.string("id"), let crm = row.string("crm") else { return nil }
             return IngestTarget(id: id, crm: CRMKind(crm), credentialId: row.string("credential_id"))
         }
+    }
+
+    /// `activeForIngest` of several PBX connections in one query, by connection id.
+    public static func activeForIngest(pbxConnectionIds: [String], in tx: any SQLExecutor) async throws -> [String: [IngestTarget]] {
+        guard !pbxConnectionIds.isEmpty else { return [:] }
+        let marks = Array(repeating: "?", count: pbxConnectionIds.count).joined(separator: ", ")
+        var out: [String: [IngestTarget]] = [:]
+        for row in try await tx.query("""
+            SELECT id, crm, credential_id, pbx_connection_id FROM integrations WHERE pbx_connection_id IN (\(marks)) AND active = 1
+            ORDER BY id
+            """, pbxConnectionIds.map { .text($0) }) {
+            guard let id = row.string("id"), let crm = row.string("crm"), let connection = row.string("pbx_connection_id") else { continue }
+            out[connection, default: []].append(IngestTarget(id: id, crm: CRMKind(crm), credentialId: row.string("credential_id")))
+        }
+        return out
     }
 
     public func update(_ integration: Integration) async throws -> Integration? {

@@ -129,6 +129,60 @@ public struct JobQueue: Sendable {
         return id
     }
 
+    /// Adds many jobs inside the caller's transaction in at most two statements, with the outcome of `enqueue(_:in:advance:)`
+    /// called for each in order: of several jobs with one dedupe key the first is kept, moved up to the earliest
+    /// `runAt` of those that `advance`. Returns how many jobs were added or moved.
+    @discardableResult
+    public func enqueue(many jobs: [(spec: JobSpec, advance: Bool)], in tx: any SQLExecutor) async throws -> Int {
+        var merged: [(spec: JobSpec, advance: Bool)] = []
+        var byKey: [String: Int] = [:]
+        let now = Date()
+        for (spec, advance) in jobs {
+            guard let key = spec.dedupeKey else {
+                merged.append((spec, advance))
+                continue
+            }
+            if let i = byKey[key] {
+                if advance, let runAt = spec.runAt, runAt < (merged[i].spec.runAt ?? now) {
+                    merged[i].spec.runAt = runAt
+                    merged[i].advance = true
+                }
+            } else {
+                byKey[key] = merged.count
+                merged.append((spec, advance))
+            }
+        }
+        var changed = 0
+        for advance in [false, true] {
+            let specs = merged.filter { $0.advance == advance }.map(\.spec)
+            for chunk in specs.chunked(200) {
+                let onConflict = advance
+                    ? "DO UPDATE SET run_at = excluded.run_at, updated_at = excluded.updated_at WHERE jobs.state = 'queued' AND jobs.run_at > excluded.run_at"
+                    : "DO NOTHING"
+                var binds: [SQLValue] = []
+                binds.reserveCapacity(chunk.count * 10)
+                for spec in chunk {
+                    binds += [.text(spec.tenantId), .text(spec.partitionKey), .text(spec.kind), .text(spec.payload),
+                              .int(Int64(spec.maxAttempts)), .of(spec.runAt ?? now), .of(spec.callId), .of(spec.dedupeKey),
+                              .of(now), .of(now)]
+                }
+                let rows = try await tx.query("""
+                    INSERT INTO jobs (tenant_id, partition_key, kind, payload, state, attempts, max_attempts, run_at, call_id,
+                      dedupe_key, created_at, updated_at)
+                    VALUES \(Array(repeating: "(?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
+                    ON CONFLICT (dedupe_key) \(onConflict) RETURNING id
+                    """, binds)
+                changed += rows.count
+            }
+        }
+        if changed > 0 {
+            tx.notifyOnCommit(Self.notifyChannel)
+            let wake = self.wake
+            tx.afterCommit { wake.signal() }
+        }
+        return changed
+    }
+
     @discardableResult
     public func enqueue(_ spec: JobSpec) async throws -> Int64? {
         try await db.transaction { tx in try await enqueue(spec, in: tx) }
