@@ -42,12 +42,20 @@ struct MoySkladTextsTests {
             #expect(order.description?.contains("Перезвоните после обеда") == true && order.description?.contains("utm_source: yandex") == true)
             let task = try #require(st.tasks.first { $0.agent == "counterparty/\(irina.id)" })
             #expect(task.assigneeId == MSWorld.VERA && task.description.hasPrefix("Обработать заявку с сайта Shop"))
+            // What it cost (docs/connectors/moysklad.md): the token once, two look-ups (phone, e-mail), the counterparty,
+            // the organization and the statuses once per integration, the order, the task.
+            let r = "/api/remap/1.2"
+            #expect(st.requests["POST \(r)/security/token"] == 1 && st.requests["GET \(r)/entity/counterparty"] == 2)
+            #expect(st.requests["POST \(r)/entity/counterparty"] == 1 && st.requests["GET \(r)/entity/organization"] == 1)
+            #expect(st.requests["GET \(r)/entity/customerorder/metadata"] == 1 && st.requests["POST \(r)/entity/customerorder"] == 1)
+            #expect(st.requests["POST \(r)/entity/task"] == 1 && st.requests.values.reduce(0, +) == 8)
 
             // The same form sent again is one request; a replayed job finds everything made.
             #expect(try await visitor.sendRequest(name: "Ирина", phone: "+7 903 555-44-33", requestId: "form-1").status == 200)
             try await replayTextJobs(w.sb, tenant: w.fx.tenant.id)
             try await w.settled()
             #expect(counts(w.state) == counts(st))
+            #expect(w.state.requests == st.requests)  // a replay asks MoySklad nothing
             #expect(try await w.dead().isEmpty)
         }
     }
