@@ -35,11 +35,12 @@ public struct DeliveryService: Service {
 
 /// Listens, on one PostgreSQL connection, for what other instances announce: new jobs (an empty payload: wake
 /// the local worker so they start at once) and routing-cache invalidations (`Switchboard.RoutingNotice`, sent
-/// when a CRM webhook reached another instance).
+/// when a CRM webhook reached another instance), and chats' changes for the live sockets (`ChatSignals`).
 struct NotificationService: Service {
     let db: PostgresDatabase
     let wake: WakeSignal
     let routing: RoutingService
+    var chats = ChatSignals()
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -48,8 +49,10 @@ struct NotificationService: Service {
                     // (Re)connected: what was announced meanwhile is unknown.
                     wake.signal()
                     routing.invalidateAll()
+                    chats.everythingMayHaveChanged()
                     return
                 }
+                if chats.receive(payload: payload) { return }
                 if let integrationId = Switchboard.RoutingNotice.integrationId(in: payload) {
                     routing.invalidate(integrationId: integrationId)
                 } else {
@@ -83,7 +86,7 @@ extension Switchboard {
     public func backgroundServices(workers: Bool = true, drain: ShutdownDrain = ShutdownDrain()) -> [any Service] {
         var services: [any Service] = []
         if workers { services.append(DeliveryService(worker: makeWorker(), drain: drain)) }
-        if let pg = db as? PostgresDatabase { services.append(NotificationService(db: pg, wake: queue.wake, routing: routing)) }
+        if let pg = db as? PostgresDatabase { services.append(NotificationService(db: pg, wake: queue.wake, routing: routing, chats: chatSignals)) }
         return services
     }
 
@@ -94,7 +97,9 @@ extension Switchboard {
         let drain = drain ?? ShutdownDrain(period: .milliseconds(Int64(config.shutdownDrainMs)))
         return SwitchboardApplication(inner: Application(
                     router: makeRouter(),
-                    server: .guardedHTTP1(limits: HTTPLimits(config), drain: drain, logger: logger),
+                    server: .guardedHTTP1WebSocket(limits: HTTPLimits(config), drain: drain, logger: logger,
+                                                   webSocket: LiveChats.configuration,
+                                                   shouldUpgrade: LiveChats(sb: self).shouldUpgrade),
                     configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Switchboard"),
                     services: backgroundServices(workers: workers, drain: drain),
                     onServerRunning: { channel in

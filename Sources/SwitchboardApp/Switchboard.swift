@@ -35,6 +35,8 @@ public final class Switchboard: Sendable {
     let connections: ConnectionCache
     /// How every request to an address a tenant set is sent (the outbound policy from configuration).
     public let outbound: OutboundHTTP
+    /// The live chat sockets of this instance hear of chats' changes here (`LiveChats`).
+    public let chatSignals = ChatSignals()
     var signInLimiter: SignInLimiter {
         SignInLimiter(sessions: SessionStore(db: db), proxies: (try? TrustedProxies(config.trustedProxies)) ?? TrustedProxies())
     }

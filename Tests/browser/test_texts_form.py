@@ -82,6 +82,8 @@ def test_chat_from_the_widget_to_the_workspace_and_the_crm(demo, browser):
     box.send_keys("Есть доставка в Тверь?")
     browser.find_element(By.CSS_SELECTOR, ".sbc-form button[type=submit]").click()
     WebDriverWait(browser, 20).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".sbc-msg.sbc-visitor")) == 1)
+    # The widget listens on its chat's WebSocket (it polls only while that is not open).
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".sbc-panel[data-live=socket]"))
     browser.find_element(By.CSS_SELECTOR, ".sbc-details input[name=name]").send_keys("Пётр Браузеров")
     browser.find_element(By.CSS_SELECTOR, ".sbc-details input[name=phone]").send_keys("+7 903 777-00-22")
     browser.find_element(By.CSS_SELECTOR, ".sbc-details button[type=submit]").click()
@@ -92,6 +94,8 @@ def test_chat_from_the_widget_to_the_workspace_and_the_crm(demo, browser):
     browser.switch_to.new_window("tab")
     operator = browser.current_window_handle
     browser.get(demo["base"] + f"/workspace#token={demo['token']}&name=Анна")
+    # The workspace is live over its WebSocket: the chats, the answer and the end below go over it.
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "live").get_attribute("data-state") == "socket")
     item = WebDriverWait(browser, 20).until(
         lambda d: [b for b in d.find_elements(By.CSS_SELECTOR, "button.chat-item") if "Пётр Браузеров" in b.text])[0]
     item.click()

@@ -7,17 +7,18 @@ import SwitchboardStorage
 
 /// Switchboard's own chat (CORE-15): the widget a site embeds with one script tag (`chat.js`) talks to
 /// `/public/v1/sites/:siteKey/widget/chats…` with a per-chat visitor token; operators answer from the workspace page
-/// (`/workspace`) through `/api/v1/chats…`. Both sides poll every few seconds; the transcript goes to the CRMs when the
-/// chat finishes.
+/// (`/workspace`) through `/api/v1/chats…`. Both sides are pushed what changes over WebSocket (`LiveChats`) and poll
+/// these routes while a socket is not open; the transcript goes to the CRMs when the chat finishes.
 struct ChatRoutes {
     let sb: Switchboard
     let limiter: SiteRateLimiter
     let publicTexts: PublicTexts
 
-    var texts: TextStore { TextStore(db: sb.db, queue: sb.queue) }
+    var texts: TextStore { TextStore(db: sb.db, queue: sb.queue, signals: sb.chatSignals) }
 
     /// The visitor's proof that a chat is theirs: a keyed tag of the chat's id, handed out when it starts.
-    func visitorToken(_ chatId: String) -> String { sb.vault.mac(chatId, purpose: "chat-visitor") }
+    func visitorToken(_ chatId: String) -> String { Self.visitorToken(sb, chatId) }
+    static func visitorToken(_ sb: Switchboard, _ chatId: String) -> String { sb.vault.mac(chatId, purpose: "chat-visitor") }
 
     static let chatFields: Set<String> = ["text", "name", "phone", "email", "page", "utm", "campaign",
                                           "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"]
@@ -108,7 +109,7 @@ struct ChatRoutes {
 struct ChatsAPI {
     let sb: Switchboard
 
-    var texts: TextStore { TextStore(db: sb.db, queue: sb.queue) }
+    var texts: TextStore { TextStore(db: sb.db, queue: sb.queue, signals: sb.chatSignals) }
 
     struct Answer: Decodable { var text: String; var name: String? }
     struct NewWorkspaceToken: Decodable { var minutes: Int? }
@@ -126,6 +127,17 @@ struct ChatsAPI {
     /// The tenant of the request: a workspace token's, while it lives, or an API token's.
     func tenantId(_ req: Request, _ m: ManagementAPI) async throws -> String {
         guard let token = req.bearerToken, token.hasPrefix(Self.workspacePrefix) else { return try await m.tenantId(req) }
+        return try workspaceTenant(token)
+    }
+
+    /// The tenant of a token given otherwise than in a header (the live socket's first message): a workspace or API token's.
+    func tenantId(token: String) async throws -> String {
+        if token.hasPrefix(Self.workspacePrefix) { return try workspaceTenant(token) }
+        guard let tenantId = try await sb.tenants.tenantForToken(token) else { throw APIError(.unauthorized, "the API token is not valid") }
+        return tenantId
+    }
+
+    func workspaceTenant(_ token: String) throws -> String {
         let parts = token.dropFirst(Self.workspacePrefix.count).split(separator: ".").map(String.init)
         guard parts.count == 3, let expiry = Int(parts[1]),
               Hashing.constantTimeEquals(token, workspaceToken(tenantId: parts[0], expires: Date(timeIntervalSince1970: Double(expiry)))) else {
@@ -165,35 +177,47 @@ struct ChatsAPI {
         }
         api.post("chats/:id/messages") { req, ctx in
             let t = try await tenantId(req, m)
-            let body = try await req.decodeJSON(Answer.self)
-            let text = body.text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !text.isEmpty, text.count <= 5000 else { throw APIError(.unprocessableContent, "text is 1 to 5000 characters", field: "text") }
-            let message = ChatMessage(at: Date(), author: .operator_, name: body.name.map { String($0.prefix(200)) }, text: text)
-            let id = try await chat(t, try ctx.param("id")).id
-            guard let got = try await mapStoreError({
-                try await texts.addMessages(tenantId: t, id: id, [message], handled: sb.ingestor.handledKinds)
-            }) else { throw APIError(.notFound, "chat not found") }
-            return jsonResponse(got.text)
+            return jsonResponse(try await answer(t, try ctx.param("id"), try await req.decodeJSON(Answer.self)))
         }
         api.post("chats/:id/tags") { req, ctx in
             let t = try await tenantId(req, m)
-            let body = try await req.decodeJSON(Tags.self)
-            guard body.tags.count <= 20, body.tags.allSatisfy({ !$0.isEmpty && $0.count <= 50 }) else {
-                throw APIError(.unprocessableContent, "at most 20 tags of 1 to 50 characters", field: "tags")
-            }
-            let id = try await chat(t, try ctx.param("id")).id
-            guard let got = try await texts.tag(tenantId: t, id: id, body.tags, handled: sb.ingestor.handledKinds) else {
-                throw APIError(.notFound, "chat not found")
-            }
-            return jsonResponse(got.text)
+            return jsonResponse(try await tag(t, try ctx.param("id"), try await req.decodeJSON(Tags.self)))
         }
         api.post("chats/:id/finish") { req, ctx in
             let t = try await tenantId(req, m)
-            let id = try await chat(t, try ctx.param("id")).id
-            guard let got = try await texts.finish(tenantId: t, id: id, handled: sb.ingestor.handledKinds) else {
-                throw APIError(.notFound, "chat not found")
-            }
-            return jsonResponse(got.text)
+            return jsonResponse(try await finish(t, try ctx.param("id")))
         }
+    }
+
+    // What an operator does, from these routes and from the live socket alike.
+
+    func answer(_ t: String, _ chatId: String, _ body: Answer) async throws -> TextCommunication {
+        let text = body.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty, text.count <= 5000 else { throw APIError(.unprocessableContent, "text is 1 to 5000 characters", field: "text") }
+        let message = ChatMessage(at: Date(), author: .operator_, name: body.name.map { String($0.prefix(200)) }, text: text)
+        let id = try await chat(t, chatId).id
+        guard let got = try await mapStoreError({
+            try await texts.addMessages(tenantId: t, id: id, [message], handled: sb.ingestor.handledKinds)
+        }) else { throw APIError(.notFound, "chat not found") }
+        return got.text
+    }
+
+    func tag(_ t: String, _ chatId: String, _ body: Tags) async throws -> TextCommunication {
+        guard body.tags.count <= 20, body.tags.allSatisfy({ !$0.isEmpty && $0.count <= 50 }) else {
+            throw APIError(.unprocessableContent, "at most 20 tags of 1 to 50 characters", field: "tags")
+        }
+        let id = try await chat(t, chatId).id
+        guard let got = try await texts.tag(tenantId: t, id: id, body.tags, handled: sb.ingestor.handledKinds) else {
+            throw APIError(.notFound, "chat not found")
+        }
+        return got.text
+    }
+
+    func finish(_ t: String, _ chatId: String) async throws -> TextCommunication {
+        let id = try await chat(t, chatId).id
+        guard let got = try await texts.finish(tenantId: t, id: id, handled: sb.ingestor.handledKinds) else {
+            throw APIError(.notFound, "chat not found")
+        }
+        return got.text
     }
 }

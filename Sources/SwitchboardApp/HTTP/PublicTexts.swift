@@ -11,7 +11,7 @@ struct PublicTexts {
     let sb: Switchboard
     let limiter: SiteRateLimiter
 
-    var texts: TextStore { TextStore(db: sb.db, queue: sb.queue) }
+    var texts: TextStore { TextStore(db: sb.db, queue: sb.queue, signals: sb.chatSignals) }
 
     func register(on router: Router<AppRequestContext>) {
         let site = router.group("public/v1/sites/:siteKey")
@@ -65,13 +65,16 @@ struct PublicTexts {
     /// none); a browser from elsewhere is refused. Requests without `Origin` (servers) pass.
     func corsHeaders(_ req: Request, _ site: Site) throws -> HTTPFields {
         guard let origin = req.headers[.origin] else { return [:] }
-        let normalized = origin.lowercased()
-        // Switchboard's own pages (the form's preview) may post too.
-        let own = URLComponents(string: sb.baseURL).map { c in "\(c.scheme ?? "http")://\(c.host ?? "")" + (c.port.map { ":\($0)" } ?? "") }
-        guard site.origins.isEmpty || site.origins.contains(normalized) || normalized == own?.lowercased() else {
-            throw APIError(.forbidden, "this site does not accept requests from \(origin)")
-        }
+        guard allows(origin: origin, site) else { throw APIError(.forbidden, "this site does not accept requests from \(origin)") }
         return [.accessControlAllowOrigin: origin, .vary: "Origin"]
+    }
+
+    /// Whether a browser on `origin` may talk to the site: one of its origins (any when it lists none), or
+    /// Switchboard's own pages (the form's preview).
+    func allows(origin: String, _ site: Site) -> Bool {
+        let normalized = origin.lowercased()
+        let own = URLComponents(string: sb.baseURL).map { c in "\(c.scheme ?? "http")://\(c.host ?? "")" + (c.port.map { ":\($0)" } ?? "") }
+        return site.origins.isEmpty || site.origins.contains(normalized) || normalized == own?.lowercased()
     }
 
     func preflight(_ req: Request, _ ctx: AppRequestContext, methods: String = "POST, OPTIONS") async throws -> Response {

@@ -187,6 +187,8 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     let limiter: ConnectionLimiter
     let drain: ShutdownDrain
+    /// False when the connection took its place before this handler came (`FirstRequestGuard`, on the WebSocket server).
+    let admits: Bool
     private var address: String?
     private var started = false
     private var awaitingHead = true
@@ -194,9 +196,10 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var headTimer: Scheduled<Void>?
     private var bodyTimer: Scheduled<Void>?
 
-    init(limiter: ConnectionLimiter, drain: ShutdownDrain) {
+    init(limiter: ConnectionLimiter, drain: ShutdownDrain, admits: Bool = true) {
         self.limiter = limiter
         self.drain = drain
+        self.admits = admits
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -212,7 +215,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         guard !started else { return }
         started = true
         if let ip = context.channel.remoteAddress?.ipAddress {
-            guard limiter.admit(ip) else {
+            guard !admits || limiter.admit(ip) else {
                 context.close(promise: nil)
                 return
             }
@@ -223,7 +226,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func channelInactive(context: ChannelHandlerContext) {
         cancelTimers()
-        if let address { limiter.release(address) }
+        if let address, admits { limiter.release(address) }
         address = nil
         context.fireChannelInactive()
     }

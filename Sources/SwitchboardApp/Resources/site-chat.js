@@ -1,7 +1,9 @@
 /* Switchboard's chat widget for a tenant's site: one script tag, no build step.
  *   <script src="https://switchboard.example/public/v1/sites/<key>/chat.js" async></script>
  * A button in the corner opens the chat; the visitor writes, operators answer from Switchboard's workspace.
- * The chat lives for the browser tab (sessionStorage); new answers are fetched every few seconds.
+ * The chat lives for the browser tab (sessionStorage); answers come over a WebSocket as they are written (the chat's
+ * token in its first message); while the socket is not open, they are fetched every few seconds and the socket is
+ * tried again after 1, 2, 4 … 30 s.
  * Optional attribute on the tag: data-lang="en" (Russian otherwise). */
 (function () {
   "use strict";
@@ -19,7 +21,7 @@
   var STORE = "switchboard-chat-" + CONFIG.key;
   var state = null;
   try { state = JSON.parse(window.sessionStorage.getItem(STORE) || "null"); } catch (e) { state = null; }
-  var shown = 0, timer = null;
+  var shown = 0, timer = null, socket = null, live = false, retry = 1000, reconnect = null;
 
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -74,23 +76,63 @@
     log.scrollTop = log.scrollHeight;
   }
   function show(view) {
-    (view.messages || []).forEach(line);
-    shown = view.total;
+    if (!state) { return; }
+    // The socket and a poll may both bring a message: each is shown once, by its place in the chat.
+    var messages = view.messages || [], first = view.total - messages.length;
+    messages.forEach(function (m, i) { if (first + i >= shown) { line(m); } });
+    shown = Math.max(shown, view.total);
     if (view.state === "finished") {
       log.appendChild(css(el("div", { "class": "sbc-finished" }, T.finished), "text-align:center;color:#666;margin:6px 0"));
       input.disabled = true;
       stop();
       state = null;
       save();
+      if (socket) { socket.close(); }
     }
+  }
+  function setLive(on) { live = on; panel.setAttribute("data-live", on ? "socket" : "polling"); }
+  function connect() {
+    reconnect = null;
+    if (!state || socket || !window.WebSocket) { return; }
+    var ws;
+    try { ws = new WebSocket(CONFIG.chats.replace(/^http/, "ws") + "/" + encodeURIComponent(state.chatId) + "/live"); }
+    catch (e) { return; }
+    socket = ws;
+    ws.onopen = function () { ws.send(JSON.stringify({ type: "auth", token: state.token, after: shown })); };
+    ws.onmessage = function (event) {
+      var view;
+      try { view = JSON.parse(event.data); } catch (e) { return; }
+      if (view.type !== "chat") { return; }
+      retry = 1000;
+      setLive(true);
+      if (timer) { window.clearInterval(timer); timer = null; }
+      show(view);
+    };
+    ws.onclose = function () {
+      if (socket !== ws) { return; }
+      socket = null;
+      setLive(false);
+      if (!state) { return; }
+      poll();
+      start();
+      reconnect = window.setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 30000);
+    };
   }
   function poll() {
     if (!state) { return; }
     call("GET", "/" + encodeURIComponent(state.chatId) + "?after=" + shown)
       .then(show).catch(function () { /* the next poll tries again */ });
   }
-  function start() { if (!timer) { timer = window.setInterval(poll, 2500); } }
-  function stop() { if (timer) { window.clearInterval(timer); timer = null; } }
+  /* Keeps the chat coming: over the socket, or by polling until it opens. */
+  function start() {
+    if (!timer && !live) { timer = window.setInterval(poll, 2500); }
+    if (!socket && !reconnect) { connect(); }
+  }
+  function stop() {
+    if (timer) { window.clearInterval(timer); timer = null; }
+    if (reconnect) { window.clearTimeout(reconnect); reconnect = null; }
+  }
 
   button.addEventListener("click", function () {
     var open = panel.style.display === "none";
@@ -105,7 +147,7 @@
     status.textContent = "";
     var page = window.location.href.slice(0, 2000);
     var sent = state
-      ? call("POST", "/" + encodeURIComponent(state.chatId) + "/messages", { text: text }).then(function () { poll(); })
+      ? call("POST", "/" + encodeURIComponent(state.chatId) + "/messages", { text: text }).then(function () { if (!live) { poll(); } })
       : call("POST", "", { text: text, page: page }).then(function (view) {
           state = { chatId: view.chatId, token: view.token };
           save();

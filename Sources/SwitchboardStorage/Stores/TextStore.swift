@@ -7,10 +7,13 @@ public struct TextStore: Sendable {
     let db: any Database
     /// Where the jobs of changes go; nil for a store that only reads.
     let queue: JobQueue?
+    /// Who hears of a chat's changes at once (this instance's live sockets); on PostgreSQL every instance hears too.
+    let signals: ChatSignals?
 
-    public init(db: any Database, queue: JobQueue? = nil) {
+    public init(db: any Database, queue: JobQueue? = nil, signals: ChatSignals? = nil) {
         self.db = db
         self.queue = queue
+        self.signals = signals
     }
 
     // MARK: sites
@@ -116,6 +119,7 @@ public struct TextStore: Sendable {
                 return Received(text: row.map(Self.text) ?? text, created: false, jobs: 0)
             }
             let jobs = try await enqueue(text, event: event, handled: handled, in: tx)
+            try await announce(text, in: tx)
             return Received(text: text, created: true, jobs: jobs)
         }
     }
@@ -138,6 +142,7 @@ public struct TextStore: Sendable {
                       .text(JSON.string(text.transcript)), .text(text.state), .of(Date()), .of(text.finishedAt), .text(text.id)])
             var jobs = 0
             if let event { jobs = try await enqueue(text, event: event, handled: handled, in: tx) }
+            try await announce(text, in: tx)
             return Received(text: text, created: false, jobs: jobs)
         }
     }
@@ -178,6 +183,19 @@ public struct TextStore: Sendable {
             t.state = "finished"
             t.finishedAt = Date()
             return true
+        }
+    }
+
+    /// A chat's change, for the live sockets once it commits: this instance's at once, the others' through NOTIFY.
+    func announce(_ text: TextCommunication, in tx: any SQLExecutor) async throws {
+        guard text.kind == .chat else { return }
+        if tx.dialect == .postgres {
+            let payload = ChatSignals.payload(origin: signals?.origin ?? "-", tenantId: text.tenantId, chatId: text.id)
+            try await tx.execute("SELECT pg_notify(?, ?)", [.text(JobQueue.notifyChannel), .text(payload)])
+        }
+        if let signals {
+            let change = ChatSignals.Change(tenantId: text.tenantId, chatId: text.id)
+            tx.afterCommit { signals.publish(change) }
         }
     }
 
