@@ -130,6 +130,7 @@ extension Cabinet {
         }.joined()
         let body = """
             <h1>amoCRM: \(esc(integration.name))</h1>
+            \(integrationLinks(integration, l))
             \(saved ? "<p class=\"badge ok\" role=\"status\">\(l == .ru ? "Сохранено" : "Saved")</p>" : "")
             \(crmError.map { "<p class=\"error\" role=\"alert\">amoCRM: \(esc($0))</p>" } ?? "")
             \(problems.isEmpty ? "" : "<p class=\"error\" role=\"alert\">\(l == .ru ? "Проверьте отмеченные поля." : "Check the marked fields.")</p>")

@@ -136,6 +136,7 @@ extension Cabinet {
 
         let body = """
             <h1>\(esc(title)): \(esc(integration.name))</h1>
+            \(integrationLinks(integration, l))
             \(saved ? "<p class=\"badge ok\" role=\"status\">\(ru ? "Сохранено" : "Saved")</p>" : "")
             \(problems.isEmpty ? "" : "<p class=\"error\" role=\"alert\">\(ru ? "Проверьте отмеченные поля." : "Check the marked fields.")</p>")
             \(problem(""))

@@ -126,6 +126,7 @@ extension Cabinet {
         let rules = integrations.map { "<a href=\"/cabinet/integrations/\(esc($0.id))/texts\">\(esc($0.name))</a>" }.joined(separator: " · ")
         let newDraft = draft?.id == nil && draft != nil
         let body = """
+            <style>.sites{display:grid;gap:1rem}.snippet{font-family:ui-monospace,monospace;font-size:.85rem}</style>
             <h1>\(say("Сайты", "Sites"))</h1>
             <p>\(say("Сайт отправляет в Switchboard заявки из формы и чаты посетителей. Добавьте сайт, вставьте его код на страницы, затем задайте правила — что создавать в CRM.",
                      "A site sends requests from its form and visitors' chats to Switchboard. Add the site, paste its code into its pages, then set the rules: what the CRM gets."))

@@ -36,6 +36,20 @@ extension Cabinet {
         }
     }
 
+    /// The integration's own pages beside its settings, for a CRM's settings page to show under its title: «Заявки и
+    /// чаты» when the CRM takes them, the employee sync when it lists its users.
+    func integrationLinks(_ integration: Integration, _ l: Lang) -> String {
+        guard let connector = sb.connectors[integration.crm] else { return "" }
+        var links: [String] = []
+        if connector.texts != nil {
+            links.append("<a href=\"/cabinet/integrations/\(esc(integration.id))/texts\">\(l == .ru ? "Заявки и чаты" : "Requests and chats")</a>")
+        }
+        if connector.users != nil {
+            links.append("<a href=\"/cabinet/integrations/\(esc(integration.id))/employees\">\(l == .ru ? "Синхронизация сотрудников" : "Employee sync")</a>")
+        }
+        return links.isEmpty ? "" : "<p>\(links.joined(separator: " · "))</p>"
+    }
+
     static let textHints: [String: (ru: String, en: String)] = [
         "texts.requests.enabled": ("Заявки с форм сайтов передаются в эту CRM по правилам ниже.",
                                    "Requests from the sites' forms reach this CRM by the rules below."),

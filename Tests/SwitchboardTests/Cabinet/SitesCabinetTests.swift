@@ -124,6 +124,7 @@ struct SitesCabinetTests {
                 settings: try JSON.decode(JSONValue.self, from: #"{"lines":["74950000001"],"texts":\#(own)}"#))
             let path = "/cabinet/integrations/\(integration.id)/texts"
             try await cab.get("/cabinet") { res in #expect(res.body.text.contains("href=\"\(path)\"")) }
+            try await cab.get("/cabinet/integrations/\(integration.id)") { res in #expect(res.body.text.contains("href=\"\(path)\"")) }
             try await cab.get(path) { res in
                 #expect(res.status == .ok)
                 let html = res.body.text
