@@ -9,7 +9,8 @@ import SwitchboardStorage
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure throughput and latency.",
-                                                    subcommands: [QueueBench.self, QueueFairnessBench.self, IngestBench.self, MemoryBench.self])
+                                                    subcommands: [QueueBench.self, QueueFairnessBench.self, IngestBench.self, MemoryBench.self,
+                                                                  AnalyticsBench.self])
 }
 
 /// Records the enqueue→start latency of every job it runs.

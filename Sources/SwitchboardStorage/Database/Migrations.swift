@@ -207,6 +207,14 @@ public enum Migrations {
             """,
             "CREATE INDEX deal_stage_history_deal ON deal_stage_history (integration_id, deal_id, id)",
         ]),
+        Migration(version: 9, name: "analytics: call-back lookup", statements: [
+            // The call dashboard's "missed, not called back" looks for an answered call with the same number within a day
+            // after each missed one: a seek on (tenant, number, time) rather than every call of the tenant that day
+            // (switchboard bench analytics: seconds on a million calls before, milliseconds after). It serves the
+            // lookups by number the old (tenant_id, client_number) index did.
+            "CREATE INDEX calls_tenant_client_started ON calls (tenant_id, client_number, started_at)",
+            "DROP INDEX calls_tenant_client",
+        ]),
     ]
 
     /// Applies every migration not applied yet; safe to call from several instances at once.

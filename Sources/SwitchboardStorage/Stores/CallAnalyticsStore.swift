@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Only calls with a client count (incoming and outgoing); internal calls do not. A day is a calendar day at
 /// `utcOffset` (the cabinet's Moscow time). Every query reads the `calls` table's columns, never the call models:
-/// the period is a range on `(tenant_id, started_at)`, the call-back check a lookup on `(tenant_id, client_number)`.
+/// the period is a range on `(tenant_id, started_at)`, the call-back check a seek on `(tenant_id, client_number, started_at)`.
 public struct CallAnalyticsStore: Sendable {
     let db: any Database
 
@@ -58,33 +58,51 @@ public struct CallAnalyticsStore: Sendable {
     /// How long after a missed call an answered call with the client still counts as the call-back.
     public static let callBackWindow: TimeInterval = 86_400
 
-    /// The report for calls started in `[from, to)`, days counted at `utcOffset` seconds from UTC.
-    public func report(tenantId: String, from: Date, to: Date, utcOffset: Int) async throws -> Report {
+    /// The report's statements for calls started in `[from, to)`, days counted at `utcOffset` seconds from UTC.
+    public struct Queries: Sendable {
+        /// Calls per day, direction and result, with their waits.
+        public let byDay: AnalyticsQuery
+        /// Missed incoming calls with no answered call with the same number within the call-back window after.
+        public let missedNotCalledBack: AnalyticsQuery
+        /// Answered calls per first talker and direction, with the employee's name.
+        public let perEmployee: AnalyticsQuery
+
+        public var all: [AnalyticsQuery] { [byDay, missedNotCalledBack, perEmployee] }
+    }
+
+    public static func queries(tenantId: String, from: Date, to: Date, utcOffset: Int) -> Queries {
         let offsetMs = Int64(utcOffset) * 1000
         let range: [SQLValue] = [.text(tenantId), .of(from), .of(to)]
         let inRange = "tenant_id = ? AND started_at >= ? AND started_at < ? AND direction IN ('inbound', 'outbound')"
-        let (byDay, missedAlone, perEmployee) = try await db.read { r in
-            let byDay = try await r.query("""
+        return Queries(
+            byDay: AnalyticsQuery(name: "dashboard.byDay", sql: """
                 SELECT (started_at + ?) / \(Self.dayMs) AS day, direction, result, COUNT(*) AS n,
                   CAST(SUM(wait_sec) AS BIGINT) AS wait, COUNT(wait_sec) AS waits
                 FROM calls WHERE \(inRange) GROUP BY 1, 2, 3
-                """, [.int(offsetMs)] + range)
-            let missedAlone = try await r.one("""
+                """, binds: [.int(offsetMs)] + range),
+            missedNotCalledBack: AnalyticsQuery(name: "dashboard.missedNotCalledBack", sql: """
                 SELECT COUNT(*) AS n FROM calls m
                 WHERE m.tenant_id = ? AND m.started_at >= ? AND m.started_at < ? AND m.direction = 'inbound'
                   AND m.result NOT IN ('answered', 'pending')
                   AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.tenant_id = m.tenant_id AND c.client_number = m.client_number
                     AND c.result = 'answered' AND c.started_at > m.started_at AND c.started_at <= m.started_at + ?)
-                """, range + [.int(Int64(Self.callBackWindow * 1000))])?.int("n") ?? 0
-            let perEmployee = try await r.query("""
+                """, binds: range + [.int(Int64(Self.callBackWindow * 1000))]),
+            perEmployee: AnalyticsQuery(name: "dashboard.perEmployee", sql: """
                 SELECT c.first_talker AS login, c.direction, MAX(e.name) AS name, COUNT(*) AS n,
                   CAST(SUM(c.talk_sec) AS BIGINT) AS talk, CAST(SUM(c.wait_sec) AS BIGINT) AS wait, COUNT(c.wait_sec) AS waits
                 FROM calls c LEFT JOIN employees e ON e.pbx_connection_id = c.pbx_connection_id AND e.login = c.first_talker
                 WHERE c.tenant_id = ? AND c.started_at >= ? AND c.started_at < ? AND c.direction IN ('inbound', 'outbound')
                   AND c.result = 'answered' AND c.first_talker IS NOT NULL
                 GROUP BY c.first_talker, c.direction
-                """, range)
-            return (byDay, missedAlone, perEmployee)
+                """, binds: range))
+    }
+
+    /// The report for calls started in `[from, to)`, days counted at `utcOffset` seconds from UTC.
+    public func report(tenantId: String, from: Date, to: Date, utcOffset: Int) async throws -> Report {
+        let offsetMs = Int64(utcOffset) * 1000
+        let q = Self.queries(tenantId: tenantId, from: from, to: to, utcOffset: utcOffset)
+        let (byDay, missedAlone, perEmployee) = try await db.read { r in
+            (try await q.byDay.run(on: r), try await q.missedNotCalledBack.run(on: r).first?.int("n") ?? 0, try await q.perEmployee.run(on: r))
         }
 
         let first = Self.day(from, offsetMs: offsetMs), last = Self.day(to.addingTimeInterval(-0.001), offsetMs: offsetMs)

@@ -108,6 +108,12 @@ public struct DealStore: Sendable {
 
     /// A tenant's deals, newest first; `raw` is left out (`get` has it).
     public func list(tenantId: String, filter: Filter = Filter()) async throws -> [StoredDeal] {
+        let query = Self.listQuery(tenantId: tenantId, filter: filter)
+        return try await db.read { r in try await query.run(on: r).map { Self.deal($0, raw: .null) } }
+    }
+
+    /// The statement `list` runs.
+    public static func listQuery(tenantId: String, filter: Filter = Filter()) -> AnalyticsQuery {
         var sql = "SELECT \(Self.columns) FROM deals WHERE tenant_id = ?"
         var binds: [SQLValue] = [.text(tenantId)]
         if let v = filter.integrationId { sql += " AND integration_id = ?"; binds.append(.text(v)) }
@@ -128,8 +134,7 @@ public struct DealStore: Sendable {
         }
         sql += " ORDER BY created_at DESC, deal_id DESC LIMIT ? OFFSET ?"
         binds += [.int(Int64(max(1, filter.limit))), .int(Int64(max(0, filter.offset)))]
-        let (query, values) = (sql, binds)
-        return try await db.read { r in try await r.query(query, values).map { Self.deal($0, raw: .null) } }
+        return AnalyticsQuery(name: "deals.list", sql: sql, binds: binds)
     }
 
     /// One deal with the CRM's answer it was read from.
@@ -171,37 +176,45 @@ public struct DealStore: Sendable {
 
     // MARK: CORE-17
 
+    /// The statement `analyticsDeals` runs: the period's deals with their numbers as stored on the deal (the same set
+    /// `deal_phones` holds, written in the same transaction), so the tenant's period is all it reads; a join to
+    /// `deal_phones` made PostgreSQL hash every tenant's numbers on each load (switchboard bench analytics).
+    public static func analyticsDealsQuery(tenantId: String, from: Date, to: Date) -> AnalyticsQuery {
+        AnalyticsQuery(name: "deals.deals", sql: """
+            SELECT integration_id, deal_id, status, amount_minor, currency, created_at, phones
+            FROM deals WHERE tenant_id = ? AND created_at >= ? AND created_at < ?
+            ORDER BY integration_id, deal_id
+            """, binds: [.text(tenantId), .of(from), .of(to)])
+    }
+
     /// The deals created in [from, to) with their contacts' numbers, as the analytics joins them.
     public func analyticsDeals(tenantId: String, from: Date, to: Date) async throws -> [DealAnalytics.Deal] {
-        try await db.read { r in
-            let rows = try await r.query("""
-                SELECT d.integration_id, d.deal_id, d.status, d.amount_minor, d.currency, d.created_at, p.phone
-                FROM deals d LEFT JOIN deal_phones p ON p.integration_id = d.integration_id AND p.deal_id = d.deal_id
-                WHERE d.tenant_id = ? AND d.created_at >= ? AND d.created_at < ?
-                ORDER BY d.integration_id, d.deal_id
-                """, [.text(tenantId), .of(from), .of(to)])
-            var out: [DealAnalytics.Deal] = []
-            for row in rows {
-                let id = "\(row.string("integration_id") ?? "")/\(row.string("deal_id") ?? "")"
-                if out.last?.id != id {
-                    out.append(DealAnalytics.Deal(id: id, phones: [], status: DealStatus(rawValue: row.string("status") ?? "") ?? .open,
-                                                  amount: Double(row.int64("amount_minor") ?? 0) / 100,
-                                                  currency: row.string("currency") ?? "RUB", createdAt: row.date("created_at") ?? from))
-                }
-                if let phone = row.string("phone") { out[out.count - 1].phones.append(phone) }
+        let query = Self.analyticsDealsQuery(tenantId: tenantId, from: from, to: to)
+        return try await db.read { r in
+            try await query.run(on: r).map { row in
+                let phones = (try? JSON.decode([String].self, from: row.string("phones") ?? "[]")) ?? []
+                return DealAnalytics.Deal(id: "\(row.string("integration_id") ?? "")/\(row.string("deal_id") ?? "")",
+                                          phones: Set(phones).sorted(), status: DealStatus(rawValue: row.string("status") ?? "") ?? .open,
+                                          amount: Double(row.int64("amount_minor") ?? 0) / 100,
+                                          currency: row.string("currency") ?? "RUB", createdAt: row.date("created_at") ?? from)
             }
-            return out
         }
+    }
+
+    /// The statement `analyticsTouches` runs.
+    public static func analyticsTouchesQuery(tenantId: String, from: Date, to: Date) -> AnalyticsQuery {
+        AnalyticsQuery(name: "deals.touches", sql: """
+            SELECT id, client_number, client_raw, line_number, first_talker, started_at FROM calls
+            WHERE tenant_id = ? AND started_at >= ? AND started_at < ? AND direction <> 'internal'
+            """, binds: [.text(tenantId), .of(from), .of(to)])
     }
 
     /// The tenant's calls with a client number that started in [from, to) (internal calls left out), as touches;
     /// the campaign is the caller's to fill.
     public func analyticsTouches(tenantId: String, from: Date, to: Date) async throws -> [DealAnalytics.Touch] {
-        try await db.read { r in
-            try await r.query("""
-                SELECT id, client_number, client_raw, line_number, first_talker, started_at FROM calls
-                WHERE tenant_id = ? AND started_at >= ? AND started_at < ? AND direction <> 'internal'
-                """, [.text(tenantId), .of(from), .of(to)]).compactMap { row in
+        let query = Self.analyticsTouchesQuery(tenantId: tenantId, from: from, to: to)
+        return try await db.read { r in
+            try await query.run(on: r).compactMap { row in
                 guard let phone = PhoneNumber(e164: row.string("client_number"), raw: row.string("client_raw") ?? "").last10 else { return nil }
                 return DealAnalytics.Touch(callId: row.string("id") ?? "", phone: phone, line: row.string("line_number"),
                                            employee: row.string("first_talker"), startedAt: row.date("started_at") ?? from)
