@@ -25,7 +25,10 @@ extension CredentialForm {
                 \(MSCredentialFields.jsonAccess(l, id: c.id))
             """
         },
-        describe: { l, _ in l == .ru ? "ключ доступа телефонии" : "telephony access key" },
+        describe: { l, c in
+            c.authKind == .password ? (l == .ru ? "логин и пароль для передачи сделок" : "login and password for the deals import")
+                : (l == .ru ? "ключ доступа телефонии" : "telephony access key")
+        },
         create: { f, l in
             guard let key = SettingsForm.text(f, "token") else {
                 throw CredentialProblem(text: l == .ru ? "Вставьте ключ доступа приложения телефонии МойСклад" : "Paste the MoySklad telephony application's access key")

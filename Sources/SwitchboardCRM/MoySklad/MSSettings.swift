@@ -161,13 +161,16 @@ public struct MSSettings: Codable, Sendable, Equatable {
                 out.append(SettingsProblem(field: "extraFields", message: "\(f.source) is not one of \(ExtraField.sources.joined(separator: ", "))"))
             }
         }
-        if dealsImport.enabled && dealsImport.credentialId == nil {
-            out.append(SettingsProblem(field: "dealsImport.credentialId", message: "add MoySklad's login and password for the deals import"))
-        }
         for line in utmByLine.keys where line.filter(\.isNumber).count < 5 {
             out.append(SettingsProblem(field: "utmByLine", message: "\"\(line)\" is not a phone number"))
         }
         return out
+    }
+
+    /// What a tenant must fix before orders can be imported (kept apart from `validate`, which calls depend on).
+    public func dealsProblems() -> [SettingsProblem] {
+        dealsImport.enabled && dealsImport.credentialId == nil
+            ? [SettingsProblem(field: "dealsImport.credentialId", message: "add MoySklad's login and password for the deals import")] : []
     }
 
     /// The rule for a call of this direction and result.

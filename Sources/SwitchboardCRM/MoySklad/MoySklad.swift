@@ -11,7 +11,7 @@ public enum MoySklad {
         var c = CRMConnector(
             kind: .moysklad, title: "MoySklad", titleRU: "МойСклад", handlers: ms.handlers,
             managerLookup: MSManagerLookup(connector: ms),
-            settingsProblems: CRMConnector.problems(MSSettings.self) { $0.validate() },
+            settingsProblems: CRMConnector.problems(MSSettings.self) { $0.validate() + $0.dealsProblems() },
             onSave: { integration in
                 // Both subscriptions are tried; the first refusal is reported.
                 var refusal: (any Error)?
@@ -24,7 +24,8 @@ public enum MoySklad {
         c.check = { await ms.check($0) }
         c.adopt(texts: MSTexts.spec(ms), env: env, afterWrite: ms.afterWrite)
         c.importDeals(ms.dealSpec, env: env)
-        c.credentialLinks = { ["webhookURL": ms.providerURL($0)] }
+        // The deals import's own login (authKind password) is no telephony application: it has no address to paste.
+        c.credentialLinks = { $0.authKind == .password ? [:] : ["webhookURL": ms.providerURL($0)] }
         c.users = { try await ms.users($0) }
         c.madeKinds = madeKinds
         c.recordURL = recordURL

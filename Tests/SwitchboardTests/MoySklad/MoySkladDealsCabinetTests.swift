@@ -63,6 +63,11 @@ struct MoySkladDealsCabinetTests {
                     let deals = try #require(try await sb.credentials.get(tenantId: tenantId, id: dealsId))
                     #expect(deals.authKind == .password && deals.name == "Сделки" && deals.baseURL == ms.base)
                     #expect(try await sb.credentials.secret(tenantId: tenantId, id: dealsId)?.password == "demo-password")
+                    // Its card says what it is for, with no telephony address to paste.
+                    #expect(sb.connectors[.moysklad]?.credentialLinks(deals).isEmpty == true)
+                    try await cab.get("/cabinet/credentials?crm=moysklad") { res in
+                        #expect(res.body.text.contains("логин и пароль для передачи сделок") && !res.body.text.contains("demo-password"))
+                    }
                     let rules = try TextRules.of(settings: saved.settings)
                     #expect(rules.requests.enabled && rules.requests.defaultResponsible == Self.vera)
                     let options = try MSTextOptions.of(settings: saved.settings)

@@ -20,7 +20,10 @@ struct MoySkladDealsTests {
         var integration = try #require(try await w.sb.integrations.get(tenantId: w.fx.tenant.id, id: w.integration.id))
         var settings = try JSON.decode(MSSettings.self, from: JSON.string(integration.settings))
         settings.dealsImport = MSSettings.DealsImport(enabled: true, credentialId: credential.id)
-        #expect(settings.validate().isEmpty)
+        #expect(settings.validate().isEmpty && settings.dealsProblems().isEmpty)
+        var missing = settings
+        missing.dealsImport.credentialId = nil
+        #expect(missing.dealsProblems().map(\.field) == ["dealsImport.credentialId"] && missing.validate().isEmpty)
         integration.settings = try JSON.decode(JSONValue.self, from: JSON.string(settings))
         let saved = try #require(try await w.sb.integrations.update(integration))
         await w.sb.integrationSaved(saved)
