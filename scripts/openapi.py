@@ -170,7 +170,7 @@ paths = {
     "/api/v1/jobs/{id}/replay": {"post": op("Put a dead job back in the queue", {**ok(ref("Job")), **errs(404, 409)}, params=ID, tag="Delivery")},
 }
 
-for part in ("openapi_paths.py", "openapi_texts.py", "openapi_deals.py"):
+for part in ("openapi_paths.py", "openapi_texts.py", "openapi_deals.py", "openapi_megaplan.py"):
     extra = os.path.join(os.path.dirname(__file__), part)
     if os.path.exists(extra):
         ns = {"ref": ref, "arr": arr, "obj": obj, "ok": ok, "errs": errs, "S": S, "I": I, "B": B, "DT": DT, "op": op, "ID": ID}

@@ -37,7 +37,8 @@ extension CredentialForm {
             let ru = l == .ru
             let commands: [(key: String, ru: String, en: String)] = [("callURL", "Звонок по клику", "Click-to-call"),
                                                                      ("dndURL", "Режим «Не беспокоить»", "Do not disturb"),
-                                                                     ("hangupURL", "Кнопка «Завершить»", "Hang-up button")]
+                                                                     ("hangupURL", "Кнопка «Завершить»", "Hang-up button"),
+                                                                     ("dealsURL", "Сделки: URL приложения Мегаплан", "Deals: the Megaplan application's URL")]
             let rows = commands.compactMap { c in
                 links[c.key].map { "<li>\(ru ? c.ru : c.en): <code data-link=\"\(c.key)\">\(esc($0))</code></li>" }
             }.joined()

@@ -77,7 +77,7 @@ extension Cabinet {
             return page(l, title: "404", body: "<h1>404</h1>", status: .notFound, csrf: s.csrf, email: s.email)
         }
         let settings = draft ?? (try? JSON.decode(MegaplanSettings.self, from: JSON.string(d.integration.settings))) ?? MegaplanSettings()
-        let w = SettingsForm(cabinet: self, l: l, hints: Self.mpHints, problems: problems)
+        let w = SettingsForm(cabinet: self, l: l, hints: Self.mpHints.merging(Self.mpTextHints) { a, _ in a }, problems: problems)
         let ru = w.ru
         let proposed = synced ? SettingsForm.byExtension(users: d.users, employees: d.employees) : [:]
         let idPlaceholder = w.say("ID сотрудника Мегаплан", "Megaplan employee id")
@@ -156,6 +156,7 @@ extension Cabinet {
             \(w.field("clickToCall.callerId", settings.clickToCall.callerId, w.say("Номер для звонка по клику", "Click-to-call number"), mode: "tel"))
             \(w.toggle("clickToCall.overrideCallerId", settings.clickToCall.overrideCallerId, w.say("Переопределять АОН для исходящих звонков", "Override the caller ID of outgoing calls")))
             \(webPhone)
+            \(mpTextsSection(w, texts: settings.texts, users: d.users, idPlaceholder: idPlaceholder, dealsURL: links["dealsURL"]))
             <p><button type="submit">\(w.say("Сохранить", "Save"))</button></p>
             </form>
             """
@@ -197,6 +198,7 @@ extension Cabinet {
         s.process.programId = SettingsForm.text(f, "process.programId")
         s.personalManager = on("personalManager")
         s.clickToCall = ClickToCallSettings(callerId: SettingsForm.text(f, "clickToCall.callerId"), overrideCallerId: on("clickToCall.overrideCallerId"))
+        s.texts = mpTexts(from: f, base: base.texts)
         return s
     }
 

@@ -19,6 +19,8 @@ public enum Megaplan {
         c.users = { try await mp.users($0) }
         c.credentialLinks = { mp.commandURLs($0) }
         c.madeKinds = madeKinds
+        c.adopt(texts: MegaplanTexts.spec(mp), env: env, afterWrite: mp.afterWrite)
+        c.importDeals(mp.dealSpec, env: env)
         return c
     }
 
@@ -29,5 +31,8 @@ public enum Megaplan {
         MadeKind("process", en: "process", ru: "процесс"), MadeKind("bound", en: "client bound to the call", ru: "клиент привязан к звонку"),
         MadeKind("history", en: "call logged", ru: "звонок записан"), MadeKind("callInfo.", en: "card shown", ru: "карточка показана"),
         MadeKind("finish.", en: "card finished", ru: "карточка завершена"),
+        MadeKind("note", en: "request written on the client", ru: "заявка записана в клиента"),
+        MadeKind("transcript", en: "chat transcript on the client", ru: "переписка записана в клиента"),
+        MadeKind("transcript.process", en: "chat transcript on the process", ru: "переписка записана в процесс"),
     ]
 }

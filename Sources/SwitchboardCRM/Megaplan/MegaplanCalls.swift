@@ -151,6 +151,22 @@ struct MegaplanCallJobs {
         return nil
     }
 
+    /// A process (a deal in `program`) made once; a retry finds it among the scheme's newest deals by the marker in its
+    /// description.
+    static func process(_ body: [String: Any], program: String, marker: String, of what: String, api: MegaplanClient,
+                        ledger: inout WriteLedger) async throws {
+        try await ledger.once("process", find: { _ in
+            let deals = try await api.get("deal", ["program": ["contentType": "Program", "id": program], "limit": 50,
+                                                   "sortBy": [["contentType": "SortField", "fieldName": "timeCreated", "desc": true]]],
+                                          what: "find the process of \(what)")
+            return deals.list.first { ($0["description"] as? String)?.contains(marker) == true }?["id"].map { ["process": "\($0)"] }
+        }, write: {
+            let answer = try await api.post("deal", body, what: "create the process")
+            guard let id = answer.object?["id"].map({ "\($0)" }) else { throw DeliveryError.retryable("Megaplan's answer to deal has no id") }
+            return ["process": id]
+        })
+    }
+
     /// A todo category's id by its master type (`call` for communications, `todo` for todos), once per job.
     func category(_ masterType: String, api: MegaplanClient, cache: inout [String: String?]) async throws -> String? {
         if let known = cache[masterType] { return known }
@@ -377,16 +393,7 @@ struct MegaplanFinishedHandler: JobHandler {
                                        "name": name, "description": "\(name)\n\(marker)"]
             if let who { body["manager"] = MegaplanCallJobs.employee(who) }
             if let caller { body["contractor"] = caller.link }
-            try await ledger.once("process", find: { _ in
-                let deals = try await api.get("deal", ["program": ["contentType": "Program", "id": program], "limit": 50,
-                                                       "sortBy": [["contentType": "SortField", "fieldName": "timeCreated", "desc": true]]],
-                                              what: "find the process of the call")
-                return deals.list.first { ($0["description"] as? String)?.contains(marker) == true }?["id"].map { ["process": "\($0)"] }
-            }, write: {
-                let answer = try await api.post("deal", body, what: "create the process")
-                guard let id = answer.object?["id"].map({ "\($0)" }) else { throw DeliveryError.retryable("Megaplan's answer to deal has no id") }
-                return ["process": id]
-            })
+            try await MegaplanCallJobs.process(body, program: program, marker: marker, of: "the call", api: api, ledger: &ledger)
         }
     }
 

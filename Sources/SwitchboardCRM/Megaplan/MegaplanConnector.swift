@@ -53,6 +53,7 @@ public struct MegaplanConnector: Sendable {
         let base = "\(env.baseURL())/crm/megaplan/\(c.tenantId)/\(c.id)/\(key(tenantId: c.tenantId, credentialId: c.id))"
         var out: [String: String] = [:]
         for command in MegaplanFacts.commands { out[command + "URL"] = "\(base)/\(command)" }
+        out["dealsURL"] = dealsURL(c)
         return out
     }
 
@@ -61,7 +62,7 @@ public struct MegaplanConnector: Sendable {
             InboundEndpoint(path: "crm/megaplan/:tenant/:credential/:key/\(command)") { req, host in
                 try await receive(command, req, host)
             }
-        }
+        } + [dealsEndpoint]
     }
 
     /// One command of the account's web phone, for the active integrations on its credentials (the first that maps the

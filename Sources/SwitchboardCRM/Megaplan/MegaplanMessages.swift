@@ -22,5 +22,15 @@ extension Megaplan {
         ("choose the calls that create a todo", "выберите звонки, по которым создаётся дело"),
         ("choose the calls that create a process", "выберите звонки, по которым создаётся процесс"),
         ("choose the Megaplan scheme for the processes", "выберите схему процессов Мегаплан"),
+        ("a Megaplan employee id is a number", "ID сотрудника Мегаплан — число"),
+        ("a Megaplan scheme id is a number", "ID схемы Мегаплан — число"),
+        ("the responsible is a Megaplan employee id, client, or empty for the default responsible",
+         "ответственный — ID сотрудника Мегаплан, ответственный за клиента или пусто (ответственный по умолчанию)"),
+        ("add {} to texts.chats.alsoAt, or chats never reach Megaplan at that moment",
+         "добавьте {1} в texts.chats.alsoAt, иначе чаты не попадут в Мегаплан в этот момент"),
+        ("Megaplan's text options cannot be read: {}", "настройки текстовых коммуникаций Мегаплан не читаются: {1}"),
+        ("create the client", "создать клиента"), ("create the todo", "создать дело"), ("create the process", "создать процесс"),
+        ("write the request on the client", "записать заявку в клиента"),
+        ("read the changed deal", "прочитать изменённую сделку"), ("read the deal's client", "прочитать клиента сделки"),
     ]
 }

@@ -116,6 +116,9 @@ public struct MegaplanSettings: Codable, Sendable, Equatable {
     public var numberFilter: [String] = []
     /// 5 "Звонки по клику из CRM" (the click-to-call layer reads this key).
     public var clickToCall = ClickToCallSettings()
+    /// CORE-15/MP-10: the text rules (`TextRules` and `MegaplanTextOptions` in one block), carried whole so the settings
+    /// page can edit them with the rest; nil keeps the stored block.
+    public var texts: JSONValue?
 
     public init() {}
 
@@ -132,6 +135,7 @@ public struct MegaplanSettings: Codable, Sendable, Equatable {
         personalManager = try c.decodeIfPresent(Bool.self, forKey: .personalManager) ?? d.personalManager
         numberFilter = try c.decodeIfPresent([String].self, forKey: .numberFilter) ?? d.numberFilter
         clickToCall = try c.decodeIfPresent(ClickToCallSettings.self, forKey: .clickToCall) ?? d.clickToCall
+        texts = try c.decodeIfPresent(JSONValue.self, forKey: .texts)
     }
 
     /// What a tenant must fix before calls can reach Megaplan, by field.

@@ -22,6 +22,25 @@ public struct DealSpec: Sendable {
     }
 }
 
+extension DealSpec {
+    /// A CRM answer's value as text: a string (an empty one is none) or a number's digits.
+    public static func text(_ v: Any?) -> String? {
+        switch v {
+        case let s as String: return s.isEmpty ? nil : s
+        case let n as NSNumber: return n.stringValue
+        default: return nil
+        }
+    }
+
+    /// The credentials an integration's deals are read with; a permanent failure when it has none.
+    public static func credential(_ integration: Integration, _ credentials: CredentialStore, crm: String) async throws -> CRMCredential {
+        guard let id = integration.credentialId, let credential = try await credentials.get(tenantId: integration.tenantId, id: id) else {
+            throw DeliveryError.permanent("the integration has no \(crm) credentials")
+        }
+        return credential
+    }
+}
+
 /// A page of a backfill and where the next one starts (nil: it was the last).
 public struct DealPage: Sendable {
     public var deals: [DealRecord]

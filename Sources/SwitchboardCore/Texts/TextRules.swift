@@ -61,6 +61,9 @@ public struct TextRules: Codable, Sendable, Equatable {
         public var defaultResponsible: String?
         /// The moment records are made; the transcript is always written when the chat finishes.
         public var trigger: ChatTrigger = .finished
+        /// Other moments a CRM's own rules make records at (Megaplan chooses the moment per record: client, todo,
+        /// process); the CRM's form writes them beside its own options.
+        public var alsoAt: [ChatTrigger] = []
         public var createContact: Bool = true
         /// A new contact for a chat whose visitor left no phone or e-mail (each such chat makes a new one).
         public var contactWithoutDetails: Bool = false
@@ -80,6 +83,7 @@ public struct TextRules: Codable, Sendable, Equatable {
             tags = try c.decodeIfPresent([String].self, forKey: .tags) ?? d.tags
             defaultResponsible = try c.user(.defaultResponsible)
             trigger = try c.decodeIfPresent(ChatTrigger.self, forKey: .trigger) ?? d.trigger
+            alsoAt = try c.decodeIfPresent([ChatTrigger].self, forKey: .alsoAt) ?? d.alsoAt
             createContact = try c.decodeIfPresent(Bool.self, forKey: .createContact) ?? d.createContact
             contactWithoutDetails = try c.decodeIfPresent(Bool.self, forKey: .contactWithoutDetails) ?? d.contactWithoutDetails
             createDeal = try c.decodeIfPresent(Bool.self, forKey: .createDeal) ?? d.createDeal
@@ -119,7 +123,7 @@ public struct TextRules: Codable, Sendable, Equatable {
                   Self.matches(chats.channels, [text.channel ?? ""]) else { return false }
             // A tag filter: the chat must carry one of the tags by the time it acts.
             let tagged = chats.tags.isEmpty || !Set(chats.tags.map { $0.lowercased() }).isDisjoint(with: text.tags.map { $0.lowercased() })
-            if event == chats.trigger.event { return tagged }
+            if event == chats.trigger.event || chats.alsoAt.contains(where: { $0.event == event }) { return tagged }
             return event == .chatFinished && chats.transcript && tagged
         }
     }

@@ -291,7 +291,8 @@ extension MegaplanSandbox {
             d["state"] = state.flatMap { $0["id"]?.string }.flatMap { stateJSON($0) } ?? .null
         }
         // On update a written `state` is ignored: deals move through `applyTransition`, as on a live account.
-        for key in ["name", "description", "price", "cost"] where body[key] != nil { d[key] = body[key] }
+        // `currency` and `positions` (OfferRow[]) are Deal fields of the RAML; kept as written.
+        for key in ["name", "description", "price", "cost", "currency", "positions"] where body[key] != nil { d[key] = body[key] }
         let (manager, e1) = resolve(body["manager"], field: "manager", types: ["Employee"])
         if let e1 { return e1 }
         if let manager { d["manager"] = manager }

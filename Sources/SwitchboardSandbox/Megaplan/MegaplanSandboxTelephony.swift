@@ -315,6 +315,15 @@ extension MegaplanSandbox {
                 MegaplanSandboxFacts.hangUpBody(account: account, employeeId: employee, internalNumber: number, callInfo: .object(call))
             }
         }
+        // A manager makes a test deal in the interface (guide 001: "создайте тестовую сделку в Megaplan"): {"name", "price",
+        // "currency", "programId", "managerId", "contractorId" | "phone", "positions"}; the applications ticking Deal get
+        // on_after_create. {"id", "stateId"} moves a deal (on_after_update).
+        s.post("deal") { req, _ in
+            let b = try await Self.steeringBody(req)
+            let answer = self.lock.withLock { self.testDeal(b) }
+            self.deliverPending()
+            return answer
+        }
         // Sends an event-stream delivery for an entity now: {"model": "Deal", "id": ..., "event": "on_after_update"}.
         s.post("event") { req, _ in
             let b = try await Self.steeringBody(req)

@@ -43,7 +43,7 @@ struct MPCabinetTests {
                 let stored = try #require(try await sb.credentials.secret(tenantId: tenantId, id: c.id))
                 #expect(stored.login == "boss@acme.ru" && stored.password == "pa55-w0rd")
                 let links = try #require(sb.connectors[.megaplan]?.credentialLinks(c))
-                #expect(links.keys.sorted() == ["callURL", "dndURL", "hangupURL"])
+                #expect(links.keys.sorted() == ["callURL", "dealsURL", "dndURL", "hangupURL"])
                 try await cab.get("/cabinet/credentials?crm=megaplan") { res in
                     let html = res.body.text
                     for (key, url) in links { #expect(html.contains("<code data-link=\"\(key)\">\(esc(url))</code>")) }
