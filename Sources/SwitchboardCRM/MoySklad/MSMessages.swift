@@ -98,6 +98,7 @@ extension MoySklad {
         MadeKind("call", en: "call logged", ru: "звонок записан"), MadeKind("end", en: "call closed", ru: "звонок завершён"),
         MadeKind("show.", en: "card shown", ru: "карточка показана"), MadeKind("start.", en: "timer started", ru: "таймер запущен"),
         MadeKind("hide.", en: "card hidden", ru: "карточка скрыта"),
+        MadeKind("transcript", en: "chat transcript on the counterparty", ru: "переписка записана в контрагента"),
     ]
 
     /// A record's page in MoySklad's web interface (online.moysklad.ru, for accounts on api.moysklad.ru; the page
