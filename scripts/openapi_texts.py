@@ -71,6 +71,9 @@ paths = {
         "get": op("One site", {**ok(ref("Site")), **errs(404)}, params=ID, tag="Texts"),
         "patch": op("Change a site's name, origins or request types", {**ok(ref("Site")), **errs(404, 422)}, ref("SitePatch"), ID, tag="Texts"),
         "delete": op("Delete a site (its key stops working)", {"204": {"description": "Deleted"}, **errs(404)}, params=ID, tag="Texts")},
+    "/api/v1/sites/{id}/key": {
+        "post": op("A new key for the site: the old one stops working at once, so its pages need the new script tags",
+                   {**ok(ref("Site")), **errs(404)}, params=ID, tag="Texts")},
     "/api/v1/texts": {"get": op("Requests and chats, newest first", {**ok(arr(ref("TextCommunication"))), **errs(400)}, params=[
         {"name": "kind", "in": "query", "schema": {"enum": ["request", "chat"]}},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}], tag="Texts")},

@@ -60,6 +60,12 @@ struct SitesAPI {
             }) else { throw APIError(.notFound, "site not found") }
             return jsonResponse(SiteView(updated, sites))
         }
+        api.post("sites/:id/key") { req, ctx in
+            guard let s = try await sites.rotateKey(tenantId: try await m.tenantId(req), id: try ctx.param("id")) else {
+                throw APIError(.notFound, "site not found")
+            }
+            return jsonResponse(SiteView(s, sites))
+        }
         api.delete("sites/:id") { req, ctx in
             guard try await sites.delete(tenantId: try await m.tenantId(req), id: try ctx.param("id")) else {
                 throw APIError(.notFound, "site not found")

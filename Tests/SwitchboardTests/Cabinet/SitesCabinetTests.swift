@@ -101,6 +101,15 @@ struct SitesCabinetTests {
             try await cab.get("/cabinet/sites") { res in
                 #expect(res.body.text.contains("/public/v1/sites/\(rotated.key)/chat.js") && !res.body.text.contains(site.key))
             }
+            // The API gives a new key the same way, and the cabinet shows it.
+            let third = try await cab.client.execute(uri: "/api/v1/sites/\(site.id)/key", method: .post, headers: auth) { res in
+                #expect(res.status == .ok)
+                return try #require(res.body.j["key"]?.stringValue)
+            }
+            #expect(third != rotated.key)
+            try await cab.get("/cabinet/sites") { res in
+                #expect(res.body.text.contains("/public/v1/sites/\(third)/form.js") && !res.body.text.contains(rotated.key))
+            }
             // Another tenant's site cannot be touched from here.
             let other = try await sb.tenants.create(name: "Other")
             let foreign = try await SiteService(sb: sb).create(tenantId: other.id, name: "Чужой", origins: [], requestTypes: [])
