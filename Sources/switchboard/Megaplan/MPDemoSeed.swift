@@ -16,6 +16,15 @@ extension DemoCRM {
         var settings = MegaplanSettings()
         settings.defaultResponsible = "1000003"
         settings.personalManager = true
+        // The sample site's requests and chats (MP-10): a client with the site and UTM source in its extra fields, a todo,
+        // and for requests a process in «Продажи»; a finished chat's transcript on the client.
+        settings.texts = try JSON.decode(JSONValue.self, from: """
+            {"requests": {"enabled": true, "defaultResponsible": "1000001", "createTask": true, "createDeal": true,
+                          "extraFields": {"site": "Category1000047CustomFieldSait", "utm_source": "Category1000047CustomFieldUtmMetka"},
+                          "process": {"programId": "8"}},
+             "chats": {"enabled": true, "defaultResponsible": "1000001", "trigger": "finished", "createContact": true,
+                       "extraFields": {"site": "Category1000047CustomFieldSait"}}}
+            """)
         let integration = try await d.sb.integrations.create(
             tenantId: d.tenant.id, crm: .megaplan, name: "Мегаплан", credentialId: credential.id, pbxConnectionId: d.connection.id,
             active: true, settings: try JSON.decode(JSONValue.self, from: JSON.string(settings)))
