@@ -123,6 +123,29 @@ enum MSTexts {
 
     static func marker(_ text: TextCommunication) -> String { "Switchboard \(text.id)" }
 
+    /// MoySklad keeps at most 4096 characters of a `description`: `text` cut to leave room for the marker line.
+    static func capped(_ text: String, room: Int = 3_900) -> String {
+        text.count <= room ? text : String(text.prefix(room - 1)) + "…"
+    }
+
+    /// A transcript in notes of at most 4096 characters each, split between lines where it can be.
+    static func parts(_ text: String, size: Int = 3_800) -> [String] {
+        var out: [String] = [], current = ""
+        for whole in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = String(whole)
+            // A line longer than a note is cut into pieces of its own.
+            while line.count > size {
+                if !current.isEmpty { out.append(current); current = "" }
+                out.append(String(line.prefix(size)))
+                line = String(line.dropFirst(size))
+            }
+            if !current.isEmpty && current.count + 1 + line.count > size { out.append(current); current = "" }
+            current += (current.isEmpty ? "" : "\n") + line
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
     /// Whether no operator answered the chat.
     static func missed(_ text: TextCommunication) -> Bool { !text.transcript.contains { $0.author == .operator_ } }
 
@@ -175,7 +198,7 @@ enum MSTexts {
                 }
                 let agentHref = "\(api.root)/api/remap/1.2/entity/counterparty/\(agent)"
                 var body: [String: Any] = ["organization": api.ref("organization", organization), "agent": api.ref("counterparty", agent),
-                                           "owner": api.ref("employee", responsible), "description": "\(d.summary)\n(\(marker))"]
+                                           "owner": api.ref("employee", responsible), "description": "\(capped(d.summary))\n(\(marker))"]
                 if let state { body["state"] = MSCallJobs.stateRef(api, state) }
                 try await d.ledger.once("order", find: { _ in
                     MSCallJobs.marked(try await api.json(.GET, "/entity/customerorder?filter=agent=\(agentHref)",
@@ -200,7 +223,7 @@ enum MSTexts {
         if wantsTask {
             let what = text.kind == .request ? "Обработать заявку с сайта \(text.site)"
                 : missed(text) ? "Ответить на пропущенный чат с сайта \(text.site)" : "Обработать чат с сайта \(text.site)"
-            var body: [String: Any] = ["description": "\(what)\n\(d.summary)\n(\(marker))", "assignee": api.ref("employee", responsible),
+            var body: [String: Any] = ["description": "\(capped("\(what)\n\(d.summary)"))\n(\(marker))", "assignee": api.ref("employee", responsible),
                                        "done": false,
                                        "dueToDate": MSTime.format(Date().addingTimeInterval(Double(options.taskDueMinutes) * 60))]
             if let agent = counterpartyId { body["agent"] = api.ref("counterparty", agent) }
@@ -219,16 +242,23 @@ enum MSTexts {
                 log.note("the transcript is not written: MoySklad has no counterparty for this chat")
                 return
             }
-            let note = "Переписка в чате с сайта \(text.site)\n" + text.transcriptText() + "\n(\(marker))"
-            try await d.ledger.once("transcript", find: { _ in
-                let rows = try await api.json(.GET, "/entity/counterparty/\(owner)/notes", what: "look for the transcript an interrupted attempt wrote").rows
-                return rows.first { ($0["description"] as? String)?.contains(marker) == true }.flatMap { $0["id"] as? String }
-                    .map { ["transcript": $0] }
-            }, write: {
-                let made = try await api.json(.POST, "/entity/counterparty/\(owner)/notes", ["description": note], what: "write the chat's transcript")
-                let first = (made.value as? [[String: Any]])?.first ?? made.object
-                return ["transcript": first["id"] as? String ?? "?"]
-            })
+            // A long chat takes several notes, each with its part's marker.
+            let pieces = parts("Переписка в чате с сайта \(text.site)\n" + text.transcriptText())
+            for (i, piece) in pieces.enumerated() {
+                let kind = i == 0 ? "transcript" : "transcript.\(i + 1)"
+                let mark = pieces.count == 1 ? marker : "\(marker) · \(i + 1)/\(pieces.count)"
+                try await d.ledger.once(kind, find: { _ in
+                    let rows = try await api.json(.GET, "/entity/counterparty/\(owner)/notes",
+                                                  what: "look for the transcript an interrupted attempt wrote").rows
+                    return rows.first { ($0["description"] as? String)?.hasSuffix("(\(mark))") == true }.flatMap { $0["id"] as? String }
+                        .map { [kind: $0] }
+                }, write: {
+                    let made = try await api.json(.POST, "/entity/counterparty/\(owner)/notes", ["description": "\(piece)\n(\(mark))"],
+                                                  what: "write the chat's transcript")
+                    let first = (made.value as? [[String: Any]])?.first ?? made.object
+                    return [kind: first["id"] as? String ?? "?"]
+                })
+            }
         }
     }
 

@@ -386,7 +386,15 @@ extension MoySkladSandbox {
         WebhookEvent(entityType: type, action: action, href: "\(root)/entity/\(type)/\(id)", fields: fields)
     }
 
+    /// `description` is String(4096) on counterparties, orders, tasks and notes (DOC); longer is refused with code 3040
+    /// (its HTTP status is UNCONFIRMED: 412 like the other validation errors).
+    static func tooLong(_ item: [String: Any]) -> Reply? {
+        guard let d = item["description"] as? String, d.count > 4096 else { return nil }
+        return error(412, 3040, "Ошибка валидации: поле 'description' не может быть более '4096' символов", parameter: "description")
+    }
+
     func create(_ type: String, _ item: [String: Any], caller: Caller, root: String) -> Reply {
+        if let refused = Self.tooLong(item) { return refused }
         let now = MoySkladWire.format(Date())
         switch type {
         case "counterparty":
@@ -526,6 +534,7 @@ extension MoySkladSandbox {
     }
 
     func update(_ type: String, _ id: String, _ item: [String: Any], root: String) -> Reply {
+        if let refused = Self.tooLong(item) { return refused }
         switch type {
         case "counterparty":
             guard let i = counterparties.firstIndex(where: { $0.id == id }) else { return Self.notFound(type, id) }
@@ -618,6 +627,7 @@ extension MoySkladSandbox {
     func addNote(_ counterpartyId: String, _ item: [String: Any], caller: Caller, root: String) -> Reply {
         guard counterparties.contains(where: { $0.id == counterpartyId }) else { return Self.notFound("counterparty", counterpartyId) }
         guard let text = item["description"] as? String, !text.isEmpty else { return Self.required("description") }
+        if let refused = Self.tooLong(item) { return refused }
         let note = ["id": newId(), "description": text, "created": MoySkladWire.format(Date()), "author": caller.employeeId]
         notes[counterpartyId, default: []].append(note)
         return Reply(body: [noteJSON(note, counterpartyId: counterpartyId, root: root)])

@@ -93,6 +93,32 @@ struct MoySkladTextsTests {
         }
     }
 
+    @Test("a long chat's transcript takes several notes of at most 4096 characters (MoySklad's limit), all of it kept; a long request's order is cut to fit; a replay adds none",
+          arguments: Backend.available)
+    func longTexts(_ backend: Backend) async throws {
+        try await MSWorld.with(backend) { w in
+            let visitor = try await textSite(w.sb, tenant: w.fx.tenant.id, integration: w.integration, base: w.base, texts: Self.texts)
+            let lines = (1...6).map { i in (i % 2 == 1 ? "visitor" : "operator", "Строка \(i) " + String(repeating: "слово ", count: 250)) }
+            let replies = try await visitor.playChat(name: "Пётр", phone: "+79037770011", lines: lines)
+            #expect(replies.allSatisfy { $0.status == 200 || $0.status == 201 })
+            #expect(try await visitor.sendRequest(name: "Ирина", phone: "+79035554433", message: String(repeating: "длинно ", count: 700)).status == 201)
+            try await w.settled()
+            #expect(try await w.dead().isEmpty)
+            let st = w.state
+            let petr = try #require(w.counterparties("79037770011").first)
+            let notes = try #require(st.notes[petr.id])
+            #expect(notes.count == 3 && notes.allSatisfy { $0.count <= 4096 })
+            for i in 1...6 { #expect(notes.contains { $0.contains("Строка \(i) ") }) }
+            #expect(notes.enumerated().allSatisfy { i, n in n.hasSuffix(" · \(i + 1)/3)") })
+            let irina = try #require(w.counterparties("79035554433").first)
+            let order = try #require(st.orders.first { $0.agentId == irina.id })
+            #expect((order.description?.count ?? 0) <= 4096 && order.description?.hasSuffix(")") == true)
+            try await replayTextJobs(w.sb, tenant: w.fx.tenant.id)
+            try await w.settled()
+            #expect(w.state.notes[petr.id]?.count == 3)
+        }
+    }
+
     enum Step: String, CaseIterable, Sendable { case counterparty, order, task, transcript }
 
     @Test("a chat's job cut off after MoySklad answered a write, run again: one counterparty, order, task and note",
