@@ -135,10 +135,10 @@ extension Cabinet {
             \(w.toggle("texts.chats.createTask", c.createTask, w.say("Создавать задачу ответственному", "Create a task for the responsible user")))
             \(w.toggle("texts.chats.transcript", c.transcript, w.say("Записывать переписку клиенту, когда чат завершён", "Write the transcript to the client when the chat finishes")))
             """
-        // Problems of fields this page does not draw (a CRM's own keys of the block) are listed on top.
-        let drawn = ["texts.requests.", "texts.chats."]
-        let others = problems.filter { p in !drawn.contains { p.field.hasPrefix($0) } }
-            .map { "<li>\(esc($0.field)): \(esc(l.say($0.message)))</li>" }.joined()
+        // Problems of fields this page does not draw (a CRM's own keys of the block, set on its settings page) are listed
+        // on top, with the way there.
+        let others = problems.filter { !Self.drawnTextFields.contains($0.field) }
+            .map { "<li>\(esc(l.say($0.message))) <small>(\(esc($0.field)))</small></li>" }.joined()
         let body = """
             \(SettingsForm.style)
             <h1>\(title) — \(esc(integration.name))</h1>\(back)
@@ -146,7 +146,7 @@ extension Cabinet {
             <a href="/cabinet/sites">\(w.say("«Сайты»", "Sites page"))</a>.</p>
             \(saved ? "<p class=\"badge ok\" role=\"status\">\(w.say("Сохранено", "Saved"))</p>" : "")
             \(problems.isEmpty ? "" : "<p class=\"error\" role=\"alert\">\(w.say("Проверьте отмеченные поля.", "Check the marked fields."))</p>")
-            \(others.isEmpty ? "" : "<ul class=\"error\">\(others)</ul>")
+            \(others.isEmpty ? "" : "<div class=\"error\" role=\"alert\"><p>\(w.say("Настройки этой CRM для заявок и чатов — на странице интеграции:", "This CRM's own settings for requests and chats are on the integration's page:")) <a href=\"/cabinet/integrations/\(esc(integration.id))\">\(esc(integration.name))</a></p><ul>\(others)</ul></div>")
             \(usersProblem.map { "<p class=\"error\">\(w.say("Сотрудники CRM не прочитаны", "The CRM's users could not be read")): \(esc($0)). \(w.say("Сотрудника можно указать его ID.", "Enter a user by their id."))</p>" } ?? "")
             <form method="post" action="/cabinet/integrations/\(esc(integration.id))/texts" class="settings">
             <input type="hidden" name="csrf" value="\(esc(s.csrf))">
@@ -159,6 +159,12 @@ extension Cabinet {
             """
         return page(l, title: title, body: body, status: status, csrf: s.csrf, email: s.email)
     }
+
+    /// The fields this page draws, where their problems are shown.
+    static let drawnTextFields: Set<String> = Set(["requests", "chats"].flatMap { part in
+        ["enabled", "sites", "types", "channels", "tags", "trigger", "defaultResponsible", "createContact", "contactWithoutDetails",
+         "createDeal", "createTask", "transcript"].map { "texts.\(part).\($0)" }
+    })
 
     /// Whether a site filter's values name the site (by name or id, as `TextRules` matches them).
     static func names(_ chosen: [String], _ site: [String]) -> Bool {

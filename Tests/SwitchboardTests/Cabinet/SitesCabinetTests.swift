@@ -200,6 +200,25 @@ struct SitesCabinetTests {
         }
     }
 
+    @Test("a problem of a CRM's own key of the block is named on top, in Russian, with the way to the integration's page",
+          arguments: Backend.available)
+    func ownProblems(_ backend: Backend) async throws {
+        try await Self.withTenant(backend) { sb, tenantId, _, cab in
+            let integration = try await sb.integrations.create(tenantId: tenantId, crm: .megaplan, name: "Мегаплан", credentialId: nil,
+                                                               pbxConnectionId: nil, settings: .object([:]))
+            let path = "/cabinet/integrations/\(integration.id)/texts"
+            // Megaplan makes a process for «create a deal», whose scheme is set on Megaplan's own settings page.
+            try await cab.post(path, ["texts.requests.enabled": "1", "texts.requests.defaultResponsible.id": "1000001",
+                                      "texts.requests.createDeal": "1"]) { res in
+                #expect(res.status == .unprocessableContent)
+                expectInOrder(res.body.text, ["Настройки этой CRM для заявок и чатов — на странице интеграции",
+                                              "href=\"/cabinet/integrations/\(integration.id)\">Мегаплан</a></p><ul>", "выберите схему процессов Мегаплан",
+                                              "(texts.requests.process.programId)", "<form method=\"post\" action=\"\(path)\""])
+            }
+            #expect(try await sb.integrations.get(tenantId: tenantId, id: integration.id)?.settings == .object([:]))
+        }
+    }
+
     @Test("«Чаты» opens the workspace with a short-lived token the cabinet mints, named after the signed-in operator",
           arguments: Backend.available)
     func workspace(_ backend: Backend) async throws {
