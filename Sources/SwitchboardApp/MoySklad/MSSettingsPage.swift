@@ -46,8 +46,8 @@ extension Cabinet {
                                          "Shows the client this number on every click-to-call from MoySklad."),
         "dealsImport.enabled": ("Прожмите переключатель и добавьте название авторизации, логин и пароль от МойСклад. После сохранения заказы покупателей будут попадать в Сырые данные → Сделки; для проверки создайте тестовый заказ в МойСклад. Пароль хранится зашифрованным и не показывается.",
                                 "Switch it on and add a name, MoySklad's login and password. After Save, customer orders reach Raw data → Deals; to check, create a test order in MoySklad. The password is kept encrypted and never shown."),
-        "texts": ("Что заявки и чаты создают в МойСклад сверх общих правил (включение, фильтры, ответственный, контрагент, заказ, задача — блок texts настроек интеграции).",
-                  "What requests and chats make in MoySklad beyond the shared rules (switches, filters, responsible, counterparty, order, task — the integration settings' texts block)."),
+        "texts": ("Что заявки и чаты создают в МойСклад сверх общих правил (включение, фильтры, ответственный, контрагент, заказ, задача — на странице «Заявки и чаты»).",
+                  "What requests and chats make in MoySklad beyond the shared rules (switches, filters, responsible, counterparty, order, task — on the «Requests and chats» page)."),
         "texts.chats.tasksOnlyMissed": ("Создание задач по пропущенным чатам: задача ставится, только если оператор не ответил в чате.",
                                         "Tasks for missed chats: a task only when no operator answered the chat."),
         "mapping": ("Сотрудники МойСклад с внутренними номерами из приложения телефонии. Сотрудник без сопоставления не получает всплывающих уведомлений, и звонки ему не приписываются.",
@@ -136,6 +136,7 @@ extension Cabinet {
 
         let body = """
             <h1>\(esc(d.title)): \(esc(d.integration.name))</h1>
+            \(integrationLinks(d.integration, l))
             \(saved ? "<p class=\"badge ok\" role=\"status\">\(w.say("Сохранено", "Saved"))</p>" : "")
             \(problems.isEmpty ? "" : "<p class=\"error\" role=\"alert\">\(w.say("Проверьте отмеченные поля.", "Check the marked fields."))</p>")
             \(w.problem(""))

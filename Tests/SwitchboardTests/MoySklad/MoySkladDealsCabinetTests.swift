@@ -35,6 +35,7 @@ struct MoySkladDealsCabinetTests {
                                              "<h2>Текстовые коммуникации", "Статус заказа по заявке", "Задачи только по пропущенным чатам",
                                              "<h2>Сопоставления сотрудников"])
                         #expect(html.contains("id=\"texts.chats.tasksOnlyMissed\" name=\"texts.chats.tasksOnlyMissed\" value=\"1\" checked"))
+                        #expect(html.contains("href=\"/cabinet/integrations/\(integration.id)/texts\">Заявки и чаты</a>"))
                     }
                     var fields = ["credentialId": c.id, "active": "1", "defaultResponsible": Self.vera, "taskDueMinutes": "60",
                                   "dealsImport.present": "1", "dealsImport.enabled": "1", "dealsImport.name": "Сделки",
