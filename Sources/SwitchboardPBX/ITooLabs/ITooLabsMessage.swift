@@ -23,8 +23,8 @@ public struct ITooLabsError: Error, Equatable, CustomStringConvertible {
 public enum ITooLabsAdapter {
     /// Reads the body as form fields or, when it looks like JSON, as a JSON object.
     public static func fields(body: [UInt8], contentType: String?) throws(ITooLabsError) -> [String: String] {
-        let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if contentType?.contains("json") == true || text.hasPrefix("{") {
+        let text = String(decoding: ASCII.trimmed(body), as: UTF8.self)
+        if contentType.map({ ASCII.contains($0, "json") }) == true || text.utf8.first == UInt8(ascii: "{") {
             guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
                 throw .invalid("the body is not a JSON object")
             }
@@ -147,7 +147,7 @@ public enum ITooLabsAdapter {
 
 extension Optional where Wrapped == String {
     var nonEmpty: String? {
-        guard let s = self?.trimmingCharacters(in: .whitespaces), !s.isEmpty else { return nil }
+        guard let s = self.map(ASCII.trimmed), !s.isEmpty else { return nil }
         return s
     }
 }

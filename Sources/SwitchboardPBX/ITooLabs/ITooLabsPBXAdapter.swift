@@ -40,7 +40,7 @@ extension ITooLabsAdapter {
         case .event(let event):
             var logged = fields
             logged["crm_token"] = nil
-            return .events([event], raw: JSON.string(logged))
+            return .events([event], raw: JSON.object(logged))
         case .contact(let phone, _, _):
             return .routing(client: phone, askedMs: nil)
         }

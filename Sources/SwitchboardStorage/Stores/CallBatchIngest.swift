@@ -57,16 +57,27 @@ extension CallStore {
         var aliases: [AliasKey: String] = [:]
         var calls: [String: Call] = [:]
         let lock = tx.dialect == .postgres ? " FOR UPDATE OF c" : ""
-        for chunk in wanted.chunked(400) {
-            let rows = try await tx.query("""
-                SELECT a.pbx_connection_id, a.external_id, a.call_id, c.model FROM call_aliases a JOIN calls c ON c.id = a.call_id
-                WHERE (a.pbx_connection_id, a.external_id) IN (\(Self.tuples(chunk.count, width: 2)))\(lock)
-                """, chunk.flatMap { [SQLValue.text($0.connection), .text($0.external)] })
-            for row in rows {
-                guard let connection = row.string("pbx_connection_id"), let external = row.string("external_id"),
-                      let id = row.string("call_id") else { continue }
-                aliases[AliasKey(connection: connection, external: external)] = id
-                if calls[id] == nil, let model = row.string("model") { calls[id] = try JSON.decode(Call.self, from: model) }
+        // One query per connection (usually one per batch): `connection = ? AND external IN (…)` is a search of the
+        // primary key, where a row-value IN over pairs makes SQLite scan every alias.
+        var byConnection: [String: [String]] = [:]
+        var connectionOrder: [String] = []
+        for key in wanted {
+            if byConnection[key.connection] == nil { connectionOrder.append(key.connection) }
+            byConnection[key.connection, default: []].append(key.external)
+        }
+        for connection in connectionOrder {
+            for chunk in byConnection[connection]!.chunked(500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                let rows = try await tx.query("""
+                    SELECT a.pbx_connection_id, a.external_id, a.call_id, c.model FROM call_aliases a JOIN calls c ON c.id = a.call_id
+                    WHERE a.pbx_connection_id = ? AND a.external_id IN (\(marks))\(lock)
+                    """, [.text(connection)] + chunk.map { SQLValue.text($0) })
+                for row in rows {
+                    guard let connection = row.string("pbx_connection_id"), let external = row.string("external_id"),
+                          let id = row.string("call_id") else { continue }
+                    aliases[AliasKey(connection: connection, external: external)] = id
+                    if calls[id] == nil, let model = row.string("model") { calls[id] = try JSON.decode(Call.self, from: model) }
+                }
             }
         }
 
@@ -95,7 +106,7 @@ extension CallStore {
                 if let id = known.first {
                     callId = id
                 } else {
-                    callId = Identifier.make("call")
+                    callId = Identifier.ordered("call")
                     calls[callId] = Call(id: callId, tenantId: request.tenantId, pbxConnectionId: request.connectionId,
                                          externalIds: [event.externalCallId], createdAt: event.occurredAt)
                     newCalls.insert(callId)

@@ -30,7 +30,7 @@ public struct CallStore: Sendable {
         var call: Call
         var events: [CallEvent]? = nil
         if callIds.isEmpty {
-            let id = Identifier.make("call")
+            let id = Identifier.ordered("call")
             // Two requests for a new call may race (several instances): the alias decides who created it.
             let claimed = try await tx.query("""
                 INSERT INTO call_aliases (pbx_connection_id, external_id, call_id) VALUES (?, ?, ?)

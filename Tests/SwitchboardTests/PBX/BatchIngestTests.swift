@@ -111,7 +111,7 @@ struct BatchIngestTests {
                     payload = payload.replacingOccurrences(of: id, with: n)
                 }
                 // A job made before its call merged into another names the call merged away, on both paths.
-                let gone = /call_[0-9a-f]{20}/
+                let gone = /call_[0-9a-f]{27}/
                 dedupe = dedupe.replacing(gone, with: "merged")
                 payload = payload.replacing(gone, with: "merged")
                 lines.append("job \(row.string("kind")!) \(dedupe) \(row.string("state")!) \(payload) of \(name(row.string("call_id")))")
