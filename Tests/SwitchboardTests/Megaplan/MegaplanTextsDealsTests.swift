@@ -62,6 +62,11 @@ struct MegaplanTextsDealsTests {
             let olgaTodos = st.list("Todo").filter { t in (t["relations"]?.array ?? []).contains { r in r["id"]?.string == MegaplanWorld.OLGA } }
             #expect(olgaTodos.isEmpty)
 
+            // What it cost: a token; Ирина looked up by phone, then by e-mail, made, the request on her card, the todo
+            // category and the todo; Ольга found by phone, the request on her card, the process.
+            #expect(w.requests("GET /api/v3/contractor") == 3 && w.requests("POST /api/v3/contractorHuman") == 4)
+            #expect(w.state.requests.values.reduce(0, +) == 10, "\(w.state.requests)")
+
             // The same form again is the same request; replayed jobs find everything made.
             #expect(try await visitor.sendRequest(name: "Ирина", phone: "+7 903 555-44-33", requestId: "form-1").status == 200)
             try await replayTextJobs(w.sb, tenant: w.fx.tenant.id)
@@ -98,6 +103,12 @@ struct MegaplanTextsDealsTests {
             let processComments = Self.comments(st, on: "Deal", process["id"]?.string).compactMap { c in c["content"]?.string }
             #expect(processComments == [onClient])
 
+            // The category and the todo; the search, the client, the process and the transcript twice; and the token. A job
+            // reads the chat as it is when it runs: the start's job may already see the phone, and look the visitor up too.
+            let searches = w.requests("GET /api/v3/contractor")
+            #expect(w.requests("POST /api/v3/todo") == 1 && w.requests("POST /api/v3/deal") == 2 && (1...2).contains(searches))
+            #expect(w.state.requests.values.reduce(0, +) == 7 + searches, "\(w.state.requests)")
+
             try await replayTextJobs(w.sb, tenant: w.fx.tenant.id)
             try await w.settled()
             let after = w.state
@@ -121,6 +132,21 @@ struct MegaplanTextsDealsTests {
             #expect(problems.first { $0.field == "texts.chats.todo.event" }?.message.contains("alsoAt") == true)
             #expect(connector.settingsProblems(try JSON.decode(JSONValue.self, from: Self.texts.isEmpty ? "{}" : "{\"texts\":\(Self.texts)}")).isEmpty)
             #expect(connector.texts?.workspace?.instructions.contains("iframe") == true)
+        }
+    }
+
+    @Test("deals backfill: every deal of the account, page by page (100 a page, pageAfter the last)", arguments: Backend.available)
+    func backfillPages(_ backend: Backend) async throws {
+        try await MegaplanWorld.with(backend) { w in
+            let wire = MegaplanWire(base: w.sandboxURL)
+            for i in 1...101 { _ = try await wire.steer("deal", ["name": .string("Сделка \(i)"), "price": .int(i), "programId": i % 2 == 0 ? "8" : "9"]) }
+            await w.sb.integrationSaved(w.integration)
+            try await eventually("the backfill") {
+                try await w.sb.deals.list(tenantId: w.fx.tenant.id, filter: .init(limit: 200)).count == 101
+            }
+            #expect(w.requests("GET /api/v3/deal") == 2)
+            let last = try #require(try await w.sb.deals.list(tenantId: w.fx.tenant.id, filter: .init(query: "Сделка 101")).first)
+            #expect(last.deal.amount == 101 && last.deal.pipelineName == "Сервис" && last.deal.stageName == "Заявка")
         }
     }
 
