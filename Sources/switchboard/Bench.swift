@@ -51,7 +51,8 @@ struct BenchStorage: ParsableArguments {
 
     func cleanUp(_ sb: Switchboard, _ config: AppConfig) async {
         await sb.shutdown()
-        if sb.db.dialect == .sqlite { try? FileManager.default.removeItem(atPath: config.dataDir) }
+        // The temporary directory: the SQLite store, or beside PostgreSQL the master key the run made.
+        try? FileManager.default.removeItem(atPath: config.dataDir)
     }
 }
 
