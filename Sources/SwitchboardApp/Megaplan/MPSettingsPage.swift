@@ -114,6 +114,7 @@ extension Cabinet {
 
         let body = """
             <h1>\(esc(d.title)): \(esc(d.integration.name))</h1>
+            \(integrationLinks(d.integration, l))
             \(SettingsForm.style)
             \(saved ? "<p class=\"badge ok\" role=\"status\">\(w.say("Сохранено", "Saved"))</p>" : "")
             \(synced && d.users != nil ? "<p class=\"badge ok\" role=\"status\">\(w.say("Настройки телефонии прочитаны из Мегаплан: сотрудники сопоставлены по внутренним номерам (\(proposed.count)). Нажмите «Сохранить».", "Telephony settings read from Megaplan: employees matched by extension (\(proposed.count)). Press Save."))</p>" : "")

@@ -207,6 +207,7 @@ struct SitesCabinetTests {
             let integration = try await sb.integrations.create(tenantId: tenantId, crm: .megaplan, name: "Мегаплан", credentialId: nil,
                                                                pbxConnectionId: nil, settings: .object([:]))
             let path = "/cabinet/integrations/\(integration.id)/texts"
+            try await cab.get("/cabinet/integrations/\(integration.id)") { res in #expect(res.body.text.contains("href=\"\(path)\"")) }
             // Megaplan makes a process for «create a deal», whose scheme is set on Megaplan's own settings page.
             try await cab.post(path, ["texts.requests.enabled": "1", "texts.requests.defaultResponsible.id": "1000001",
                                       "texts.requests.createDeal": "1"]) { res in
