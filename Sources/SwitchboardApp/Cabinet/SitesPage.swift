@@ -93,6 +93,22 @@ extension Cabinet {
             <p><button type="button" data-copy="\(id)" data-done="\(say("Скопировано", "Copied"))">\(say("Копировать", "Copy"))</button> <small>\(esc(note))</small></p>
             """
         }
+        let integrations = try await sb.integrations.list(tenantId: s.tenantId).filter { sb.connectors[$0.crm]?.texts != nil }
+        /// Where the site's requests and chats go by the integrations' rules (switched-off integrations marked).
+        func destinations(_ site: Site) -> String {
+            func to(_ wants: (TextRules) -> (on: Bool, sites: [String])) -> String {
+                let names = integrations.compactMap { i -> String? in
+                    guard let rules = try? TextRules.of(settings: i.settings) else { return nil }
+                    let (on, sites) = wants(rules)
+                    guard on, sites.isEmpty || Self.names(sites, [site.name, site.id]) else { return nil }
+                    let link = "<a href=\"/cabinet/integrations/\(esc(i.id))/texts\">\(esc(i.name))</a>"
+                    return i.active ? link : link + " <small>(\(l.t("state.off")))</small>"
+                }
+                return names.isEmpty ? say("никуда — задайте правила интеграции", "nowhere: set an integration's rules") : names.joined(separator: ", ")
+            }
+            return "<p>\(say("Заявки", "Requests")) → \(to { ($0.requests.enabled, $0.requests.sites) }) · "
+                + "\(say("Чаты", "Chats")) → \(to { ($0.chats.enabled, $0.chats.sites) })</p>"
+        }
         var cards = ""
         for site in sites {
             let p = "s\(site.id)-"
@@ -110,6 +126,7 @@ extension Cabinet {
             \(snippet(p + "chat", say("Чат на сайте", "Chat widget"), service.chatScript(site),
                       say("Вставьте на каждую страницу перед </body>: в углу появится кнопка чата.",
                           "Paste it into every page before </body>: a chat button shows in the corner.")))
+            \(destinations(site))
             <p><small>\(say("Свои формы сайта отправляют заявки на", "The site's own forms post requests to")) <code>\(esc(service.requestURL(site)))</code></small></p>
             <details\(draft?.id == site.id ? " open" : "")><summary>⚙ \(say("Настройки сайта", "Site settings"))</summary>
             <form method="post" action="/cabinet/sites/\(esc(site.id))">\(csrf)\(fields(site, p: p))
@@ -122,7 +139,6 @@ extension Cabinet {
             </details></section>
             """
         }
-        let integrations = try await sb.integrations.list(tenantId: s.tenantId).filter { sb.connectors[$0.crm]?.texts != nil }
         let rules = integrations.map { "<a href=\"/cabinet/integrations/\(esc($0.id))/texts\">\(esc($0.name))</a>" }.joined(separator: " · ")
         let newDraft = draft?.id == nil && draft != nil
         let body = """

@@ -55,6 +55,7 @@ struct SitesCabinetTests {
             try await cab.get(added) { res in
                 let html = res.body.text
                 #expect(html.contains("Сайт добавлен"))
+                #expect(html.contains("Заявки → никуда — задайте правила интеграции · Чаты → никуда"))
                 #expect(html.contains(esc("<script src=\"\(sb.baseURL)/public/v1/sites/\(site.key)/form.js\" async></script>")))
                 #expect(html.contains(esc("<script src=\"\(sb.baseURL)/public/v1/sites/\(site.key)/chat.js\" async></script>")))
                 #expect(html.contains("data-copy=\"s\(site.id)-form\"") && html.contains("data-copy=\"s\(site.id)-chat\""))
@@ -190,6 +191,10 @@ struct SitesCabinetTests {
             let text = TextCommunication.sample(site: site, type: "Заказ")
             #expect(rules.wants(text, siteId: site.id, at: .requestReceived))
             #expect(!rules.wants(TextCommunication.sample(site: site, type: "Жалоба"), siteId: site.id, at: .requestReceived))
+            // The sites page says where the site's requests and chats go now.
+            try await cab.get("/cabinet/sites") { res in
+                #expect(res.body.text.contains("Заявки → <a href=\"\(path)\">amoCRM</a> <small>(выключена)</small> · Чаты → <a href=\"\(path)\">amoCRM</a>"))
+            }
             // The page reads them back.
             try await cab.get(path) { res in
                 let html = res.body.text
