@@ -115,6 +115,30 @@ def test_megaplan_credentials_and_settings(switchboard, browser, megaplan):  # n
     assert browser.find_element(By.ID, "personalManager").is_selected()
     assert Select(browser.find_element(By.ID, "map.1000001")).first_selected_option.text == "Анна Смирнова (anna, 101)"
     assert Select(browser.find_element(By.ID, "map.1000002")).first_selected_option.text == "Борис Иванов (boris, 102)"
+
+    # Guide 001's text communications (MP-10) and the deals address (MP-11), under the call settings.
+    in_order(browser.page_source, ["<h2>Звонки по клику из CRM", "<h2>Текстовые коммуникации", "<h2>Передача сделок"])
+    assert browser.find_element(By.CSS_SELECTOR, "code[data-link=dealsURL]").text.endswith("/deals")
+    scheme = browser.find_element(By.ID, "texts.requests.process.programId")
+    assert not scheme.is_displayed()
+    browser.find_element(By.ID, "texts.requests.enabled").click()
+    assert scheme.is_displayed()  # «Создавать процесс» is on by default
+    Select(browser.find_element(By.ID, "texts.requests.defaultResponsible")).select_by_visible_text("Вера Петрова")
+    browser.find_element(By.ID, "texts.chats.enabled").click()
+    Select(browser.find_element(By.ID, "texts.chats.defaultResponsible")).select_by_visible_text("Анна Смирнова (101)")
+    click_last_submit(browser)
+    WebDriverWait(browser, 20).until(lambda d: problem in d.page_source and 'id="texts.requests.process.programId"' in d.page_source)
+    html = browser.page_source
+    assert html.index('id="texts.requests.process.programId"') < html.rindex(problem)
+    browser.find_element(By.ID, "texts.requests.process.programId").send_keys("8")
+    click_last_submit(browser)
+    WebDriverWait(browser, 20).until(lambda d: "Сохранено" in d.page_source)
+    browser.get(browser.current_url)
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "texts.requests.enabled"))
+    assert browser.find_element(By.ID, "texts.requests.enabled").is_selected()
+    assert browser.find_element(By.ID, "texts.requests.process.programId").get_attribute("value") == "8"
+    assert Select(browser.find_element(By.ID, "texts.chats.defaultResponsible")).first_selected_option.text == "Анна Смирнова (101)"
+    shot(browser, "mp-06-texts")
     browser.get(base + "/cabinet")
     card = browser.find_element(By.XPATH, "//section[@class='card'][.//a[contains(@href, '/cabinet/integrations/')]][contains(., 'megaplan')]")
     assert "активна" in card.text
