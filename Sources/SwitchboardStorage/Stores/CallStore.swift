@@ -53,7 +53,7 @@ public struct CallStore: Sendable {
             for other in callIds.dropFirst() {
                 try await tx.execute("UPDATE call_aliases SET call_id = ? WHERE call_id = ?", [.text(keep), .text(other)])
                 try await tx.execute("UPDATE call_events SET call_id = ? WHERE call_id = ?", [.text(keep), .text(other)])
-                try await tx.execute("UPDATE jobs SET call_id = ? WHERE call_id = ?", [.text(keep), .text(other)])
+                try await Self.moveJobs(from: other, to: keep, in: tx)
                 try await tx.execute("DELETE FROM calls WHERE id = ?", [.text(other)])
             }
             call = Call(id: keep, tenantId: tenantId, pbxConnectionId: connectionId, externalIds: [],
@@ -86,6 +86,22 @@ public struct CallStore: Sendable {
         }
         try await save(call, in: tx)
         return IngestOutcome(call: call, duplicate: false, transitions: transitions)
+    }
+
+    /// The jobs of a call merged away become the kept call's: their payloads and dedupe keys name it. A queued job
+    /// the kept call already has (the same kind for the same integration and employee) is dropped instead, so the
+    /// merged call is shown and logged once.
+    static func moveJobs(from other: String, to keep: String, in tx: any SQLExecutor) async throws {
+        try await tx.execute("""
+            DELETE FROM jobs WHERE call_id = ? AND state = 'queued' AND dedupe_key IS NOT NULL
+              AND EXISTS (SELECT 1 FROM jobs k WHERE k.dedupe_key = replace(jobs.dedupe_key, ?, ?))
+            """, [.text(other), .text(other), .text(keep)])
+        try await tx.execute("""
+            UPDATE jobs SET call_id = ?, payload = replace(payload, ?, ?),
+              dedupe_key = CASE WHEN dedupe_key IS NULL OR EXISTS (SELECT 1 FROM jobs k WHERE k.dedupe_key = replace(jobs.dedupe_key, ?, ?))
+                THEN dedupe_key ELSE replace(dedupe_key, ?, ?) END
+            WHERE call_id = ?
+            """, [.text(keep), .text(other), .text(keep), .text(other), .text(keep), .text(other), .text(keep), .text(other)])
     }
 
     struct StoredEvent: Codable {

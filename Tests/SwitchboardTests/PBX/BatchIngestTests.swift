@@ -202,4 +202,44 @@ struct BatchIngestTests {
             #expect(jobs.count == 2, "one ringing job per integration")
         }
     }
+
+    @Test("when two stored calls merge, their jobs name the kept call and none is made twice", arguments: Backend.available)
+    func mergedCallsJobs(backend: Backend) async throws {
+        try await withSwitchboard(backend) { sb in
+            let (connection, kinds) = try await Self.fixture(sb, name: "merge")
+            let ingestor = CallIngestor(db: sb.db, queue: sb.queue, handledKinds: kinds, logger: testLogger())
+            let t0 = Date()
+            func event(_ key: String, _ kind: CallEventKind, on ext: String, related: String? = nil, who: String) -> CallEvent {
+                CallEvent(key: key, kind: kind, providerType: "x", externalCallId: ext, relatedExternalId: related,
+                          occurredAt: t0, direction: .inbound, clientNumberRaw: "79161234567", employeeLogin: who)
+            }
+            // The transferred part is heard of first: Olga's and Ivan's phones ring on it; then the origin rings Ivan,
+            // then the transfer names both parts.
+            for e in [event("1", .legRinging, on: "part", who: "olga"), event("2", .legRinging, on: "part", who: "ivan"),
+                      event("3", .legRinging, on: "origin", who: "ivan"),
+                      event("4", .transferred, on: "origin", related: "part", who: "ivan")] {
+                _ = try await sb.db.transaction { tx in
+                    try await ingestor.storeOne(CallIngestor.Unit(request: IngestRequest(events: [e], raw: "raw", tenantId: connection.tenantId,
+                                                                                          connectionId: connection.id, region: "RU"),
+                                                                  proto: .itoolabs), in: tx)
+                }
+            }
+            let calls = try await sb.calls.list(tenantId: connection.tenantId)
+            #expect(calls.count == 1)
+            let kept = try #require(calls.first).id
+            let jobs = try await sb.db.read {
+                try await $0.query("SELECT call_id, payload, dedupe_key FROM jobs WHERE tenant_id = ? AND kind LIKE '%ringing'",
+                                   [.text(connection.tenantId)])
+            }
+            for job in jobs {
+                let payload = try JSON.decode(CallJobPayload.self, from: job.string("payload")!)
+                #expect(payload.callId == kept, "a job's payload names the kept call")
+                #expect(job.string("call_id") == kept)
+                #expect(job.string("dedupe_key")!.hasPrefix(kept + ":"))
+            }
+            // Two integrations: Olga's card once and Ivan's once for each, though Ivan rang on both parts.
+            let logins = jobs.compactMap { try? JSON.decode(CallJobPayload.self, from: $0.string("payload")!).employeeLogin }
+            #expect(logins.sorted() == ["ivan", "ivan", "olga", "olga"])
+        }
+    }
 }
