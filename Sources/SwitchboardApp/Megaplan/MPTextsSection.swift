@@ -24,6 +24,8 @@ extension Cabinet {
                                               "Every chat whose visitor left no phone or e-mail makes a new contact, which may duplicate clients in Megaplan."),
         "texts.chats.transcript": ("Важно! Текст переписки чата будет передан в журнал клиента только при завершении чата.",
                                    "The chat's transcript reaches the client's history only when the chat finishes."),
+        "workspace": ("В Мегаплан под пользователем из группы «Директора» или «Админы»: «Настройки» → «Приложения» → «Создать приложение» (приложение своего аккаунта), добавьте страницу или виджет типа iframe с адресом рабочего места из POST /api/v1/workspace/tokens (адрес с токеном на срок до 24 часов: выпускайте новый до истечения) и включите приложение для группы операторов. Операторы отвечают на чаты сайта прямо в Мегаплан, а созданное по чатам попадает в Мегаплан по этим правилам.",
+                      MegaplanTexts.workspaceInstructions),
         "deals": ("Нажмите «Активен», создайте в Мегаплан приложение с потоком событий «Сделки» на этот адрес («URL принимающий события») и нажмите «Сохранить». Сделки будут попадать в «Сырые данные» → «Сделки»; для проверки создайте тестовую сделку в Мегаплан.",
                   "Switch «Активен» on, make a Megaplan application whose «Сделки» event stream posts to this address («URL принимающий события»), and press Save. Deals then reach Raw data → Deals; make a test deal in Megaplan to check."),
     ]
@@ -96,6 +98,8 @@ extension Cabinet {
             \(w.problems.filter { $0.field == "texts" }.map { "<p class=\"error\" role=\"alert\">\(esc(w.l.say($0.message)))</p>" }.joined())
             \(w.toggle("texts.requests.enabled", r.enabled, w.say("Передавать заявки", "Send requests"), more: requests))
             \(w.toggle("texts.chats.enabled", c.enabled, w.say("Передавать чаты", "Send chats"), more: chats))
+            <h3>\(w.say("Рабочее место оператора в Мегаплан", "The operator workspace in Megaplan"))</h3>
+            \(w.hint("workspace"))
             <h2>\(w.say("Передача сделок", "Deals import"))</h2>
             <h3>\(w.say("Webhook URL для приложения Мегаплан", "Webhook URL for the Megaplan application"))</h3>
             \(deals)

@@ -170,7 +170,7 @@ public struct MegaplanTextOptions: Codable, Sendable, Equatable {
 /// phone or e-mail is kept. A finished chat's transcript becomes a comment on the client (and on the process):
 /// `POST /api/v3/{contractorHuman|contractorCompany|deal}/{id}/comments`. Todos and processes carry the marker
 /// `Switchboard: <communication id>` by which a retry after an unanswered write finds them.
-enum MegaplanTexts {
+public enum MegaplanTexts {
     typealias Moment = TextRules.ChatTrigger
 
     static func spec(_ mp: MegaplanConnector) -> TextSpec {
@@ -183,7 +183,7 @@ enum MegaplanTexts {
 
     /// CORE-18 (guide 001: "встройка нашего виджета РМО в кабинет Megaplan при подключении соответствующего
     /// расширения").
-    static let workspaceInstructions = """
+    public static let workspaceInstructions = """
         In Megaplan, as a user of the «Директора» or «Админы» group: «Настройки» → «Приложения» → «Создать приложение» \
         (an application of your own account), add a page or a widget of the iframe kind and give it the workspace's \
         address from POST /api/v1/workspace/tokens (an address with a token for up to 24 hours: make a new one before it \

@@ -24,7 +24,7 @@ struct MPTextsCabinetTests {
                 try await cab.get(path) { res in
                     let html = res.body.text
                     for heading in ["Текстовые коммуникации", "Передавать заявки", "Передавать чаты", "Создавать клиента для чатов без контактных данных",
-                                    "На какое событие создавать дело", "Передача сделок"] {
+                                    "На какое событие создавать дело", "Рабочее место оператора в Мегаплан", "Передача сделок"] {
                         #expect(html.contains(heading), "\(heading)")
                     }
                     #expect(html.contains("<code data-link=\"dealsURL\">\(esc(dealsURL))</code>"))
