@@ -177,8 +177,9 @@ final class ByteArrivalHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
-/// Guards one connection: its address's connection limit, the head and body timers, and, once shutdown begins,
-/// `Connection: close` on every response with the connection closed after it.
+/// Guards one HTTP connection: the head and body timers, and, once shutdown begins, `Connection: close` on every
+/// response with the connection closed after it. (The address's place in the connection limit is taken when the
+/// connection is set up, `GuardedWebSocketChannel`, and the first head is timed before this handler joins.)
 final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -187,8 +188,6 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     let limiter: ConnectionLimiter
     let drain: ShutdownDrain
-    /// False when the connection took its place before this handler came (`FirstRequestGuard`, on the WebSocket server).
-    let admits: Bool
     private var address: String?
     private var started = false
     private var awaitingHead = true
@@ -196,10 +195,9 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var headTimer: Scheduled<Void>?
     private var bodyTimer: Scheduled<Void>?
 
-    init(limiter: ConnectionLimiter, drain: ShutdownDrain, admits: Bool = true) {
+    init(limiter: ConnectionLimiter, drain: ShutdownDrain) {
         self.limiter = limiter
         self.drain = drain
-        self.admits = admits
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -214,20 +212,12 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func start(_ context: ChannelHandlerContext) {
         guard !started else { return }
         started = true
-        if let ip = context.channel.remoteAddress?.ipAddress {
-            guard !admits || limiter.admit(ip) else {
-                context.close(promise: nil)
-                return
-            }
-            address = ip
-        }
+        address = context.channel.remoteAddress?.ipAddress
         startHeadTimer(context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         cancelTimers()
-        if let address, admits { limiter.release(address) }
-        address = nil
         context.fireChannelInactive()
     }
 
@@ -296,36 +286,5 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         bodyTimer?.cancel()
         headTimer = nil
         bodyTimer = nil
-    }
-}
-
-/// Hummingbird's HTTP/1.1 channel with `ByteArrivalHandler` before its decoder and `ConnectionGuardHandler` after it.
-struct GuardedHTTP1Channel: ServerChildChannel {
-    typealias Value = HTTP1Channel.Value
-    let http: HTTP1Channel
-
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(ByteArrivalHandler(), position: .first)
-        }.flatMap {
-            http.setup(channel: channel, logger: logger)
-        }
-    }
-
-    func handle(value: Value, logger: Logger) async {
-        await http.handle(value: value, logger: logger)
-    }
-}
-
-extension HTTPServerBuilder {
-    /// HTTP/1.1 with Switchboard's limits: head, body and idle timeouts, connections per address, the shutdown drain.
-    static func guardedHTTP1(limits: HTTPLimits, drain: ShutdownDrain, logger: Logger) -> HTTPServerBuilder {
-        let limiter = ConnectionLimiter(limits: limits, logger: logger)
-        let configuration = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionGuardHandler(limiter: limiter, drain: drain)],
-            idleTimeout: TimeAmount(limits.idleTimeout))
-        return HTTPServerBuilder { responder in
-            GuardedHTTP1Channel(http: HTTP1Channel(responder: responder, configuration: configuration))
-        }
     }
 }

@@ -74,7 +74,7 @@ final class FirstRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
-/// Hummingbird's HTTP/1.1 channel with a WebSocket upgrade, guarded like `GuardedHTTP1Channel`: the address's place
+/// Hummingbird's HTTP/1.1 channel with a WebSocket upgrade, guarded: the address's place
 /// in the connection limit is taken before anything else (a refused connection is not set up at all) and held until
 /// the connection closes, a WebSocket's too; `FirstRequestGuard` and `ByteArrivalHandler` come first in the pipeline,
 /// and `ConnectionGuardHandler` after the HTTP decoder once the connection stays HTTP.
@@ -121,9 +121,9 @@ struct GuardedWebSocketChannel: ServerChildChannel {
 }
 
 extension HTTPServerBuilder {
-    /// `guardedHTTP1` that also upgrades to WebSocket where `shouldUpgrade` says so: the same limits (head, body and
-    /// idle timeouts, connections per address, the shutdown drain) on every HTTP request, and a WebSocket holds its
-    /// address's place in the connection limit while it is open.
+    /// HTTP/1.1 with Switchboard's limits (head, body and idle timeouts, connections per address, the shutdown drain)
+    /// on every request, upgraded to WebSocket where `shouldUpgrade` says so; an open WebSocket holds its address's
+    /// place in the connection limit.
     static func guardedHTTP1WebSocket(
         limits: HTTPLimits, drain: ShutdownDrain, logger: Logger, webSocket: WebSocketServerConfiguration,
         shouldUpgrade: @escaping @Sendable (HTTPRequest, any Channel, Logger) async throws
@@ -131,7 +131,7 @@ extension HTTPServerBuilder {
     ) -> HTTPServerBuilder {
         let limiter = ConnectionLimiter(limits: limits, logger: logger)
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionGuardHandler(limiter: limiter, drain: drain, admits: false)],
+            additionalChannelHandlers: [ConnectionGuardHandler(limiter: limiter, drain: drain)],
             idleTimeout: TimeAmount(limits.idleTimeout))
         return HTTPServerBuilder { responder in
             GuardedWebSocketChannel(

@@ -183,7 +183,7 @@ struct LiveChatTests {
         }
     }
 
-    @Test("an open socket outlives the HTTP head, body and idle timers and holds its address's place in the connection limit")
+    @Test("an open socket outlives the HTTP head, body and idle timers, holds its address's place in the connection limit, and is closed by a graceful shutdown")
     func socketAndServerLimits() async throws {
         try await withSwitchboard(.sqlite, configure: {
             $0.httpHeaderTimeoutMs = 1000
@@ -193,7 +193,7 @@ struct LiveChatTests {
         }) { sb in
             let a = try await TestTenant.make(sb)
             let site = try await TextStore(db: sb.db).createSite(tenantId: a.id, name: "Shop", origins: [], requestTypes: [])
-            try await withLiveSwitchboard(sb, workers: false) { base in
+            let socket = try await withLiveSwitchboard(sb, workers: false) { base in
                 let port = try #require(Int(base.split(separator: ":").last ?? ""))
                 let socket = LiveSocket.open(base.replacingOccurrences(of: "http://", with: "ws://") + "/api/v1/chats/live",
                                              auth: #"{"type":"auth","token":"\#(a.token)"}"#)
@@ -212,8 +212,12 @@ struct LiveChatTests {
                 try await socket.next("the chat") { $0["type"]?.stringValue == "chat" && Self.texts($0["chat"]) == ["hello"] }
                 #expect(visitor.inbox.received.hasPrefix("HTTP/1.1 201"))
                 await visitor.close()
-                await socket.close()
+                return socket
             }
+            // The server's graceful shutdown closes a socket still open (the page then polls and reconnects).
+            try await eventually("the socket closed by the shutdown") { socket.isClosed }
+            #expect(socket.closeCode == .normalClosure)
+            await socket.close()
         }
     }
 
