@@ -223,32 +223,20 @@ public struct AmoClient: Sendable {
             bodyText = path.hasPrefix("/oauth2") ? "" : String(decoding: data, as: UTF8.self)
         }
         let line = "\(method.rawValue) \(path)" + (bodyText.isEmpty ? "" : " \(bodyText.prefix(2000))")
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(request, timeout: .seconds(30))
-        } catch let refused as OutboundPolicy.Problem {
-            observe("refused")
-            log?.record(Exchange(request: line, note: "not sent: \(refused)"))
-            throw DeliveryError.permanent("amoCRM account address refused: \(refused)")
-        } catch {
-            observe("error")
-            log?.record(Exchange(request: line, note: "no answer: \(error)"))
-            throw DeliveryError.retryable("amoCRM unreachable while trying to \(what): \(error)")
-        }
-        var buffer = try await response.body.collect(upTo: 8 << 20)
-        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-        let status = Int(response.status.code)
-        observe(String(status))
-        let shown = path.hasPrefix("/oauth2") ? "(token response not recorded)" : String(decoding: bytes.prefix(2000), as: UTF8.self)
-        log?.record(Exchange(request: line, status: status, response: shown))
+        // Token answers carry secrets: the journal gets a note instead of their body.
+        let tokens = path.hasPrefix("/oauth2")
+        let reply = try await ConnectorHTTP.exchange(request, line: line, crm: "amoCRM", http: http, observe: observe, log: log,
+                                                     record: !tokens, what: what)
+        let status = reply.status
+        if tokens { log?.record(Exchange(request: line, status: status, response: "(token response not recorded)")) }
         // amoCRM's Retry-After is UNCONFIRMED (api-notes A2): honour it when present.
-        let after = DeliveryError.retryAfter(header: response.headers.first(name: "Retry-After"))
+        let after = DeliveryError.retryAfter(header: reply.headers.first(name: "Retry-After"))
         if status == 429 {
             throw DeliveryError.rateLimited("amoCRM rate limit (429) while trying to \(what)", retryAfter: after)
         }
         if status >= 500 {
             throw DeliveryError.retryable("amoCRM answered \(status) while trying to \(what)", retryAfter: after)
         }
-        return Answer(status: status, body: bytes)
+        return Answer(status: status, body: reply.body)
     }
 }

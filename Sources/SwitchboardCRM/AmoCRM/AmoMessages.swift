@@ -70,7 +70,7 @@ extension AmoCRM {
         ("for an unknown number choose one of {}", "для нового номера выберите одно из действий: {1}"),
         ("amoCRM OAuth works only with accounts on {}: {} is not one",
          "OAuth amoCRM работает только с аккаунтами на {1}: {2} к ним не относится"),
-        ("amoCRM account address refused: {}", "адрес аккаунта amoCRM отклонён: {1}"),
+        ("the amoCRM account's address is refused: {}", "адрес аккаунта amoCRM отклонён: {1}"),
         // Job kinds in the journal.
         ("amocrm.call.ringing", "amoCRM: карточка входящего звонка"), ("amocrm.call.finished", "amoCRM: звонок завершён"),
     ]
