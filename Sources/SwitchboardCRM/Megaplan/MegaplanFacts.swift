@@ -35,35 +35,43 @@ public enum MegaplanFacts {
     /// The todo categories (`TodoCategory.masterType`: call for a communication, todo for a todo) are listed at a
     /// standalone path the RAML does not show.
     public static let todoCategoryPath = "todoCategory"
-    /// A todo with no client to sit on (a request whose sender is not a client) is made at the standalone `todo` path,
-    /// which the RAML read so far does not show (it shows `/{entity}/{id}/todos`).
+    /// A todo's interval: `when` as `IntervalDates` with `from`/`to` DateTimes (the RAML names the type, not its fields).
+    public static func interval(from: Date, to: Date) -> [String: Any] {
+        ["contentType": "IntervalDates", "from": dateTime(from), "to": dateTime(to)]
+    }
+
+    /// UNCONFIRMED: a todo with no client to sit on (a request whose sender is not a client) is made at the standalone
+    /// `todo` path, which the RAML read so far does not show (it shows `/{entity}/{id}/todos`).
     public static let todoPath = "todo"
-    /// Comments (a request's text, a chat's transcript) are posted to `/{contractorHuman|contractorCompany|deal}/{id}/comments`
-    /// with `content` as HTML: the path and field are third-party clients' (their SDK posts task comments there), and one
-    /// of them reports client comments as broken on a live account. The guide's "журнал клиента" is read as these comments.
+    /// UNCONFIRMED: comments (a request's text, a chat's transcript) are posted to
+    /// `/{contractorHuman|contractorCompany|deal}/{id}/comments` with `content` as HTML: the path and field are
+    /// third-party clients' (their SDK posts task comments there), and one of them reports client comments as broken on a
+    /// live account. The guide's "журнал клиента" is read as these comments.
     public static let commentField = "content"
+    /// UNCONFIRMED: `q` of `GET /api/v3/contractor` matching e-mails (as for phones, a third-party note); the connector
+    /// compares the e-mails it gets back itself.
+    public static let clientSearchByEmail = true
 
     // MARK: deals (MP-11)
 
-    /// The application's event stream ("Потоки событий") posts `{event, data, accountInfo: {model, …}}` as JSON (the
-    /// vendor's PHP listener); a deal's events are `on_after_create`/`on_after_update` with `accountInfo.model` `Deal`.
-    /// Posts are not signed (none documented): the address carries a per-credential key instead.
+    /// The application's event stream ("Потоки событий") posts `{event, data, accountInfo: {model, …}}` (the vendor's PHP
+    /// listener); a deal's events are `on_after_create`/`on_after_update` with `accountInfo.model` `Deal`. UNCONFIRMED:
+    /// that it is a JSON body (the listener reads `php://input`), and that posts are unsigned (none documented) — the
+    /// address carries a per-credential key instead.
     public static let dealModel = "Deal"
     public static let dealEvents: Set<String> = ["on_after_create", "on_after_update"]
     /// Every deal of the account, whatever its scheme: `GET /api/v3/deal?{"program": {"contentType": "Program", "id": "all"}}`
-    /// (the vendor's `deal/list.php`); pages by `pageAfter`.
+    /// (the vendor's `deal/list.php`); pages by `pageAfter`. UNCONFIRMED: that `pageAfter` pages deals like other lists.
     public static var allPrograms: [String: Any] { ["contentType": "Program", "id": "all"] }
-    /// A deal's `result` (`active`, `positive`, `negative`; RAML) and its state's `type` say open, won or lost.
+    /// A deal's `result` (`active`, `positive`, `negative`; RAML) and its state's `type` say open, won or lost; the
+    /// currency is `price.currency` (the events page's example). UNCONFIRMED: the closing time, read as the state's
+    /// `stateTimeUpdated` of a closed deal.
     public static func dealStatus(result: String?, stateType: String?) -> DealStatus {
         switch result ?? stateType {
         case "positive": return .won
         case "negative": return .lost
         default: return .open
         }
-    }
-    /// A todo's interval: `when` as `IntervalDates` with `from`/`to` DateTimes (the RAML names the type, not its fields).
-    public static func interval(from: Date, to: Date) -> [String: Any] {
-        ["contentType": "IntervalDates", "from": dateTime(from), "to": dateTime(to)]
     }
 
     // MARK: telephony

@@ -337,7 +337,9 @@ public enum MegaplanTexts {
     static func knownClient(_ text: TextCommunication, api: MegaplanClient, jobs: MegaplanCallJobs,
                             integrationId: String) async throws -> MegaplanClientRef? {
         if let phone = text.phoneNumber(), let found = try await jobs.findClient(api, phone, integrationId: integrationId) { return found }
-        guard let email = text.email?.trimmingCharacters(in: .whitespaces).lowercased(), !email.isEmpty else { return nil }
+        guard MegaplanFacts.clientSearchByEmail, let email = text.email?.trimmingCharacters(in: .whitespaces).lowercased(), !email.isEmpty else {
+            return nil
+        }
         let found = try await api.get(MegaplanFacts.clientSearchPath, ["q": email, "limit": 50], what: "find the client by e-mail")
         for o in found.list {
             guard let type = o["contentType"] as? String, let id = o["id"].map({ "\($0)" }) else { continue }
@@ -357,7 +359,7 @@ public enum MegaplanTexts {
     }
 
     static func addComment(on path: String, content: String, kind: String, api: MegaplanClient) async throws -> [String: String] {
-        let answer = try await api.post("\(path)/comments", ["contentType": "Comment", "content": content],
+        let answer = try await api.post("\(path)/comments", ["contentType": "Comment", MegaplanFacts.commentField: content],
                                         what: kind == "note" ? "write the request on the client" : "write the chat's transcript")
         guard let id = answer.object?["id"].map({ "\($0)" }) else { throw DeliveryError.retryable("Megaplan's answer to comments has no id") }
         return [kind: id]
@@ -366,6 +368,6 @@ public enum MegaplanTexts {
     /// The comment with `content` an interrupted attempt wrote.
     static func comment(on path: String, content: String, kind: String, api: MegaplanClient) async throws -> [String: String]? {
         let list = try await api.get("\(path)/comments", ["limit": 100], what: "look for the comment an interrupted attempt wrote")
-        return list.list.first { $0["content"] as? String == content }?["id"].map { [kind: "\($0)"] }
+        return list.list.first { $0[MegaplanFacts.commentField] as? String == content }?["id"].map { [kind: "\($0)"] }
     }
 }
