@@ -9,9 +9,19 @@ import NIOCore
 /// machinery until that head is read, and `ConnectionGuardHandler` joins only when the connection stays HTTP; so
 /// this handler, first in the pipeline, times the first head on the raw bytes: it ends at its first empty line (the
 /// blank lines a client may send before a request do not count).
-final class FirstRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
+///
+/// It also answers a request nothing else answered: when the HTTP decoder cannot read a request (bytes that are not
+/// a request line), the upgrade machinery ends with an error and writes nothing; being first, this handler writes a
+/// plain `400 Bad Request` to the socket itself and closes the connection (`answerIfSilent`).
+final class FirstRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Whether anything was written to this connection (an answer, a WebSocket frame).
+    private var wrote = false
+    private var context: ChannelHandlerContext?
 
     let limiter: ConnectionLimiter
     let address: String?
@@ -27,7 +37,23 @@ final class FirstRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
         self.address = address
     }
 
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        wrote = true
+        context.write(data, promise: promise)
+    }
+
+    /// Answers 400 and closes when the connection is still open and nothing was ever written to it.
+    func answerIfSilent() {
+        guard !wrote, let context, context.channel.isActive else { return }
+        wrote = true
+        let answer = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 25\r\n"
+            + "Connection: close\r\n\r\nthe request is not HTTP.\n"
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer))).whenComplete { _ in channel.close(promise: nil) }
+    }
+
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         guard !started else { return }
         started = true
         let address = self.address
@@ -71,6 +97,20 @@ final class FirstRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
+        self.context = nil
+    }
+}
+
+/// Last in the pipeline: an error no handler answered (a request the HTTP decoder or the HTTP types cannot read) makes
+/// `FirstRequestGuard` answer 400 and close, when nothing was written yet.
+final class UnreadableRequest: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = Any
+    let first: NIOLoopBound<FirstRequestGuard>
+    init(first: NIOLoopBound<FirstRequestGuard>) { self.first = first }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        first.value.answerIfSilent()
+        context.fireErrorCaught(error)
     }
 }
 
@@ -83,6 +123,7 @@ struct GuardedWebSocketChannel: ServerChildChannel {
         /// Nil for a connection refused by the limit: it closes as it opens, with nothing to handle.
         let upgrade: HTTP1WebSocketUpgradeChannel.Value?
         let channel: any Channel
+        let first: NIOLoopBound<FirstRequestGuard>?
     }
     let inner: HTTP1WebSocketUpgradeChannel
     let limiter: ConnectionLimiter
@@ -96,27 +137,34 @@ struct GuardedWebSocketChannel: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let limiter = self.limiter
-        return channel.eventLoop.makeCompletedFuture { () -> Bool in
+        return channel.eventLoop.makeCompletedFuture { () -> NIOLoopBound<FirstRequestGuard>? in
             let address = channel.remoteAddress?.ipAddress
             if let address {
                 guard limiter.admit(address) else {
                     try channel.pipeline.syncOperations.addHandler(Refusal())
-                    return false
+                    return nil
                 }
                 channel.closeFuture.whenComplete { _ in limiter.release(address) }
             }
             try channel.pipeline.syncOperations.addHandler(ByteArrivalHandler(), position: .first)
-            try channel.pipeline.syncOperations.addHandler(FirstRequestGuard(limiter: limiter, address: address), position: .first)
-            return true
-        }.flatMap { admitted in
-            guard admitted else { return channel.eventLoop.makeSucceededFuture(Value(upgrade: nil, channel: channel)) }
-            return inner.setup(channel: channel, logger: logger).map { Value(upgrade: $0, channel: channel) }
+            let first = FirstRequestGuard(limiter: limiter, address: address)
+            try channel.pipeline.syncOperations.addHandler(first, position: .first)
+            return NIOLoopBound(first, eventLoop: channel.eventLoop)
+        }.flatMap { (first: NIOLoopBound<FirstRequestGuard>?) in
+            guard let first else { return channel.eventLoop.makeSucceededFuture(Value(upgrade: nil, channel: channel, first: nil)) }
+            return inner.setup(channel: channel, logger: logger).flatMapThrowing { upgrade in
+                try channel.pipeline.syncOperations.addHandler(UnreadableRequest(first: first))
+                return Value(upgrade: upgrade, channel: channel, first: first)
+            }
         }
     }
 
     func handle(value: Value, logger: Logger) async {
         guard let upgrade = value.upgrade else { return }
         await inner.handle(value: upgrade, logger: logger)
+        if let first = value.first {
+            value.channel.eventLoop.execute { first.value.answerIfSilent() }
+        }
     }
 }
 
