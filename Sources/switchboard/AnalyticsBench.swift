@@ -188,7 +188,7 @@ struct AnalyticsSeed {
             }
             let settings: JSONValue = .object(["callTracking": .object(["enabled": .bool(true), "tags": .array([.string("utm_campaign")]),
                                                                         "byLine": .object(byLine)])])
-            let integration = try await sb.integrations.create(tenantId: tenant.id, crm: .bitrix24, name: "Bitrix24", credentialId: nil,
+            let integration = try await sb.integrations.create(tenantId: tenant.id, crm: DemoCRMs.analyticsBenchCRM, name: "CRM", credentialId: nil,
                                                                pbxConnectionId: connection.id, active: false, settings: settings)
             let weight = t == 0 ? share : (1 - share) / Double(max(1, tenants - 1))
             seeded.append(Tenant(id: tenant.id, connection: connection.id, integration: integration.id, lines: lines,
@@ -303,7 +303,7 @@ struct AnalyticsSeed {
                 let id = String(100_000 + i)
                 let title = "Сделка #\(id)"
                 rows.append([
-                    .text(t.id), .text(t.integration), .text("bitrix24"), .text(id), .text(title), .text(title.lowercased()), .int(amount),
+                    .text(t.id), .text(t.integration), .text(DemoCRMs.analyticsBenchCRM.rawValue), .text(id), .text(title), .text(title.lowercased()), .int(amount),
                     .text("RUB"), .text("0"), .text("Продажи"), .text(status == "open" ? "NEW" : status == "won" ? "WON" : "LOSE"),
                     .text(status == "open" ? "Новая" : status == "won" ? "Успешна" : "Провалена"), .text(status),
                     .text(String(1 + rng.below(Self.employees))), .text("Сотрудник"), .text("[\"\(i)\"]"),

@@ -6,6 +6,8 @@ import SwitchboardCRM
 enum DemoCRMs {
     /// The CRM the benchmarks' integrations use (its job handlers are what ingest enqueues for).
     static let benchCRM: CRMKind = .amocrm
+    /// The CRM the analytics benchmark's deals come from (its settings carry UTM tags per virtual number).
+    static let analyticsBenchCRM: CRMKind = .bitrix24
     static let all: [DemoCRM] = [.amoCRM, .bitrix24, .moySklad, .megaplan]
     static let sandboxCommands: [any ParsableCommand.Type] = [AmoSandboxCommand.self, Bitrix24SandboxCommand.self,
                                                               MoySkladSandboxCommand.self, MegaplanSandboxCommand.self]
