@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import ArgumentParser
 import Foundation
 import Hummingbird
@@ -94,9 +95,36 @@ struct Demo: AsyncParsableCommand {
             caller,
         ]
         services += seeded.map(\.service)
+        services.append(DemoSaver(sb: sb, tenantId: tenant.id, integrationIds: seeded.map(\.integrationId),
+                                  urls: ["http://127.0.0.1:\(port)/healthz"] + seeded.map(\.stateURL)))
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         await sb.shutdown()
+    }
+}
+
+/// Once every server of the demo answers, saves each seeded integration as the cabinet's «Сохранить» does, so what
+/// saving asks of its CRM (webhooks for deals and contacts, the deals backfill) is in place before a newcomer looks.
+struct DemoSaver: Service {
+    let sb: Switchboard
+    let tenantId: String
+    let integrationIds: [String]
+    let urls: [String]
+
+    func run() async throws {
+        for url in urls {
+            for _ in 0..<300 {
+                if let answer = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(2)),
+                   answer.status.code < 500 { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        for id in integrationIds {
+            guard let integration = try await sb.integrations.get(tenantId: tenantId, id: id) else { continue }
+            await sb.integrationSaved(integration)
+        }
+        // A service that returns ends the demo: stay until it stops.
+        try await gracefulShutdown()
     }
 }
 
