@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// The first request's head timer on the WebSocket-capable server. There the HTTP decoder belongs to the upgrade
 /// machinery until that head is read, and `ConnectionGuardHandler` joins only when the connection stays HTTP; so
@@ -101,15 +102,16 @@ final class FirstRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
-/// Last in the pipeline: an error no handler answered (a request the HTTP decoder or the HTTP types cannot read) makes
-/// `FirstRequestGuard` answer 400 and close, when nothing was written yet.
+/// Last in the pipeline: a request the HTTP decoder cannot read (`HTTPParserError`), which no other handler answers on
+/// this channel, makes `FirstRequestGuard` answer 400 and close, when nothing was written yet.
 final class UnreadableRequest: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = Any
     let first: NIOLoopBound<FirstRequestGuard>
     init(first: NIOLoopBound<FirstRequestGuard>) { self.first = first }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        first.value.answerIfSilent()
+        // Only a request the decoder cannot read; any other error belongs to whoever is answering the request.
+        if error is HTTPParserError { first.value.answerIfSilent() }
         context.fireErrorCaught(error)
     }
 }
