@@ -3,14 +3,15 @@ N = {"type": "number"}
 STATUS = {"enum": ["open", "won", "lost"]}
 TIME = lambda name, what: {"name": name, "in": "query", "schema": DT, "description": what}
 ROW = {"key": {"type": "string", "description": "The group: a virtual number, a campaign (or the number when it stands for none), an "
-                                                "employee's login; empty for none (a missed call's employee)"},
-       "calls": I, "contacts": {"type": "integer", "description": "Distinct client numbers (last 10 digits)"},
+                                                "employee's login, a site, a channel (call, request, chat); empty for none (a missed call's "
+                                                "employee, a call's site)"},
+       "calls": I, "texts": {"type": "integer", "description": "Web requests and chats that left a phone number"}, "contacts": {"type": "integer", "description": "Distinct client numbers (last 10 digits)"},
        "firstTouchDeals": {"type": "integer", "description": "Deals whose earliest call before their creation is in the group"},
        "lastTouchDeals": {"type": "integer", "description": "Deals whose latest call before their creation is in the group"},
        "wonDeals": {"type": "integer", "description": "Won deals credited to the group by the chosen attribution"},
        "revenue": {"type": "object", "additionalProperties": N, "description": "The won deals' amounts by currency"},
        "conversion": {"type": "number", "description": "The group's contacts whose credited call brought a won deal, over its contacts"}}
-ROW_REQ = ["key", "calls", "contacts", "firstTouchDeals", "lastTouchDeals", "wonDeals", "revenue", "conversion"]
+ROW_REQ = ["key", "calls", "texts", "contacts", "firstTouchDeals", "lastTouchDeals", "wonDeals", "revenue", "conversion"]
 
 schemas = {
     "Deal": obj({"integrationId": S, "crm": ref("CRMKind"), "id": {"type": "string", "description": "The deal's id in the CRM"},
@@ -23,7 +24,7 @@ schemas = {
     "DealDetail": obj({"deal": ref("Deal"),
                        "history": arr(obj({"stageId": S, "stageName": S, "status": STATUS, "at": DT}, ["status", "at"])),
                        "raw": {"description": "The deal as the CRM sent it"}}, ["deal", "history"]),
-    "DealAnalytics": obj({"from": DT, "to": DT, "by": {"enum": ["line", "campaign", "employee"]}, "attribution": {"enum": ["first", "last"]},
+    "DealAnalytics": obj({"from": DT, "to": DT, "by": {"enum": ["line", "campaign", "employee", "site", "channel"]}, "attribution": {"enum": ["first", "last"]},
                           "rows": arr(obj(ROW, ROW_REQ)), "totals": obj(ROW, ROW_REQ),
                           "unattributedDeals": {"type": "integer", "description": "Deals of the period without a call before them"}},
                          ["from", "to", "by", "attribution", "rows", "totals", "unattributedDeals"]),
@@ -42,7 +43,7 @@ paths = {
             {"name": "integration", "in": "path", "required": True, "schema": S},
             {"name": "id", "in": "path", "required": True, "schema": S, "description": "The deal's id in the CRM"}], tag="Deals")},
     "/api/v1/analytics/deals": {"get": op(
-        "End-to-end analytics: the period's calls joined to the deals created in it by the client's number (last 10 digits). A deal's "
+        "End-to-end analytics: the period's calls, and the web requests and chats that left a phone number, joined to the deals created in it by the client's number (last 10 digits). A deal's "
         "touches are calls from its contacts' numbers before its creation; groups count calls, contacts, first- and last-touch deals, "
         "and by the chosen attribution won deals, revenue and conversion. The last 30 days by default; at most 366 days",
         {"200": {"description": "OK", "content": {
@@ -51,7 +52,7 @@ paths = {
                                                                    "last_touch_deals;won_deals;revenue_<currency>…;conversion, and a total row"}}}},
          **errs(400)}, params=[
             TIME("from", "Start of the period (default: 30 days before to)"), TIME("to", "End of the period, excluded (default: now)"),
-            {"name": "by", "in": "query", "schema": {"enum": ["line", "campaign", "employee"]}, "description": "Grouping (default line)"},
+            {"name": "by", "in": "query", "schema": {"enum": ["line", "campaign", "employee", "site", "channel"]}, "description": "Grouping (default line)"},
             {"name": "attribution", "in": "query", "schema": {"enum": ["first", "last"]}, "description": "Which touch gets won deals (default first)"},
             {"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}}], tag="Deals")},
 }

@@ -76,6 +76,7 @@ struct AnalyticsBench: AsyncParsableCommand {
                 _ = try await dashboard.report(tenantId: tenantId, from: from, to: to, utcOffset: offset)
             })
             let analytics = [DealStore.analyticsTouchesQuery(tenantId: tenantId, from: from, to: to),
+                             DealStore.analyticsTextTouchesQuery(tenantId: tenantId, from: from, to: to),
                              DealStore.analyticsDealsQuery(tenantId: tenantId, from: from, to: to)]
             for (by, byName) in [(DealAnalytics.Dimension.line, "virtual number"), (.campaign, "campaign (UTM)"), (.employee, "employee")] {
                 out.append(Page(name: "end-to-end analytics by \(byName), \(label)", queries: analytics) {

@@ -153,12 +153,27 @@ extension Cabinet {
             for e in try await sb.pbx.employees(tenantId: s.tenantId) where !e.name.isEmpty { names[e.login] = e.name }
         }
         let none = ru ? "не указан" : "none"
-        func label(_ key: String) -> String { key.isEmpty ? (by == .employee ? (ru ? "без разговора" : "nobody talked") : none) : names[key] ?? key }
+        let channels: [String: String] = [DealAnalytics.Channel.call.rawValue: ru ? "Звонки" : "Calls",
+                                          DealAnalytics.Channel.request.rawValue: ru ? "Заявки" : "Requests",
+                                          DealAnalytics.Channel.chat.rawValue: ru ? "Чаты" : "Chats"]
+        func label(_ key: String) -> String {
+            if by == .channel { return channels[key] ?? key }
+            if key.isEmpty {
+                switch by {
+                case .employee: return ru ? "без разговора" : "nobody talked"
+                case .site: return ru ? "звонки (без сайта)" : "calls (no site)"
+                default: return none
+                }
+            }
+            return names[key] ?? key
+        }
         if csv { return DealsRoutes.csv(report, from: start, to: end, names: names) }
         let main = DealAnalytics.mainCurrency(report.totals.revenue)
         let dims: [(DealAnalytics.Dimension, String)] = [(.line, ru ? "Виртуальный номер" : "Virtual number"),
                                                          (.campaign, ru ? "Кампания (UTM)" : "Campaign (UTM)"),
-                                                         (.employee, ru ? "Сотрудник" : "Employee")]
+                                                         (.employee, ru ? "Сотрудник" : "Employee"),
+                                                         (.site, ru ? "Сайт (заявки и чаты)" : "Site (requests and chats)"),
+                                                         (.channel, ru ? "Канал: звонок, заявка, чат" : "Channel: call, request, chat")]
         let dimOptions = dims.map { "<option value=\"\($0.0.rawValue)\"\($0.0 == by ? " selected" : "")>\($0.1)</option>" }.joined()
         let attrOptions = [(DealAnalytics.Attribution.first, ru ? "первое касание" : "first touch"),
                            (.last, ru ? "последнее касание" : "last touch")]
@@ -166,13 +181,13 @@ extension Cabinet {
         let fromText = day.string(from: start), toText = day.string(from: end.addingTimeInterval(-86_400))
         let percent = { (v: Double) in String(format: "%.1f %%", v * 100) }
         let rows = report.rows.map { r in
-            "<tr><td>\(esc(label(r.key)))</td><td>\(r.calls)</td><td>\(r.contacts)</td><td>\(r.firstTouchDeals)</td><td>\(r.lastTouchDeals)</td>" +
+            "<tr><td>\(esc(label(r.key)))</td><td>\(r.calls)</td><td>\(r.texts)</td><td>\(r.contacts)</td><td>\(r.firstTouchDeals)</td><td>\(r.lastTouchDeals)</td>" +
                 "<td>\(r.wonDeals)</td><td>\(Self.revenue(r.revenue))</td><td>\(percent(r.conversion))</td></tr>"
         }.joined()
         let t = report.totals
         let head = ru
-            ? [dims.first { $0.0 == by }!.1, "Звонки", "Контакты", "Сделки (первое касание)", "Сделки (последнее касание)", "Успешные сделки", "Выручка", "Конверсия"]
-            : [dims.first { $0.0 == by }!.1, "Calls", "Contacts", "Deals (first touch)", "Deals (last touch)", "Won deals", "Revenue", "Conversion"]
+            ? [dims.first { $0.0 == by }!.1, "Звонки", "Заявки и чаты", "Контакты", "Сделки (первое касание)", "Сделки (последнее касание)", "Успешные сделки", "Выручка", "Конверсия"]
+            : [dims.first { $0.0 == by }!.1, "Calls", "Requests and chats", "Contacts", "Deals (first touch)", "Deals (last touch)", "Won deals", "Revenue", "Conversion"]
         let query = "from=\(fromText)&to=\(toText)&by=\(by.rawValue)&attribution=\(attribution.rawValue)"
         let revenueChart = Self.bars(title: (ru ? "Выручка, " : "Revenue, ") + main,
                                      report.rows.prefix(12).map { (label($0.key), [$0.revenue[main] ?? 0]) }, series: [ru ? "выручка" : "revenue"])
@@ -181,8 +196,8 @@ extension Cabinet {
                                    series: ru ? ["первое касание", "последнее касание", "успешные"] : ["first touch", "last touch", "won"])
         let title = ru ? "Сквозная аналитика" : "End-to-end analytics"
         let explain = ru
-            ? "Звонки за период соединены со сделками, созданными за период, по номеру клиента (последние 10 цифр). Касания сделки — звонки с номеров её контактов до её создания; выручка и успешные сделки засчитываются группе выбранного касания. Конверсия — доля контактов группы, чьё касание привело к успешной сделке."
-            : "Calls of the period are joined to the deals created in it by the client's number (last 10 digits). A deal's touches are calls from its contacts' numbers before it was created; won deals and revenue go to the group of the chosen touch. Conversion is the share of a group's contacts whose touch brought a won deal."
+            ? "Звонки, заявки и чаты за период (те, где оставлен телефон) соединены со сделками, созданными за период, по номеру клиента (последние 10 цифр). Касания сделки — звонки, заявки и чаты с номеров её контактов до её создания; выручка и успешные сделки засчитываются группе выбранного касания. Конверсия — доля контактов группы, чьё касание привело к успешной сделке."
+            : "Calls, requests and chats of the period (those that left a phone number) are joined to the deals created in it by the client's number (last 10 digits). A deal's touches are the calls, requests and chats from its contacts' numbers before it was created; won deals and revenue go to the group of the chosen touch. Conversion is the share of a group's contacts whose touch brought a won deal."
         return page(l, title: title, body: """
             <h1>\(title)</h1>
             <p><a href="/cabinet/deals">\(ru ? "Сырые данные → Сделки" : "Raw data → Deals")</a></p>
@@ -196,6 +211,7 @@ extension Cabinet {
             </form>
             <div class="cards">
               <div class="card"><small>\(ru ? "Звонки" : "Calls")</small><div style="font-size:1.5rem;font-weight:700">\(t.calls)</div></div>
+              <div class="card"><small>\(ru ? "Заявки и чаты" : "Requests and chats")</small><div style="font-size:1.5rem;font-weight:700">\(t.texts)</div></div>
               <div class="card"><small>\(ru ? "Контакты" : "Contacts")</small><div style="font-size:1.5rem;font-weight:700">\(t.contacts)</div></div>
               <div class="card"><small>\(ru ? "Сделки после звонков" : "Deals after calls")</small><div style="font-size:1.5rem;font-weight:700">\(t.firstTouchDeals)</div></div>
               <div class="card"><small>\(ru ? "Успешные сделки" : "Won deals")</small><div style="font-size:1.5rem;font-weight:700">\(t.wonDeals)</div></div>
@@ -203,11 +219,11 @@ extension Cabinet {
               <div class="card"><small>\(ru ? "Конверсия" : "Conversion")</small><div style="font-size:1.5rem;font-weight:700">\(percent(t.conversion))</div></div>
             </div>
             <p><small>\(explain) \(ru ? "Сделок без звонка до них" : "Deals without a call before them"): \(report.unattributedDeals).</small></p>
-            \(report.rows.isEmpty ? "<p>\(ru ? "За период нет звонков." : "No calls in the period.")</p>" : """
+            \(report.rows.isEmpty ? "<p>\(ru ? "За период нет звонков, заявок и чатов." : "No calls, requests or chats in the period.")</p>" : """
             <div style="display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:1rem;margin:1rem 0">\(revenueChart)\(dealsChart)</div>
             <div class="scroll"><table><thead><tr>\(head.map { "<th>\($0)</th>" }.joined())</tr></thead>
             <tbody>\(rows)</tbody>
-            <tfoot><tr><th>\(ru ? "Итого" : "Total")</th><th>\(t.calls)</th><th>\(t.contacts)</th><th>\(t.firstTouchDeals)</th><th>\(t.lastTouchDeals)</th><th>\(t.wonDeals)</th><th>\(Self.revenue(t.revenue))</th><th>\(percent(t.conversion))</th></tr></tfoot>
+            <tfoot><tr><th>\(ru ? "Итого" : "Total")</th><th>\(t.calls)</th><th>\(t.texts)</th><th>\(t.contacts)</th><th>\(t.firstTouchDeals)</th><th>\(t.lastTouchDeals)</th><th>\(t.wonDeals)</th><th>\(Self.revenue(t.revenue))</th><th>\(percent(t.conversion))</th></tr></tfoot>
             </table></div>
             """)
             """, csrf: s.csrf, email: s.email)

@@ -158,11 +158,11 @@ struct DealsRoutes {
             return t.contains(where: { ";\"\n\r".contains($0) }) ? "\"" + t.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : t
         }
         func number(_ d: Double) -> String { d == d.rounded() ? String(Int64(d)) : String(format: "%.2f", d) }
-        var lines = [(["group", "name", "calls", "contacts", "first_touch_deals", "last_touch_deals", "won_deals"]
+        var lines = [(["group", "name", "calls", "texts", "contacts", "first_touch_deals", "last_touch_deals", "won_deals"]
             + currencies.map { "revenue_\($0)" } + ["conversion"]).joined(separator: ";")]
         for r in report.rows + [report.totals] {
             let total = r == report.totals
-            let fields = [total ? "total" : cell(r.key), cell(total ? "" : names[r.key] ?? r.key), String(r.calls), String(r.contacts),
+            let fields = [total ? "total" : cell(r.key), cell(total ? "" : names[r.key] ?? r.key), String(r.calls), String(r.texts), String(r.contacts),
                           String(r.firstTouchDeals), String(r.lastTouchDeals), String(r.wonDeals)]
                 + currencies.map { number(r.revenue[$0] ?? 0) } + [String(format: "%.4f", r.conversion)]
             lines.append(fields.joined(separator: ";"))
@@ -177,7 +177,8 @@ struct DealsRoutes {
 }
 
 extension Switchboard {
-    /// CORE-17 over the tenant's calls and deals in [from, to); campaigns from every integration's call tracking.
+    /// CORE-17 over the tenant's calls, requests, chats and deals in [from, to); calls' campaigns from every
+    /// integration's call tracking, requests' and chats' from their `utm_campaign`.
     public func dealAnalytics(tenantId: String, from: Date, to: Date, by: DealAnalytics.Dimension,
                               attribution: DealAnalytics.Attribution) async throws -> DealAnalytics.Report {
         var campaigns: [String: String] = [:]
@@ -190,7 +191,8 @@ extension Switchboard {
             t.campaign = t.line.flatMap { campaigns[String($0.filter(\.isNumber).suffix(10))] }
             return t
         }
+        let texts = try await deals.analyticsTextTouches(tenantId: tenantId, from: from, to: to)
         let found = try await deals.analyticsDeals(tenantId: tenantId, from: from, to: to)
-        return DealAnalytics.report(touches: touches, deals: found, by: by, attribution: attribution)
+        return DealAnalytics.report(touches: touches + texts, deals: found, by: by, attribution: attribution)
     }
 }

@@ -1,13 +1,15 @@
 import Foundation
 
-/// CORE-17, end-to-end analytics: calls joined to the deals of the same contact (the client's last 10 digits).
+/// CORE-17, end-to-end analytics: calls, web requests and chats joined to the deals of the same contact (the client's
+/// last 10 digits).
 ///
 /// The rules, in one place:
-/// - A period holds the calls that started in it and the deals created in it.
-/// - A deal's touches are the period's calls from any of its contacts' numbers that started no later than the deal was
-///   created (a call after the deal did not bring it). A deal without a touch is counted as unattributed.
+/// - A period holds the calls that started in it, the requests and chats that came in it (those that left a phone
+///   number), and the deals created in it.
+/// - A deal's touches are the period's calls, requests and chats from any of its contacts' numbers that came no later
+///   than the deal was created (a touch after the deal did not bring it). A deal without a touch is unattributed.
 /// - The first touch is the earliest of them, the last touch the latest (ties: the call id).
-/// - A group (virtual number, campaign, employee) counts its calls, its contacts (distinct numbers), the deals whose
+/// - A group (virtual number, campaign, employee, site, channel) counts its calls and text communications, its contacts (distinct numbers), the deals whose
 ///   first touch and whose last touch are its calls, and, by the chosen attribution (first or last touch), its won
 ///   deals, their revenue (per currency) and its conversion: the share of its contacts whose attributed touch brought
 ///   a won deal.
@@ -17,16 +19,26 @@ public enum DealAnalytics {
         case line
         /// The campaign the virtual number stands for (call tracking settings), or the number when it stands for none.
         case campaign
-        /// The PBX employee who talked first (missed calls have none).
+        /// The PBX employee who talked first (missed calls and text communications have none).
         case employee
+        /// The site a request or chat came from; empty for calls.
+        case site
+        /// Call, web request or chat.
+        case channel
+    }
+
+    /// Where a touch came from.
+    public enum Channel: String, Codable, Sendable, CaseIterable {
+        case call, request, chat
     }
 
     public enum Attribution: String, Codable, Sendable, CaseIterable {
         case first, last
     }
 
-    /// One call as the analytics sees it.
+    /// One call, web request or chat as the analytics sees it.
     public struct Touch: Sendable, Equatable {
+        /// The call's or the text communication's id.
         public var callId: String
         /// The client's last 10 digits.
         public var phone: String
@@ -34,14 +46,20 @@ public enum DealAnalytics {
         public var campaign: String?
         public var employee: String?
         public var startedAt: Date
+        public var channel: Channel
+        /// The site of a request or chat.
+        public var site: String?
 
-        public init(callId: String, phone: String, line: String?, campaign: String? = nil, employee: String?, startedAt: Date) {
+        public init(callId: String, phone: String, line: String?, campaign: String? = nil, employee: String?, startedAt: Date,
+                    channel: Channel = .call, site: String? = nil) {
             self.callId = callId
             self.phone = phone
             self.line = line
             self.campaign = campaign
             self.employee = employee
             self.startedAt = startedAt
+            self.channel = channel
+            self.site = site
         }
 
         public func key(_ d: Dimension) -> String {
@@ -49,6 +67,8 @@ public enum DealAnalytics {
             case .line: return line ?? ""
             case .campaign: return campaign ?? line ?? ""
             case .employee: return employee ?? ""
+            case .site: return site ?? ""
+            case .channel: return channel.rawValue
             }
         }
     }
@@ -76,6 +96,8 @@ public enum DealAnalytics {
         /// The group: a virtual number, a campaign, an employee's login; empty for "none" (a missed call's employee).
         public var key: String
         public var calls: Int
+        /// Web requests and chats.
+        public var texts: Int
         public var contacts: Int
         public var firstTouchDeals: Int
         public var lastTouchDeals: Int
@@ -85,10 +107,11 @@ public enum DealAnalytics {
         /// Contacts whose attributed touch brought a won deal, over contacts (0 when there are no contacts).
         public var conversion: Double
 
-        public init(key: String, calls: Int = 0, contacts: Int = 0, firstTouchDeals: Int = 0, lastTouchDeals: Int = 0,
+        public init(key: String, calls: Int = 0, texts: Int = 0, contacts: Int = 0, firstTouchDeals: Int = 0, lastTouchDeals: Int = 0,
                     wonDeals: Int = 0, revenue: [String: Double] = [:], conversion: Double = 0) {
             self.key = key
             self.calls = calls
+            self.texts = texts
             self.contacts = contacts
             self.firstTouchDeals = firstTouchDeals
             self.lastTouchDeals = lastTouchDeals
@@ -118,7 +141,7 @@ public enum DealAnalytics {
         var contactsOf: [String: Set<String>] = [:]
         for t in touches {
             let k = t.key(by)
-            rows[k, default: Row(key: k)].calls += 1
+            if t.channel == .call { rows[k, default: Row(key: k)].calls += 1 } else { rows[k, default: Row(key: k)].texts += 1 }
             contactsOf[k, default: []].insert(t.phone)
         }
         var converted: [String: Set<String>] = [:]
@@ -151,7 +174,8 @@ public enum DealAnalytics {
             rows[k]!.contacts = contacts
             rows[k]!.conversion = contacts == 0 ? 0 : Double(converted[k]?.count ?? 0) / Double(contacts)
         }
-        totals.calls = touches.count
+        totals.calls = touches.filter { $0.channel == .call }.count
+        totals.texts = touches.count - totals.calls
         totals.contacts = Set(touches.map(\.phone)).count
         totals.conversion = totals.contacts == 0 ? 0 : Double(totalConverted.count) / Double(totals.contacts)
         let main = mainCurrency(totals.revenue)

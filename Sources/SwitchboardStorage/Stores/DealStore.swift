@@ -209,6 +209,30 @@ public struct DealStore: Sendable {
             """, binds: [.text(tenantId), .of(from), .of(to)])
     }
 
+    /// The statement `analyticsTextTouches` runs: the period's requests and chats that left a phone number.
+    public static func analyticsTextTouchesQuery(tenantId: String, from: Date, to: Date) -> AnalyticsQuery {
+        AnalyticsQuery(name: "deals.textTouches", sql: """
+            SELECT id, kind, site, phone, utm, created_at FROM text_events
+            WHERE tenant_id = ? AND created_at >= ? AND created_at < ? AND phone IS NOT NULL AND phone <> ''
+            """, binds: [.text(tenantId), .of(from), .of(to)])
+    }
+
+    /// The tenant's web requests and chats with a phone number that came in [from, to), as touches: their site, and
+    /// their `utm_campaign` as the campaign.
+    public func analyticsTextTouches(tenantId: String, from: Date, to: Date) async throws -> [DealAnalytics.Touch] {
+        let query = Self.analyticsTextTouchesQuery(tenantId: tenantId, from: from, to: to)
+        return try await db.read { r in
+            try await query.run(on: r).compactMap { row in
+                guard let phone = PhoneNumber.parse(row.string("phone") ?? "", region: "RU").last10 else { return nil }
+                let utm = (try? JSON.decode([String: String].self, from: row.string("utm") ?? "{}")) ?? [:]
+                return DealAnalytics.Touch(callId: row.string("id") ?? "", phone: phone, line: nil,
+                                           campaign: utm["utm_campaign"].flatMap { $0.isEmpty ? nil : $0 }, employee: nil,
+                                           startedAt: row.date("created_at") ?? from,
+                                           channel: row.string("kind") == "chat" ? .chat : .request, site: row.string("site"))
+            }
+        }
+    }
+
     /// The tenant's calls with a client number that started in [from, to) (internal calls left out), as touches;
     /// the campaign is the caller's to fill.
     public func analyticsTouches(tenantId: String, from: Date, to: Date) async throws -> [DealAnalytics.Touch] {

@@ -15,6 +15,7 @@ struct AnalyticsPlanTests {
     static var queries: [AnalyticsQuery] {
         CallAnalyticsStore.queries(tenantId: "t1", from: from, to: to, utcOffset: 3 * 3600).all + [
             DealStore.analyticsTouchesQuery(tenantId: "t1", from: from, to: to),
+            DealStore.analyticsTextTouchesQuery(tenantId: "t1", from: from, to: to),
             DealStore.analyticsDealsQuery(tenantId: "t1", from: from, to: to),
             DealStore.listQuery(tenantId: "t1", filter: DealStore.Filter(from: from, to: to, limit: 200)),
         ]
@@ -79,7 +80,8 @@ struct AnalyticsPlanTests {
                 case .postgres:
                     #expect(!plan.contains("Seq Scan"), "\(q.name) scans a table:\n\(plan)")
                 }
-                let period = q.name.hasPrefix("deals.list") || q.name == "deals.deals" ? "deals_tenant_created" : "calls_tenant_started"
+                let period = q.name.hasPrefix("deals.list") || q.name == "deals.deals" ? "deals_tenant_created"
+                    : q.name == "deals.textTouches" ? "text_events_tenant" : "calls_tenant_started"
                 #expect(plan.contains(period), "\(q.name) does not read the period by \(period):\n\(plan)")
             }
 

@@ -154,11 +154,11 @@ struct DealsTests {
                 try await client.execute(uri: "/api/v1/analytics/deals?\(query)&format=csv", method: .get, headers: t.auth) { res in
                     #expect(res.status == .ok && res.headers[.contentType]?.hasPrefix("text/csv") == true)
                     let lines = res.body.text.split(separator: "\r\n").map(String.init)
-                    #expect(lines.first == "group;name;calls;contacts;first_touch_deals;last_touch_deals;won_deals;revenue_RUB;conversion")
-                    #expect(lines.contains("'\(Self.l1);'\(Self.l1);2;2;2;1;1;1000;0.5000"))
-                    #expect(lines.last == "total;;5;4;4;4;2;1300;0.5000")
+                    #expect(lines.first == "group;name;calls;texts;contacts;first_touch_deals;last_touch_deals;won_deals;revenue_RUB;conversion")
+                    #expect(lines.contains("'\(Self.l1);'\(Self.l1);2;0;2;2;1;1;1000;0.5000"))
+                    #expect(lines.last == "total;;5;0;4;4;4;2;1300;0.5000")
                 }
-                try await client.execute(uri: "/api/v1/analytics/deals?by=site", method: .get, headers: t.auth) { #expect($0.status == .badRequest) }
+                try await client.execute(uri: "/api/v1/analytics/deals?by=planet", method: .get, headers: t.auth) { #expect($0.status == .badRequest) }
                 try await client.execute(uri: "/api/v1/deals?status=won&limit=2", method: .get, headers: t.auth) { res in
                     #expect(res.status == .ok)
                     guard case .array(let list) = res.body.j else { Issue.record("not a list"); return }
