@@ -125,7 +125,6 @@ struct GuardedWebSocketChannel: ServerChildChannel {
         /// Nil for a connection refused by the limit: it closes as it opens, with nothing to handle.
         let upgrade: HTTP1WebSocketUpgradeChannel.Value?
         let channel: any Channel
-        let first: NIOLoopBound<FirstRequestGuard>?
     }
     let inner: HTTP1WebSocketUpgradeChannel
     let limiter: ConnectionLimiter
@@ -153,10 +152,10 @@ struct GuardedWebSocketChannel: ServerChildChannel {
             try channel.pipeline.syncOperations.addHandler(first, position: .first)
             return NIOLoopBound(first, eventLoop: channel.eventLoop)
         }.flatMap { (first: NIOLoopBound<FirstRequestGuard>?) in
-            guard let first else { return channel.eventLoop.makeSucceededFuture(Value(upgrade: nil, channel: channel, first: nil)) }
+            guard let first else { return channel.eventLoop.makeSucceededFuture(Value(upgrade: nil, channel: channel)) }
             return inner.setup(channel: channel, logger: logger).flatMapThrowing { upgrade in
                 try channel.pipeline.syncOperations.addHandler(UnreadableRequest(first: first))
-                return Value(upgrade: upgrade, channel: channel, first: first)
+                return Value(upgrade: upgrade, channel: channel)
             }
         }
     }
@@ -164,9 +163,6 @@ struct GuardedWebSocketChannel: ServerChildChannel {
     func handle(value: Value, logger: Logger) async {
         guard let upgrade = value.upgrade else { return }
         await inner.handle(value: upgrade, logger: logger)
-        if let first = value.first {
-            value.channel.eventLoop.execute { first.value.answerIfSilent() }
-        }
     }
 }
 

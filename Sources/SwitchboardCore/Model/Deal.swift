@@ -20,8 +20,8 @@ public struct DealProduct: Codable, Sendable, Equatable {
     }
 }
 
-/// A CRM's deal as Raw data → Deals keeps it, whatever the CRM calls it (an amoCRM lead, a Bitrix24 deal, a
-/// Megaplan deal, a MoySklad customer order). Connectors build it from the CRM's answer; `raw` is that answer.
+/// A CRM's deal as Raw data → Deals keeps it, whatever the CRM calls it (a lead, a deal, a customer order).
+/// Connectors build it from the CRM's answer; `raw` is that answer.
 public struct DealRecord: Codable, Sendable, Equatable {
     /// The deal's id in the CRM.
     public var id: String
@@ -40,7 +40,7 @@ public struct DealRecord: Codable, Sendable, Equatable {
     /// The contacts' phone numbers, normalised to their last 10 digits (how calls are joined to deals).
     public var phones: [String]
     public var products: [DealProduct]
-    /// The store a MoySklad order ships from.
+    /// The store an order ships from, for CRMs that keep stock.
     public var store: String?
     public var createdAt: Date?
     public var closedAt: Date?

@@ -131,7 +131,7 @@ public enum Migrations {
             """,
         ]),
         Migration(version: 2, name: "credential refresh lease", statements: [
-            // One worker at a time refreshes an OAuth token: amoCRM's refresh tokens are single-use.
+            // One worker at a time refreshes an OAuth token: some CRMs' refresh tokens are single-use.
             "ALTER TABLE crm_credentials ADD COLUMN refresh_lock_until BIGINT",
         ]),
         Migration(version: 3, name: "active jobs index", statements: [
@@ -180,7 +180,7 @@ public enum Migrations {
             "CREATE INDEX text_events_tenant ON text_events (tenant_id, created_at)",
         ]),
         Migration(version: 8, name: "raw data: deals", statements: [
-            // CORE-16: the CRMs' deals (amoCRM leads, Bitrix24 deals, Megaplan deals, MoySklad orders), one row per
+            // CORE-16: the CRMs' deals (leads, deals, customer orders, whatever each CRM calls them), one row per
             // deal of an integration; amounts in hundredths; the title in lower case for search (SQLite's LOWER knows ASCII only).
             """
             CREATE TABLE deals (

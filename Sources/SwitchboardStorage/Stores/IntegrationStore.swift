@@ -75,11 +75,7 @@ public struct IntegrationStore: Sendable {
     /// Active integrations fed by one PBX connection, read inside the caller's transaction (the call ingest's batch),
     /// so the jobs they cause commit with the events.
     public static func activeForIngest(pbxConnectionId: String, in tx: any SQLExecutor) async throws -> [IngestTarget] {
-        try await tx.query("SELECT id, crm, credential_id FROM integrations WHERE pbx_connection_id = ? AND active = 1 ORDER BY id",
-                           [.text(pbxConnectionId)]).compactMap { row in
-            guard let id = row.string("id"), let crm = row.string("crm") else { return nil }
-            return IngestTarget(id: id, crm: CRMKind(crm), credentialId: row.string("credential_id"))
-        }
+        try await activeForIngest(pbxConnectionIds: [pbxConnectionId], in: tx)[pbxConnectionId] ?? []
     }
 
     /// `activeForIngest` of several PBX connections in one query, by connection id.
