@@ -67,17 +67,11 @@ public struct ClickToCallSettings: Codable, Sendable, Equatable {
 }
 
 public extension Integration {
-    /// Whether this integration answers personal-manager requests (the guides' "forward to the personal manager").
-    var personalManagerRouting: Bool {
-        if case .bool(let on)? = settings["personalManager"] { return on }
-        if case .bool(let on)? = settings["incoming"]?["personalManager"] { return on }
-        return false
-    }
+    /// The settings every CRM's integration has (`CommonSettings`), read from its settings document.
+    var common: CommonSettings { CommonSettings(json: settings) }
 
-    var clickToCall: ClickToCallSettings {
-        var s = ClickToCallSettings()
-        if case .string(let v)? = settings["clickToCall"]?["callerId"] { s.callerId = v }
-        if case .bool(let v)? = settings["clickToCall"]?["overrideCallerId"] { s.overrideCallerId = v }
-        return s
-    }
+    /// Whether this integration answers personal-manager requests (the guides' "forward to the personal manager").
+    var personalManagerRouting: Bool { common.personalManager }
+
+    var clickToCall: ClickToCallSettings { common.clickToCall }
 }
