@@ -177,7 +177,7 @@ struct AnalyticsSeed {
         var seeded: [Tenant] = []
         for t in 0..<tenants {
             let tenant = try await sb.tenants.create(name: "Analytics bench \(t)")
-            let (connection, _) = try await sb.pbx.create(tenantId: tenant.id, name: "pbx", protocol: .itoolabs, apiURL: nil, apiKey: nil)
+            let (connection, _) = try await sb.pbx.create(tenantId: tenant.id, name: "pbx", protocol: DemoPBX.id, apiURL: nil, apiKey: nil)
             for e in 0..<Self.employees {
                 _ = try await sb.pbx.upsertEmployee(tenantId: tenant.id, connectionId: connection.id, login: Self.login(e),
                                                     extension_: String(100 + e), name: "Сотрудник \(e + 1)", email: nil, directNumber: nil)
@@ -196,7 +196,7 @@ struct AnalyticsSeed {
                                  clients: max(100, Int(Double(calls) * weight / 4))))
         }
         // A real call model for the `model` column, so rows are the size the journal's are.
-        let event = CallEvent(key: "bench-template-end", kind: .callEnded, providerType: "itoolabs", externalCallId: "bench-template",
+        let event = CallEvent(key: "bench-template-end", kind: .callEnded, providerType: DemoPBX.id.rawValue, externalCallId: "bench-template",
                               occurredAt: Date(), direction: .inbound, clientNumberRaw: "79161234567", lineNumber: seeded[0].lines[0],
                               employeeLogin: Self.login(0))
         let callStore = sb.calls, first = seeded[0]

@@ -1,6 +1,8 @@
 import ArgumentParser
 import SwitchboardCore
 import SwitchboardCRM
+import SwitchboardPBX
+import SwitchboardSimulator
 
 /// The command line's one list of CRMs: their sandboxes (`switchboard sandbox <crm>`) and the ones the demo seeds.
 enum DemoCRMs {
@@ -11,4 +13,11 @@ enum DemoCRMs {
     static let all: [DemoCRM] = [.amoCRM, .bitrix24, .moySklad, .megaplan]
     static let sandboxCommands: [any ParsableCommand.Type] = [AmoSandboxCommand.self, Bitrix24SandboxCommand.self,
                                                               MoySkladSandboxCommand.self, MegaplanSandboxCommand.self]
+}
+
+/// The command line's PBX protocol: the demo's PBX, the benchmarks' events and `simulate`'s named scenarios.
+enum DemoPBX {
+    static let id: PBXProtocol = .itoolabs
+    static let title = "ITooLabs"
+    typealias Scenarios = ITooLabsScenarios
 }

@@ -46,7 +46,7 @@ struct Demo: AsyncParsableCommand {
         let password = "demo-" + String(UUID().uuidString.prefix(8)).lowercased()
         _ = try await sb.tenants.addUser(tenantId: tenant.id, email: "demo@switchboard.local", passwordHash: Passwords.hash(password))
         let (_, token) = try await sb.tenants.createToken(tenantId: tenant.id, name: "demo")
-        let (connection, secret) = try await sb.pbx.create(tenantId: tenant.id, name: "Демо-АТС (ITooLabs)", protocol: .itoolabs,
+        let (connection, secret) = try await sb.pbx.create(tenantId: tenant.id, name: "Демо-АТС (\(DemoPBX.title))", protocol: DemoPBX.id,
                                                            apiURL: pbxURL, apiKey: "simulator-key")
         var employees: [String: Employee] = [:]
         for (n, (login, name)) in [("anna", "Анна Смирнова"), ("boris", "Борис Иванов"), ("vera", "Вера Петрова")].enumerated() {
@@ -171,12 +171,12 @@ struct DemoCaller: Service {
             let client = n % 5 == 0 ? "79165551234" : "7916\(Int.random(in: 1_000_000...9_999_999))"
             let scenario: SimScenario
             switch n % 6 {
-            case 1: scenario = ITooLabsScenarios.answered(client: client, employee: ["anna", "boris", "vera"].randomElement()!)
-            case 2: scenario = ITooLabsScenarios.missed(client: client, employee: "boris")
-            case 3: scenario = ITooLabsScenarios.queue(client: client, employees: ["anna", "boris", "vera"])
-            case 4: scenario = ITooLabsScenarios.blindTransfer(client: client, from: "anna", to: "vera")
-            case 5: scenario = ITooLabsScenarios.outgoing(client: client, employee: "vera")
-            default: scenario = ITooLabsScenarios.answered(client: client, employee: "anna")
+            case 1: scenario = DemoPBX.Scenarios.answered(client: client, employee: ["anna", "boris", "vera"].randomElement()!)
+            case 2: scenario = DemoPBX.Scenarios.missed(client: client, employee: "boris")
+            case 3: scenario = DemoPBX.Scenarios.queue(client: client, employees: ["anna", "boris", "vera"])
+            case 4: scenario = DemoPBX.Scenarios.blindTransfer(client: client, from: "anna", to: "vera")
+            case 5: scenario = DemoPBX.Scenarios.outgoing(client: client, employee: "vera")
+            default: scenario = DemoPBX.Scenarios.answered(client: client, employee: "anna")
             }
             do {
                 try await player.play(scenario)

@@ -41,7 +41,7 @@ final class LatencyHistogram: @unchecked Sendable {
 struct IngestBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Drive ITooLabs events over HTTP; print events/s and ack latency percentiles, then routing latency.")
+        abstract: "Drive PBX events over HTTP; print events/s and ack latency percentiles, then routing latency.")
 
     @Option(help: "Calls to play; each is 4 events (INCOMING, ACCEPTED, COMPLETED, history).") var calls = 5000
     @Option(help: "Concurrent PBX connections sending.") var concurrency = 64
@@ -51,7 +51,7 @@ struct IngestBench: AsyncParsableCommand {
     func run() async throws {
         let (sb, config, logger) = try await storage.open(lookups: [DemoCRMs.benchCRM: InstantLookup()])
         let tenant = try await sb.tenants.create(name: "Bench \(UUID().uuidString.prefix(6))")
-        let (connection, secret) = try await sb.pbx.create(tenantId: tenant.id, name: "bench", protocol: .itoolabs,
+        let (connection, secret) = try await sb.pbx.create(tenantId: tenant.id, name: "bench", protocol: DemoPBX.id,
                                                            apiURL: nil, apiKey: nil)
         let employee = try await sb.pbx.upsertEmployee(tenantId: tenant.id, connectionId: connection.id, login: "ivan",
                                                        extension_: "101", name: "Ivan", email: nil, directNumber: nil)
@@ -81,7 +81,7 @@ struct IngestBench: AsyncParsableCommand {
                     while true {
                         let n = next.next()
                         if n >= calls { return }
-                        let scenario = ITooLabsScenarios.answered(client: String(79_000_000_000 + n), employee: "ivan", talk: 30)
+                        let scenario = DemoPBX.Scenarios.answered(client: String(79_000_000_000 + n), employee: "ivan", talk: 30)
                         for step in scenario.steps {
                             let t0 = ContinuousClock.now
                             let reply = try await player.send(step)

@@ -22,7 +22,7 @@ struct MemoryBench: AsyncParsableCommand {
         abstract: "Seed tenants, connections, integrations and calls through the stores, start `switchboard serve` on them, " +
                   "post one webhook and one routing request per connection and print the server's RSS.")
 
-    @Option(help: "Tenants, each with one ITooLabs connection and one active CRM integration.") var tenants = 1000
+    @Option(help: "Tenants, each with one PBX connection and one active CRM integration.") var tenants = 1000
     @Option(help: "Stored calls, spread evenly over the tenants.") var calls = 100_000
     @Option(help: "Port for the `serve` process.") var port = 18_190
     @Option(help: "Concurrent webhook senders.") var concurrency = 16
@@ -35,7 +35,7 @@ struct MemoryBench: AsyncParsableCommand {
         let perTenant = max(1, calls / max(1, tenants))
         for t in 0..<tenants {
             let tenant = try await sb.tenants.create(name: "Memory bench \(t)")
-            let (connection, secret) = try await sb.pbx.create(tenantId: tenant.id, name: "pbx", protocol: .itoolabs,
+            let (connection, secret) = try await sb.pbx.create(tenantId: tenant.id, name: "pbx", protocol: DemoPBX.id,
                                                                apiURL: nil, apiKey: nil)
             _ = try await sb.integrations.create(tenantId: tenant.id, crm: DemoCRMs.benchCRM, name: "crm", credentialId: nil,
                                                  pbxConnectionId: connection.id, active: true)
@@ -57,7 +57,7 @@ struct MemoryBench: AsyncParsableCommand {
                         _ = try await db.transaction { tx in
                             for c in 0..<perTenant {
                                 let external = "seed-\(t)-\(c)"
-                                let event = CallEvent(key: external + "-end", kind: .callEnded, providerType: "itoolabs",
+                                let event = CallEvent(key: external + "-end", kind: .callEnded, providerType: DemoPBX.id.rawValue,
                                                       externalCallId: external, occurredAt: now.addingTimeInterval(Double(-c * 60)),
                                                       direction: .inbound, clientNumberRaw: String(79_000_000_000 + c),
                                                       lineNumber: "74951234567", employeeLogin: "ivan")
@@ -74,7 +74,7 @@ struct MemoryBench: AsyncParsableCommand {
         let seeded = ContinuousClock.now - seedStart
         let storedCalls = try await sb.db.read { try await $0.one("SELECT COUNT(*) AS n FROM calls", []) }?.int("n") ?? 0
         print(storage.describe(sb))
-        print(String(format: "seeded %d tenants (one ITooLabs connection and one active CRM integration each) and %d calls in %.1f s",
+        print(String(format: "seeded %d tenants (one PBX connection and one active CRM integration each) and %d calls in %.1f s",
                      tenants, storedCalls, seeded.seconds))
         await sb.shutdown()
 
@@ -119,7 +119,7 @@ struct MemoryBench: AsyncParsableCommand {
                         let n = next.next()
                         if n >= targets.count { return }
                         let player = ScenarioPlayer(baseURL: base, connectionId: targets[n].id, secret: targets[n].secret, http: http)
-                        let step = ITooLabsScenarios.answered(client: String(79_100_000_000 + n), employee: "ivan").steps[0]
+                        let step = DemoPBX.Scenarios.answered(client: String(79_100_000_000 + n), employee: "ivan").steps[0]
                         let reply = try await player.send(step)
                         if reply.status != 200 { _ = failures.next() }
                         let contact = try await player.askContact(phone: String(79_100_000_000 + n))

@@ -9,10 +9,9 @@ import SwitchboardStorage
 /// The endpoints PBXs call: those of every adapter the PBX registry lists, under `/pbx/`.
 struct PBXRoutes {
     let sb: Switchboard
-    var registry: PBXRegistry = .live
 
     func register(on router: Router<AppRequestContext>) {
-        for adapter in registry.all {
+        for adapter in sb.pbxAdapters.all {
             for endpoint in adapter.endpoints {
                 router.post(RouterPath("pbx/" + endpoint.path)) { req, ctx in try await handle(req, ctx, adapter, endpoint) }
             }
@@ -58,6 +57,15 @@ struct PBXRoutes {
         case .events(let events, let raw):
             switch await ingestOrRefuse(events, raw: raw, connection: connection, ctx, endpoint) {
             case .success(let outcomes): return response(endpoint.encode(.stored(outcomes)))
+            case .failure(let refused): return refused
+            }
+        case .eventsAndRouting(let events, let raw, let question):
+            switch await ingestOrRefuse(events, raw: raw, connection: connection, ctx, endpoint) {
+            case .success(let outcomes):
+                // Answered now; the call is routed afterwards by the connection's command, within its budget.
+                let logger = ctx.logger
+                Task { await sb.routeByCommand(question, connection: connection, style: adapter.routing, since: arrived, logger: logger) }
+                return response(endpoint.encode(.stored(outcomes)))
             case .failure(let refused): return refused
             }
         case .routing(let client, let askedMs):

@@ -20,6 +20,12 @@ public struct PBXAdapter: Sendable {
     public var unknownConnection: PBXRefusal
     /// The command client of a connection with an API address and key; nil when the protocol takes no commands.
     public var commands: (@Sendable (_ connection: PBXConnection, _ apiURL: String, _ key: String, OutboundHTTP) -> any PBXCommands)?
+    /// How a call is routed to the caller's personal manager: in the answer to the PBX's question, or by a command sent
+    /// after the PBX reported the call (a callback API).
+    public var routing: RoutingStyle = .inResponse
+    /// For a protocol Switchboard reads from instead of one that posts to it (a TCP session to the PBX): the host keeps
+    /// one session per connection of this protocol and restarts it when it ends.
+    public var pull: PBXPull? = nil
 
     public init(id: PBXProtocol, title: String, titleRU: String, endpoints: [PBXEndpoint], finalGrace: TimeInterval,
                 unknownConnection: PBXRefusal,
@@ -106,6 +112,54 @@ public enum PBXInbound: Sendable {
     case events([CallEvent], raw: String)
     /// Who should take a call from this number; `askedMs` is the deadline the PBX asked for, if any.
     case routing(client: String, askedMs: Int?)
+    /// Events to store, answered at once, and a call to route afterwards by the connection's `route` command (a
+    /// protocol whose routing is `.byCommand`).
+    case eventsAndRouting([CallEvent], raw: String, question: RoutingQuestion)
+}
+
+/// A call the PBX wants routed by command: the caller's number and the PBX's own reference of the call.
+public struct RoutingQuestion: Sendable, Equatable {
+    public var client: String
+    public var callRef: String
+    /// The deadline the PBX asked for, if any.
+    public var askedMs: Int?
+
+    public init(client: String, callRef: String, askedMs: Int? = nil) {
+        self.client = client
+        self.callRef = callRef
+        self.askedMs = askedMs
+    }
+}
+
+/// How a protocol routes a call to the caller's personal manager.
+public enum RoutingStyle: Sendable, Equatable {
+    /// The PBX asks and waits: the answer names the employee.
+    case inResponse
+    /// The PBX reports the call and takes a `route` command within `budget` (a callback API).
+    case byCommand(budget: Duration)
+}
+
+/// A protocol that Switchboard reads from: `run` keeps one session with the PBX for a connection (a TCP client), hands
+/// what it reads to the sink, and returns or throws when the session ends; the host runs it again after a pause.
+public struct PBXPull: Sendable {
+    public var run: @Sendable (_ connection: PBXConnection, _ secret: String, _ sink: PBXPullSink) async throws -> Void
+
+    public init(run: @escaping @Sendable (PBXConnection, String, PBXPullSink) async throws -> Void) { self.run = run }
+}
+
+/// What a pulled session gives its events to: the same storage and routing as a pushed request's.
+public struct PBXPullSink: Sendable {
+    /// Stores events durably, as a pushed request's are stored before its answer; throws when they could not be stored
+    /// (the session reads them again or asks the PBX to resend).
+    public var ingest: @Sendable (_ events: [CallEvent], _ raw: String) async throws -> [IngestOutcome]
+    /// Who should take a call from this number, within the connection's routing deadline.
+    public var route: @Sendable (_ client: String) async -> RoutingDecision
+
+    public init(ingest: @escaping @Sendable ([CallEvent], String) async throws -> [IngestOutcome],
+                route: @escaping @Sendable (String) async -> RoutingDecision) {
+        self.ingest = ingest
+        self.route = route
+    }
 }
 
 /// What the generic part answers, for the adapter to write.

@@ -10,6 +10,9 @@ public struct PBXRegistry: Sendable {
     /// The one list.
     public static let live = PBXRegistry(all: [ITooLabsAdapter.adapter, NativeProtocol.adapter])
 
+    /// The registry with `extra` adapters beside these (tests add protocols of their own).
+    public func adding(_ extra: [PBXAdapter]) -> PBXRegistry { PBXRegistry(all: all + extra) }
+
     public func adapter(for id: PBXProtocol) -> PBXAdapter? {
         all.first { $0.id == id }
     }

@@ -46,6 +46,16 @@ public struct PBXStore: Sendable {
         }
     }
 
+    /// Every tenant's connections of these protocols (the pulled ones, whose sessions the host keeps).
+    public func connections(protocols: [PBXProtocol]) async throws -> [PBXConnection] {
+        guard !protocols.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: protocols.count).joined(separator: ", ")
+        return try await db.read { r in
+            try await r.query("SELECT * FROM pbx_connections WHERE protocol IN (\(marks)) ORDER BY created_at",
+                              protocols.map { .text($0.rawValue) }).map(Self.connection)
+        }
+    }
+
     public func list(tenantId: String) async throws -> [PBXConnection] {
         try await db.read { r in
             try await r.query("SELECT * FROM pbx_connections WHERE tenant_id = ? ORDER BY created_at",

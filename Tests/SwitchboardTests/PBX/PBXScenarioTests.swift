@@ -113,9 +113,7 @@ struct PBXScenarioTests {
                 #expect(try await sb.calls.events(tenantId: fx.tenant.id, callId: call.id).count == s.steps.count)
                 // A batch in one request.
                 let b = NativeScenarios.answered(client: "+79101230000")
-                let events = b.steps.compactMap { step -> NativeProtocol.Event? in
-                    if case .native(let e) = step { return e } else { return nil }
-                }
+                let events = b.steps.compactMap { $0.payload as? NativeProtocol.Event }
                 struct Batch: Encodable { var events: [NativeProtocol.Event] }
                 let reply = try await player.postSigned("/pbx/events/\(fx.connection.id)", body: Array(try JSON.encoder.encode(Batch(events: events))))
                 #expect(reply.status == 200)
@@ -151,7 +149,7 @@ struct PBXScenarioTests {
 
                 let n = nat.player(base)
                 let event = NativeScenarios.answered().steps[0]
-                guard case .native(let e) = event else { return }
+                let e = try #require(event.payload as? NativeProtocol.Event)
                 let body = Array(try JSON.encoder.encode(e))
                 let ts = Int(Date().timeIntervalSince1970)
                 r = try await n.post("/pbx/events/\(nat.connection.id)", body: body, headers: [

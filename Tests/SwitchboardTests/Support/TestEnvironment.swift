@@ -6,6 +6,7 @@ import NIOCore
 import PostgresNIO
 import SwitchboardApp
 import SwitchboardCore
+import SwitchboardOutbound
 import SwitchboardStorage
 
 /// The storage backends every storage-touching test runs on: SQLite always, PostgreSQL when
@@ -81,12 +82,13 @@ func testLogger() -> Logger {
 }
 
 /// Opens a Switchboard on fresh storage, runs `body`, and cleans up.
-func withSwitchboard<T>(_ backend: Backend, configure: (inout AppConfig) -> Void = { _ in },
+/// `outbound` replaces the client of every CRM and PBX request (`.failing`, `.scripted`).
+func withSwitchboard<T>(_ backend: Backend, configure: (inout AppConfig) -> Void = { _ in }, outbound: OutboundHTTP? = nil,
                         _ body: (Switchboard) async throws -> T) async throws -> T {
     let storage = try await TestStorage.make(backend)
     var config = storage.config
     configure(&config)
-    let sb = try await Switchboard.open(config: config, logger: testLogger())
+    let sb = try await Switchboard.open(config: config, logger: testLogger(), outbound: outbound)
     do {
         let result = try await body(sb)
         await sb.shutdown()

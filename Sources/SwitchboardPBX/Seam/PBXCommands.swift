@@ -1,0 +1,93 @@
+import Foundation
+import SwitchboardCore
+
+/// An employee as the PBX lists them.
+public struct PBXAccount: Codable, Sendable, Equatable {
+    public var login: String
+    public var name: String?
+    public var `extension`: String?
+    public var email: String?
+    public var directNumber: String?
+
+    public init(login: String, name: String? = nil, extension: String? = nil, email: String? = nil, directNumber: String? = nil) {
+        self.login = login
+        self.name = name
+        self.extension = `extension`
+        self.email = email
+        self.directNumber = directNumber
+    }
+}
+
+/// One line of the PBX's call history (for reconciliation).
+public struct PBXHistoryRecord: Codable, Sendable, Equatable {
+    public var callId: String
+    public var type: String
+    public var client: String
+    public var account: String?
+    public var via: String?
+    public var start: String
+    public var wait: Int?
+    public var duration: Int?
+    public var record: String?
+}
+
+public struct PBXCommandError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public let status: Int?
+    /// Whether trying again later may help (network, 5xx).
+    public let retryable: Bool
+    public var description: String { message }
+
+    public static func unsupported(_ what: String) -> PBXCommandError {
+        PBXCommandError(message: "\(what) is not supported by this PBX's API", status: nil, retryable: false)
+    }
+}
+
+/// Commands Switchboard sends to a PBX.
+public protocol PBXCommands: Sendable {
+    /// Click-to-call: the PBX rings the employee first, then the client. Returns the PBX's call id if it gives one.
+    func originate(employeeLogin: String, clientNumber: PhoneNumber, callerId: String?) async throws -> String?
+    /// Ends a call.
+    func hangup(callId: String) async throws
+    func setDND(employeeLogin: String, on: Bool) async throws
+    func getDND(employeeLogin: String) async throws -> Bool
+    /// The PBX's employees.
+    func accounts() async throws -> [PBXAccount]
+    /// Puts the employee in or out of their groups' (queues') calls.
+    func subscribeOnCalls(employeeLogin: String, on: Bool, groupId: String?) async throws
+    func history(from: Date, to: Date, type: String) async throws -> [PBXHistoryRecord]
+    /// Sends a call the PBX reported to an employee (protocols whose routing is `.byCommand`).
+    func route(callRef: String, toEmployee login: String) async throws
+}
+
+extension PBXCommands {
+    public func route(callRef: String, toEmployee login: String) async throws {
+        throw PBXCommandError.unsupported("routing a call by command")
+    }
+}
+
+/// For tests that must not reach a PBX: every command is reported through `report` (a test records it as a failure)
+/// and fails, so a stray command cannot pass unnoticed. Give a test double for the commands a test expects instead.
+public struct FailingPBXCommands: PBXCommands {
+    let report: @Sendable (String) -> Void
+
+    public init(report: @escaping @Sendable (String) -> Void) { self.report = report }
+
+    func fail<T>(_ command: String) throws -> T {
+        report("unexpected PBX command: " + command)
+        throw PBXCommandError(message: "no PBX may be called here, yet \(command) was sent", status: nil, retryable: false)
+    }
+
+    public func originate(employeeLogin: String, clientNumber: PhoneNumber, callerId: String?) async throws -> String? {
+        try fail("originate \(employeeLogin) → \(clientNumber.e164 ?? clientNumber.raw)")
+    }
+    public func hangup(callId: String) async throws { try fail("hangup \(callId)") as Void }
+    public func setDND(employeeLogin: String, on: Bool) async throws { try fail("setDND \(employeeLogin) \(on)") as Void }
+    public func getDND(employeeLogin: String) async throws -> Bool { try fail("getDND \(employeeLogin)") }
+    public func accounts() async throws -> [PBXAccount] { try fail("accounts") }
+    public func subscribeOnCalls(employeeLogin: String, on: Bool, groupId: String?) async throws {
+        try fail("subscribeOnCalls \(employeeLogin) \(on)") as Void
+    }
+    public func history(from: Date, to: Date, type: String) async throws -> [PBXHistoryRecord] { try fail("history") }
+    public func route(callRef: String, toEmployee login: String) async throws { try fail("route \(callRef) → \(login)") as Void }
+}
