@@ -82,11 +82,13 @@ extension Switchboard {
         return router
     }
 
-    /// The background services: delivery workers and, on PostgreSQL, the NOTIFY listener.
+    /// The background services: delivery workers, on PostgreSQL the NOTIFY listener, and the pulled PBX sessions.
     public func backgroundServices(workers: Bool = true, drain: ShutdownDrain = ShutdownDrain()) -> [any Service] {
         var services: [any Service] = []
         if workers { services.append(DeliveryService(worker: makeWorker(), drain: drain)) }
         if let pg = db as? PostgresDatabase { services.append(NotificationService(db: pg, wake: queue.wake, routing: routing, chats: chatSignals)) }
+        // A service that returns ends the group, so the sessions' keeper runs only when a pulled protocol is served.
+        if pbxAdapters.all.contains(where: { $0.pull != nil }) { services.append(PBXSessionService(sb: self)) }
         return services
     }
 
