@@ -16,125 +16,127 @@ public struct AmoCallerInfo: Codable, Sendable, Equatable {
     public var isKnown: Bool { contactId != nil }
 }
 
-/// The call as the amoCRM rules see it.
-public struct AmoCallFacts: Codable, Sendable, Equatable {
-    public var callId: String
-    public var direction: CallDirection
-    public var answered: Bool
-    public var client: PhoneNumber
-    /// The amoCRM users (through the employee mapping) of the employees who talked, in order.
-    public var talkerUserIds: [Int]
-    /// The amoCRM user (through the employee mapping) of the employee who dialled an outgoing call; nil inbound.
-    public var dialerUserId: Int?
-    public var startedAt: Date
-    public var talkSec: Int
-    public var recordingURL: String?
-    public var result: CallResult
+/// What only amoCRM knows of the caller: the contact's open deal.
+public struct AmoCallerOwn: Codable, Sendable, Equatable {
+    /// An open deal (not won, not lost) of the contact, if any.
+    public var openLeadId: Int?
 
-    public init(callId: String, direction: CallDirection, answered: Bool, client: PhoneNumber, talkerUserIds: [Int],
-                startedAt: Date, talkSec: Int, recordingURL: String?, result: CallResult, dialerUserId: Int? = nil) {
-        self.callId = callId
-        self.dialerUserId = dialerUserId
-        self.direction = direction
-        self.answered = answered
-        self.client = client
-        self.talkerUserIds = talkerUserIds
-        self.startedAt = startedAt
-        self.talkSec = talkSec
-        self.recordingURL = recordingURL
-        self.result = result
+    public init(openLeadId: Int? = nil) { self.openLeadId = openLeadId }
+}
+
+public typealias AmoKnowledge = CallerKnowledge<AmoCallerOwn>
+
+extension AmoCallerInfo {
+    /// The neutral form the rules read (the kept form stays as it was, so calls kept before read the same).
+    public var knowledge: AmoKnowledge {
+        AmoKnowledge(contact: contactId.map(String.init), owner: contactResponsibleUserId.map(String.init),
+                     own: AmoCallerOwn(openLeadId: openLeadId))
     }
 }
 
-/// One thing to do in amoCRM. The executor turns these into as few API requests as it can.
-public enum AmoStep: Codable, Sendable, Equatable {
-    /// A new contact with the caller's number.
-    case createContact(responsibleUserId: Int, tags: [String])
+/// What only amoCRM does for a call; contacts, the call log and tasks are common steps (`CommonStep`).
+public enum AmoStep: Codable, Sendable, Equatable, StepDescribing {
     /// A new deal; with the new contact when `withNewContact`, else linked to the existing contact.
     case createLead(pipelineId: Int, statusId: Int, responsibleUserId: Int, tags: [String], withNewContact: Bool)
     /// An Unsorted entry for the call in a pipeline.
     case createUnsorted(pipelineId: Int, responsibleUserId: Int)
     /// The contact's open deal is used instead of a new one.
     case reuseLead(leadId: Int)
-    /// The call in the contact's (or deal's) history, with its recording. When amoCRM finds no contact for the
-    /// number and `fallbackToUnsorted`, the call goes to Unsorted instead (the notes' connector pattern).
-    case logCall(responsibleUserId: Int, fallbackToUnsorted: Bool)
-    /// A task for the employee who answered.
-    case createTask(responsibleUserId: Int)
+    /// The call in the history of the contact amoCRM finds for the number; when it finds none, an Unsorted entry
+    /// instead (the notes' connector pattern).
+    case logCallOrUnsorted(responsibleUserId: Int)
+
+    public var summary: Phrase {
+        switch self {
+        case .createLead(let p, let s, let who, let tags, let withContact):
+            let tagged = tags.isEmpty ? "" : ", tags \(tags.joined(separator: ", "))"
+            return Phrase(code: withContact ? "amo.plan.contactAndDeal" : "amo.plan.deal",
+                          en: "plan: " + (withContact ? "create a contact and a deal" : "create a deal")
+                            + " in pipeline \(p), stage \(s), responsible \(who)" + tagged,
+                          ru: "план: " + (withContact ? "создать контакт и сделку" : "создать сделку")
+                            + " в воронке \(p), этап \(s), ответственный \(who)" + (tags.isEmpty ? "" : ", теги \(tags.joined(separator: ", "))"))
+        case .createUnsorted(let p, let who):
+            return Phrase(code: "amo.plan.unsorted", en: "plan: create an Unsorted entry in pipeline \(p), responsible \(who)",
+                          ru: "план: создать заявку в «Неразобранном» воронки \(p), ответственный \(who)")
+        case .reuseLead(let id):
+            return Phrase(code: "amo.plan.reuseLead", en: "plan: use the open deal \(id)", ru: "план: прикрепить звонок к открытой сделке \(id)")
+        case .logCallOrUnsorted(let who):
+            return Phrase(code: "amo.plan.logCallOrUnsorted", en: "plan: log the call, made by \(who), or put it in Unsorted",
+                          ru: "план: записать звонок (сотрудник \(who)), а если контакта нет — в «Неразобранное»")
+        }
+    }
 }
 
-/// The decision for one finished call: the steps, and why (for the call journal).
-public struct AmoPlan: Codable, Sendable, Equatable {
-    public var steps: [AmoStep]
-    public var reasons: [String]
-}
+public typealias AmoPlan = Plan<AmoStep>
 
 public enum AmoRules {
     /// Decides what a finished call makes in amoCRM. Pure: the same facts and settings give the same plan.
-    public static func plan(call: AmoCallFacts, caller: AmoCallerInfo, settings: AmoSettings) -> AmoPlan {
-        var reasons: [String] = []
+    public static func plan(_ call: CallFacts, _ caller: AmoKnowledge, _ settings: AmoSettings) -> AmoPlan {
+        var reasons: [Phrase] = []
         let dir = settings.direction(call.direction)
-        let directionName = call.direction == .outbound ? "outgoing" : "incoming"
+        let outgoing = call.direction == .outbound
         guard let fallback = settings.defaultResponsibleUserId else {
-            return AmoPlan(steps: [], reasons: ["settings incomplete: no default responsible user"])
+            return AmoPlan(steps: [], reasons: [AmoReason.noDefaultResponsible.phrase])
         }
-        let talker = settings.responsibleTalker == .first ? call.talkerUserIds.first : call.talkerUserIds.last
+        let choice: TalkerChoice = settings.responsibleTalker == .first ? .first : .last
+        let talker = CallRuleKit.talker(call, choice).flatMap { Int($0) }
         // The employee who dialled an outgoing call is known even when nobody talked: they stand in for the default.
-        let dialer = call.direction == .outbound ? call.dialerUserId : nil
+        let dialer = CallRuleKit.dialler(call).flatMap { Int($0) }
         // Answered: whoever talked. Missed: the client's own manager, else the dialler, else the default (CORE-7, CORE-8).
-        let responsible = (call.answered ? talker : nil) ?? caller.contactResponsibleUserId ?? dialer ?? fallback
+        let responsible = CallRuleKit.responsible(call, owner: caller.owner, choice: choice, fallback: String(fallback))
+            .flatMap { Int($0) } ?? fallback
         // The call itself is made by whoever talked, else (outgoing) by whoever dialled.
         let callMaker = talker ?? dialer ?? responsible
-        let filtered = dir.filterNumbers.contains { PhoneNumber.parse($0).last10 == call.client.last10 }
-        var steps: [AmoStep] = []
+        let client = call.client ?? PhoneNumber(e164: nil, raw: "")
+        let filtered = CallRuleKit.isFiltered(client, dir.filterNumbers)
+        var steps: [PlanStep<AmoStep>] = []
 
         if filtered {
-            reasons.append("the number \(call.client.display) is in the \(directionName) filter: no entities are created")
+            reasons.append(AmoReason.filtered(number: client.display, outgoing: outgoing).phrase)
         } else {
             let rule = dir.rule(answered: call.answered, known: caller.isKnown)
-            let ruleName = "\(directionName) \(call.answered ? "answered" : "missed") call from " +
-                (caller.isKnown ? "an existing client" : "an unknown number")
-            let tags = dir.tags ? [call.client.display] : []
+            let ruleName = AmoReason.rule(outgoing: outgoing, answered: call.answered, known: caller.isKnown).phrase
+            let tags = dir.tags ? [client.display] : []
             if !rule.enabled {
-                reasons.append("\(ruleName): switched off")
+                reasons.append(AmoReason.switchedOff(rule: ruleName).phrase)
             } else {
                 switch (rule.action, caller.isKnown) {
                 case (.contactAndDeal, false):
                     if let p = rule.pipelineId, let s = rule.statusId {
-                        steps.append(.createLead(pipelineId: p, statusId: s, responsibleUserId: responsible, tags: tags, withNewContact: true))
-                        reasons.append("\(ruleName): create a contact and a deal")
+                        steps.append(.own(.createLead(pipelineId: p, statusId: s, responsibleUserId: responsible, tags: tags, withNewContact: true)))
+                        reasons.append(AmoReason.contactAndDeal(rule: ruleName).phrase)
                     } else {
-                        reasons.append("\(ruleName): no pipeline or stage chosen")
+                        reasons.append(AmoReason.noPipelineOrStage(rule: ruleName).phrase)
                     }
                 case (.contactOnly, false):
-                    steps.append(.createContact(responsibleUserId: responsible, tags: tags))
-                    reasons.append("\(ruleName): create a contact")
+                    steps.append(.common(.createContact(responsible: String(responsible), fields: [:], tags: tags)))
+                    reasons.append(AmoReason.contactOnly(rule: ruleName).phrase)
                 case (.unsorted, _):
                     if let p = rule.pipelineId {
-                        steps.append(.createUnsorted(pipelineId: p, responsibleUserId: responsible))
-                        reasons.append("\(ruleName): create an Unsorted entry (always, whatever deals are open)")
+                        steps.append(.own(.createUnsorted(pipelineId: p, responsibleUserId: responsible)))
+                        reasons.append(AmoReason.unsortedAlways(rule: ruleName).phrase)
                     } else {
-                        reasons.append("\(ruleName): no pipeline chosen")
+                        reasons.append(AmoReason.noPipeline(rule: ruleName).phrase)
                     }
                 case (.deal, true):
-                    if let open = caller.openLeadId {
-                        steps.append(.reuseLead(leadId: open))
-                        reasons.append("\(ruleName): the client's open deal \(open) is used")
+                    if let open = caller.own.openLeadId {
+                        steps.append(.own(.reuseLead(leadId: open)))
+                        reasons.append(AmoReason.openDealUsed(rule: ruleName, deal: open).phrase)
                     } else if let p = rule.pipelineId, let s = rule.statusId {
-                        steps.append(.createLead(pipelineId: p, statusId: s, responsibleUserId: responsible, tags: tags, withNewContact: false))
-                        reasons.append("\(ruleName): create a deal (the client has no open deal)")
+                        steps.append(.own(.createLead(pipelineId: p, statusId: s, responsibleUserId: responsible, tags: tags, withNewContact: false)))
+                        reasons.append(AmoReason.dealNoOpen(rule: ruleName).phrase)
                     } else {
-                        reasons.append("\(ruleName): no pipeline or stage chosen")
+                        reasons.append(AmoReason.noPipelineOrStage(rule: ruleName).phrase)
                     }
                 case (.dealAlways, true):
                     if let p = rule.pipelineId, let s = rule.statusId {
-                        steps.append(.createLead(pipelineId: p, statusId: s, responsibleUserId: responsible, tags: tags, withNewContact: false))
-                        reasons.append("\(ruleName): create a deal always, at the end of the call")
+                        steps.append(.own(.createLead(pipelineId: p, statusId: s, responsibleUserId: responsible, tags: tags, withNewContact: false)))
+                        reasons.append(AmoReason.dealAlways(rule: ruleName).phrase)
                     } else {
-                        reasons.append("\(ruleName): no pipeline or stage chosen")
+                        reasons.append(AmoReason.noPipelineOrStage(rule: ruleName).phrase)
                     }
                 default:
-                    reasons.append("\(ruleName): action \(rule.action.rawValue) does not apply")
+                    reasons.append(AmoReason.actionDoesNotApply(rule: ruleName, action: rule.action.rawValue).phrase)
                 }
             }
         }
@@ -142,32 +144,36 @@ public enum AmoRules {
         // The call itself goes to amoCRM whenever there is a contact to hold it (CORE-5).
         let willHaveContact = caller.isKnown || steps.contains { step in
             switch step {
-            case .createContact, .createLead(_, _, _, _, true): return true
+            case .common(.createContact), .own(.createLead(_, _, _, _, true)): return true
             default: return false
             }
         }
-        let hasUnsorted = steps.contains { if case .createUnsorted = $0 { return true } else { return false } }
+        let hasUnsorted = steps.contains { if case .own(.createUnsorted) = $0 { return true } else { return false } }
         if hasUnsorted {
-            reasons.append("the call is recorded with the Unsorted entry")
+            reasons.append(AmoReason.recordedWithUnsorted.phrase)
         } else if willHaveContact {
-            steps.append(.logCall(responsibleUserId: callMaker, fallbackToUnsorted: false))
+            steps.append(.common(.logCall(responsible: String(callMaker), withRecording: true)))
         } else if !filtered && call.direction != .outbound {
             // An unknown inbound caller and nothing to create: amoCRM may still know the number (a company, a contact
             // made since); if not, the call lands in Unsorted, but only for a tenant who creates entities from calls.
             let anyRule = [dir.answeredUnknown, dir.missedUnknown].contains { $0.enabled }
-            steps.append(.logCall(responsibleUserId: callMaker, fallbackToUnsorted: anyRule))
+            steps.append(anyRule ? .own(.logCallOrUnsorted(responsibleUserId: callMaker))
+                : .common(.logCall(responsible: String(callMaker), withRecording: true)))
         } else {
-            reasons.append("the call is not logged: amoCRM has no contact for \(call.client.display)")
+            reasons.append(AmoReason.notLoggedNoContact(number: client.display).phrase)
         }
 
         if call.answered, dir.taskForAnswerer, !filtered {
             if let who = talker {
-                steps.append(.createTask(responsibleUserId: who))
-                reasons.append("task for the employee who answered")
+                steps.append(.common(.createTask(responsible: String(who), text: taskText(client), dueMinutes: 24 * 60)))
+                reasons.append(AmoReason.taskForAnswerer.phrase)
             } else {
-                reasons.append("no task: the employee who answered is not mapped to an amoCRM user")
+                reasons.append(AmoReason.noTaskUnmapped.phrase)
             }
         }
         return AmoPlan(steps: steps, reasons: reasons)
     }
+
+    /// The text of the task for the employee who answered (AMO-4).
+    public static func taskText(_ client: PhoneNumber) -> String { "Обработать звонок \(client.display)" }
 }

@@ -20,11 +20,12 @@ struct AmoRulesTests {
     }
 
     static func call(_ direction: CallDirection = .inbound, answered: Bool = true, talkers: [Int] = [IVAN],
-                     number: String = "79101234567", dialer: Int? = nil) -> AmoCallFacts {
-        AmoCallFacts(callId: "c1", direction: direction, answered: answered, client: PhoneNumber.parse(number),
-                     talkerUserIds: answered ? talkers : [], startedAt: Date(timeIntervalSince1970: 1_800_000_000),
-                     talkSec: answered ? 30 : 0, recordingURL: answered ? "https://r/1.mp3" : nil,
-                     result: answered ? .answered : .missed, dialerUserId: dialer)
+                     number: String = "79101234567", dialer: Int? = nil) -> CallFacts {
+        CallFacts(callId: "c1", direction: direction, result: answered ? .answered : .missed, client: PhoneNumber.parse(number),
+                  talkers: answered ? talkers.map { CallPerson(login: "e\($0)", crmUser: String($0)) } : [],
+                  dialler: dialer.map { CallPerson(login: "d\($0)", crmUser: String($0)) },
+                  startedAt: Date(timeIntervalSince1970: 1_800_000_000), talkSec: answered ? 30 : 0,
+                  recordingURL: answered ? "https://r/1.mp3" : nil)
     }
 
     static let unknown = AmoCallerInfo()
@@ -33,10 +34,10 @@ struct AmoRulesTests {
 
     struct Case: CustomTestStringConvertible, Sendable {
         let name: String
-        let call: AmoCallFacts
+        let call: CallFacts
         let caller: AmoCallerInfo
         let settings: AmoSettings
-        let steps: [AmoStep]
+        let steps: [PlanStep<AmoStep>]
         var testDescription: String { name }
     }
 
@@ -46,8 +47,8 @@ struct AmoRulesTests {
             let d = direction == .inbound ? "incoming" : "outgoing"
             let dir: WritableKeyPath<AmoSettings, AmoDirectionSettings> = direction == .inbound ? \.incoming : \.outgoing
             // An unknown outbound number has no contact to log the call on; inbound tries (and may fall back).
-            let unknownLog: [AmoStep] = direction == .inbound ? [.logCall(responsibleUserId: IVAN, fallbackToUnsorted: true)] : []
-            let unknownLogMissed: [AmoStep] = direction == .inbound ? [.logCall(responsibleUserId: DEFAULT, fallbackToUnsorted: true)] : []
+            let unknownLog: [PlanStep<AmoStep>] = direction == .inbound ? [.logCall(responsibleUserId: IVAN, fallbackToUnsorted: true)] : []
+            let unknownLogMissed: [PlanStep<AmoStep>] = direction == .inbound ? [.logCall(responsibleUserId: DEFAULT, fallbackToUnsorted: true)] : []
             out += [
                 Case(name: "\(d) answered unknown → contact + deal, talker responsible", call: call(direction), caller: unknown,
                      settings: settings(),
@@ -165,16 +166,30 @@ struct AmoRulesTests {
 
     @Test("steps for every combination of the guide", arguments: cases)
     func table(_ c: Case) {
-        let plan = AmoRules.plan(call: c.call, caller: c.caller, settings: c.settings)
+        let plan = AmoRules.plan(c.call, c.caller.knowledge, c.settings)
         #expect(plan.steps == c.steps)
         #expect(!plan.reasons.isEmpty)
+        // The journal lists the reasons, then one line per step, before the plan runs.
+        #expect(plan.journal == plan.reasons + c.steps.map(\.summary))
+        #expect(plan.journal.allSatisfy { !$0.ru.isEmpty && $0.ru != $0.en })
+    }
+
+    @Test("the journal's lines for a plan: the reasons, then what each step makes")
+    func journal() {
+        let plan = AmoRules.plan(Self.call(), Self.known.knowledge, Self.settings { $0.incoming.taskForAnswerer = true })
+        #expect(plan.journal.map(\.en) == [
+            "incoming answered call from an existing client: create a deal (the client has no open deal)",
+            "task for the employee who answered",
+            "plan: create a deal in pipeline 100, stage 200, responsible 7",
+            "plan: log the call, made by 7, with its recording",
+            "plan: create the task \"Обработать звонок +79101234567\" for 7",
+        ])
     }
 
     @Test("a filtered number says why nothing was created")
     func filteredReason() {
-        let plan = AmoRules.plan(call: Self.call(), caller: Self.unknown,
-                                 settings: Self.settings { $0.incoming.filterNumbers = ["89101234567"] })
-        #expect(plan.reasons.contains { $0.contains("filter") })
+        let plan = AmoRules.plan(Self.call(), Self.unknown.knowledge, Self.settings { $0.incoming.filterNumbers = ["89101234567"] })
+        #expect(plan.reasons.contains { $0.en.contains("filter") })
     }
 
     @Test("validation names the field and says what to do")
@@ -201,5 +216,27 @@ struct AmoRulesTests {
         #expect(s.defaultResponsibleUserId == 5 && s.incoming.tags && !s.outgoing.tags)
         #expect(s.incoming.answeredUnknown.action == .contactAndDeal && !s.incoming.answeredUnknown.enabled)
         #expect(try JSON.decode(AmoSettings.self, from: JSON.string(Self.settings())) == Self.settings())
+    }
+}
+
+/// The steps as the table names them: amoCRM's own, and the common ones the amoCRM rules make.
+extension PlanStep where Own == AmoStep {
+    static func createLead(pipelineId: Int, statusId: Int, responsibleUserId: Int, tags: [String], withNewContact: Bool) -> Self {
+        .own(.createLead(pipelineId: pipelineId, statusId: statusId, responsibleUserId: responsibleUserId, tags: tags,
+                         withNewContact: withNewContact))
+    }
+    static func createUnsorted(pipelineId: Int, responsibleUserId: Int) -> Self {
+        .own(.createUnsorted(pipelineId: pipelineId, responsibleUserId: responsibleUserId))
+    }
+    static func reuseLead(leadId: Int) -> Self { .own(.reuseLead(leadId: leadId)) }
+    static func createContact(responsibleUserId: Int, tags: [String]) -> Self {
+        .common(.createContact(responsible: String(responsibleUserId), fields: [:], tags: tags))
+    }
+    static func logCall(responsibleUserId: Int, fallbackToUnsorted: Bool) -> Self {
+        fallbackToUnsorted ? .own(.logCallOrUnsorted(responsibleUserId: responsibleUserId))
+            : .common(.logCall(responsible: String(responsibleUserId), withRecording: true))
+    }
+    static func createTask(responsibleUserId: Int) -> Self {
+        .common(.createTask(responsible: String(responsibleUserId), text: "Обработать звонок +79101234567", dueMinutes: 24 * 60))
     }
 }

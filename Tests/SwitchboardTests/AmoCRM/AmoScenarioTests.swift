@@ -137,6 +137,14 @@ struct AmoScenarioTests {
                 .first { $0.kind == CallJobKind.finished(.amocrm) })
             let attempts = try await w.sb.queue.attempts(tenantId: w.fx.tenant.id, jobId: finished.id)
             #expect(attempts.last?.exchanges.contains { $0.note?.contains("create a contact and a deal") == true } == true)
+            // The plan is listed, a line per step, before its first request.
+            let exchanges = attempts.last?.exchanges ?? []
+            let planned = exchanges.compactMap(\.note).filter { $0.hasPrefix("plan: ") }
+            #expect(planned.count == 3 && planned.first?.hasPrefix("plan: create a contact and a deal in pipeline") == true)
+            #expect(planned.contains("plan: log the call, made by \(AmoWorld.ANNA), with its recording"))
+            let firstPlan = exchanges.firstIndex { $0.note?.hasPrefix("plan: ") == true } ?? .max
+            let firstWrite = exchanges.firstIndex { $0.request.hasPrefix("POST ") } ?? -1
+            #expect(firstPlan < firstWrite)
             #expect(attempts.last?.exchanges.contains { $0.request.hasPrefix("POST /api/v4/calls") && $0.status == 200 } == true)
             #expect(!(attempts.last?.exchanges.contains { $0.request.contains("demo-long-lived-token") } ?? true))
         }

@@ -42,12 +42,75 @@ struct B24SettingsTests {
         s.incoming.defaultResponsible = 9
         s.outgoing.defaultResponsible = 8
         s.incoming.responsibleTalker = .last
-        #expect(B24CallRules.finisher(direction: .inbound, answered: true, talkerUsers: [1, 2], dialler: nil, settings: s) == 2)
+        #expect(B24CallRules.finisher(Self.facts(.inbound, answered: true, talkers: [1, 2]), settings: s) == 2)
         s.incoming.responsibleTalker = .first
-        #expect(B24CallRules.finisher(direction: .inbound, answered: true, talkerUsers: [1, 2], dialler: nil, settings: s) == 1)
-        #expect(B24CallRules.finisher(direction: .inbound, answered: false, talkerUsers: [], dialler: nil, settings: s) == 9)
-        #expect(B24CallRules.finisher(direction: .inbound, answered: true, talkerUsers: [], dialler: nil, settings: s) == 9)
-        #expect(B24CallRules.finisher(direction: .outbound, answered: true, talkerUsers: [], dialler: nil, settings: s) == 8)
-        #expect(B24CallRules.finisher(direction: .outbound, answered: false, talkerUsers: [], dialler: 4, settings: s) == 4)
+        #expect(B24CallRules.finisher(Self.facts(.inbound, answered: true, talkers: [1, 2]), settings: s) == 1)
+        #expect(B24CallRules.finisher(Self.facts(.inbound, answered: false), settings: s) == 9)
+        #expect(B24CallRules.finisher(Self.facts(.inbound, answered: true), settings: s) == 9)
+        #expect(B24CallRules.finisher(Self.facts(.outbound, answered: true), settings: s) == 8)
+        #expect(B24CallRules.finisher(Self.facts(.outbound, answered: false, dialler: 4), settings: s) == 4)
+    }
+
+    static func facts(_ direction: CallDirection, answered: Bool, talkers: [Int] = [], dialler: Int? = nil,
+                      result: CallResult? = nil, line: String? = nil, recording: String? = nil, endStatus: String? = nil) -> CallFacts {
+        CallFacts(callId: "c1", direction: direction, result: result ?? (answered ? .answered : .missed),
+                  client: PhoneNumber.parse("+79101234567"), virtualNumber: line,
+                  talkers: talkers.map { CallPerson(login: "e\($0)", crmUser: String($0)) },
+                  dialler: direction == .outbound ? CallPerson(login: "d", crmUser: dialler.map(String.init)) : nil,
+                  startedAt: Date(timeIntervalSince1970: 1_800_000_000), talkSec: answered ? 42 : 0, recordingURL: recording,
+                  endStatus: endStatus)
+    }
+
+    struct PlanCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let facts: CallFacts
+        let steps: [PlanStep<B24Step>]
+        var reasons: [String] = []
+        var testDescription: String { name }
+    }
+
+    static let planCases: [PlanCase] = [
+        PlanCase(name: "incoming answered, recorded: finish as the last talker, then the recording",
+                 facts: facts(.inbound, answered: true, talkers: [1, 2], recording: "https://r/1.ogg?x=1"),
+                 steps: [.own(.finish(user: 2, statusCode: "200", duration: 42, addToChat: true, failedReason: nil)),
+                         .own(.attachRecord(url: "https://r/1.ogg?x=1", fileName: "c1.mp3"))]),
+        PlanCase(name: "a .wav recording keeps its extension", facts: facts(.inbound, answered: true, talkers: [1], recording: "https://r/1.WAV"),
+                 steps: [.own(.finish(user: 1, statusCode: "200", duration: 42, addToChat: true, failedReason: nil)),
+                         .own(.attachRecord(url: "https://r/1.WAV", fileName: "c1.wav"))]),
+        PlanCase(name: "incoming missed: the default responsible, the PBX's reason", facts: facts(.inbound, answered: false, endStatus: "NOANSWER"),
+                 steps: [.own(.finish(user: 9, statusCode: "304", duration: 0, addToChat: true, failedReason: "NOANSWER"))]),
+        PlanCase(name: "incoming answered by nobody mapped: the default, and why", facts: facts(.inbound, answered: true),
+                 steps: [.own(.finish(user: 9, statusCode: "200", duration: 42, addToChat: true, failedReason: nil))],
+                 reasons: ["no talker is mapped to a Bitrix24 user: the call goes to the default responsible"]),
+        PlanCase(name: "outgoing busy: the dialler", facts: facts(.outbound, answered: false, dialler: 4, result: .busy, endStatus: "Busy"),
+                 steps: [.own(.finish(user: 4, statusCode: "486", duration: 0, addToChat: true, failedReason: "Busy"))]),
+        PlanCase(name: "a call on a tracked line: its UTM tags for what the call created",
+                 facts: facts(.inbound, answered: true, talkers: [1], line: "74951234567"),
+                 steps: [.own(.finish(user: 1, statusCode: "200", duration: 42, addToChat: true, failedReason: nil)),
+                         .own(.setUTM(["UTM_SOURCE": "ya"]))]),
+    ]
+
+    @Test("a finished call's plan, from the neutral facts alone", arguments: planCases)
+    func plan(_ c: PlanCase) {
+        var s = B24Settings()
+        s.incoming.defaultResponsible = 9
+        s.outgoing.defaultResponsible = 8
+        s.incoming.responsibleTalker = .last
+        s.chatMessage = true
+        s.callTracking.enabled = true
+        s.callTracking.tags = ["utm_source"]
+        s.callTracking.byLine = ["8 (495) 123-45-67": ["utm_source": "ya"]]
+        let plan = B24CallRules.plan(c.facts, s)
+        #expect(plan.steps == c.steps)
+        #expect(plan.reasons.map(\.en) == c.reasons)
+        #expect(plan.journal.count == c.reasons.count + c.steps.count)
+        #expect(plan.journal.allSatisfy { !$0.ru.isEmpty && $0.ru != $0.en })
+    }
+
+    @Test("no responsible at all: no step, and the reason")
+    func planWithoutResponsible() {
+        let plan = B24CallRules.plan(Self.facts(.inbound, answered: false), B24Settings())
+        #expect(plan.steps.isEmpty)
+        #expect(plan.reasons.map(\.code) == [B24Says.noResponsible.phrase.code])
     }
 }
