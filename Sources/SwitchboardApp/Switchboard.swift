@@ -35,6 +35,8 @@ public final class Switchboard: Sendable {
     let connections: ConnectionCache
     /// How every request to an address a tenant set is sent (the outbound policy from configuration).
     public let outbound: OutboundHTTP
+    /// The PBX protocols this instance serves: their endpoints, commands and pulled sessions.
+    public let pbxAdapters: PBXRegistry
     /// The live chat sockets of this instance hear of chats' changes here (`LiveChats`).
     public let chatSignals = ChatSignals()
     var signInLimiter: SignInLimiter {
@@ -51,9 +53,12 @@ public final class Switchboard: Sendable {
     func serverStarted(port: Int) { boundPort.value = port }
 
     /// Opens storage (creating the data directory), runs migrations and loads the master key.
-    /// `lookups` and `handlers` add CRM connectors' personal-manager lookups and job handlers (tests add fakes here).
+    /// `lookups` and `handlers` add CRM connectors' personal-manager lookups and job handlers (tests add fakes here);
+    /// `outbound` replaces the client every CRM and PBX request goes through (tests: `.failing`, `.scripted`);
+    /// `pbxAdapters` the PBX protocols served (tests add protocols of their own).
     public static func open(config: AppConfig, logger: Logger, lookups: [CRMKind: any ManagerLookup] = [:],
-                            handlers: [String: any JobHandler] = [:]) async throws -> Switchboard {
+                            handlers: [String: any JobHandler] = [:], outbound: OutboundHTTP? = nil,
+                            pbxAdapters: PBXRegistry = .live) async throws -> Switchboard {
         let dataDir = URL(fileURLWithPath: config.dataDir)
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
         let db: any Database
@@ -68,11 +73,14 @@ public final class Switchboard: Sendable {
         let key = try MasterKey.load(config, environment: ProcessInfo.processInfo.environment)
         if let warning = key.warning { logger.warning("\(warning)") }
         let vault = key.vault
-        return Switchboard(config: config, logger: logger, db: db, vault: vault, lookups: lookups, handlers: handlers)
+        return Switchboard(config: config, logger: logger, db: db, vault: vault, lookups: lookups, handlers: handlers,
+                           outbound: outbound, pbxAdapters: pbxAdapters)
     }
 
     init(config: AppConfig, logger: Logger, db: any Database, vault: CredentialVault,
-         lookups: [CRMKind: any ManagerLookup], handlers: [String: any JobHandler]) {
+         lookups: [CRMKind: any ManagerLookup], handlers: [String: any JobHandler], outbound: OutboundHTTP? = nil,
+         pbxAdapters: PBXRegistry = .live) {
+        self.pbxAdapters = pbxAdapters
         self.config = config
         self.logger = logger
         self.db = db
@@ -89,7 +97,7 @@ public final class Switchboard: Sendable {
         self.entities = CRMEntityStore(db: db)
         let port = boundPort
         let metrics = httpMetrics
-        let outbound = OutboundHTTP(policy: config.outboundPolicy)
+        let outbound = outbound ?? OutboundHTTP(policy: config.outboundPolicy)
         self.outbound = outbound
         var env = ConnectorEnvironment(
             db: db, vault: vault, outbound: outbound,
@@ -124,7 +132,7 @@ public final class Switchboard: Sendable {
         guard let url = connection.apiURL, !url.isEmpty, let key = try await pbx.apiKey(connectionId: connection.id) else {
             return nil
         }
-        return PBXRegistry.live.adapter(for: connection.protocol)?.commands?(connection, url, key, outbound)
+        return pbxAdapters.adapter(for: connection.protocol)?.commands?(connection, url, key, outbound)
     }
 
     public func makeWorker(handlers: [String: any JobHandler]? = nil, concurrency: Int? = nil,
@@ -140,27 +148,10 @@ public final class Switchboard: Sendable {
                               logger: logger, metrics: deliveryMetrics)
     }
 
-    /// After an integration is saved: forget cached routing, and let its CRM's connector do what saving means there
-    /// (e.g. subscribe to contact changes). A refusal is logged; routing then relies on the cache's expiry.
+    /// After an integration is saved: what saving means, done by `IntegrationService.saved` (for callers outside the
+    /// services: a connector's installation, the demo's seed).
     public func integrationSaved(_ integration: Integration) async {
-        routing.invalidateDirectory()
-        await forgetRouting(integrationId: integration.id)
-        await backfillDeals(integration)
-        if integration.active, EmployeeSync.Settings.of(integration).enabled {
-            // CORE-14: saving with the sync on runs it now; each run schedules the next.
-            do {
-                try await queue.enqueue(EmployeeSync.job(integration, cause: "save:\(Int(integration.updatedAt.timeIntervalSince1970 * 1000))"))
-            } catch {
-                logger.warning("the employee sync was not queued", metadata: ["integration": "\(integration.id)", "error": "\(error)"])
-            }
-        }
-        guard let onSave = connectors[integration.crm]?.onSave else { return }
-        do {
-            try await onSave(integration)
-        } catch {
-            logger.warning("the CRM refused what saving the integration asks of it",
-                           metadata: ["integration": "\(integration.id)", "crm": "\(integration.crm)", "error": "\(error)"])
-        }
+        await IntegrationService(sb: self).saved(integration)
     }
 
     /// A routing-cache invalidation as it travels on the notification channel (`JobQueue.notifyChannel`, which one

@@ -12,10 +12,9 @@ import SwitchboardStorage
 /// fresh, and the widget's click-to-call.
 struct AmoRoutes {
     let sb: Switchboard
-    var api: ManagementAPI { ManagementAPI(sb: sb) }
 
     func register(on router: Router<AppRequestContext>) {
-        let v1 = router.group("api/v1")
+        let v1 = router.managementAPI(sb.tenants)
         v1.get("credentials/:id/amocrm/users") { req, ctx in
             let (_, amo) = try await amoAPI(req, ctx)
             return jsonResponse(try await crm { try await amo.users() })
@@ -25,7 +24,7 @@ struct AmoRoutes {
             return jsonResponse(try await crm { try await amo.pipelines() })
         }
         v1.post("credentials/:id/oauth") { req, ctx in
-            let t = try await api.tenantId(req)
+            let t = try ctx.tenant()
             guard let c = try await sb.credentials.get(tenantId: t, id: try ctx.param("id")), c.crm == .amocrm else {
                 throw APIError(.notFound, "amoCRM credentials not found")
             }
@@ -33,15 +32,15 @@ struct AmoRoutes {
                 throw APIError(.conflict, "this installation has no amoCRM OAuth application (SWITCHBOARD_AMOCRM_CLIENT_ID and _SECRET)")
             }
             if let refusal = AmoOAuthApp.refusal(accountURL: c.baseURL, policy: sb.config.outboundPolicy) {
-                throw APIError(.unprocessableContent, refusal, field: "baseURL")
+                throw APIError(.unprocessableContent, refusal.en, field: "baseURL")
             }
             return jsonResponse(["authorizeURL": Self.authorizeURL(sb, oauth, c)])
         }
-        router.get("oauth/amocrm/callback") { req, _ in try await oauthCallback(req) }
+        router.get("oauth/amocrm/callback") { req, ctx in try await oauthCallback(req) }
         router.post("webhooks/amocrm/:integration/:key") { req, ctx in try await webhook(req, ctx) }
         router.post("integrations/amocrm/:integration/click-to-call") { req, ctx in try await clickToCall(req, ctx) }
         v1.get("integrations/:id/amocrm/widget") { req, ctx in
-            let t = try await api.tenantId(req)
+            let t = try ctx.tenant()
             guard let i = try await sb.integrations.get(tenantId: t, id: try ctx.param("id")), i.crm == .amocrm else {
                 throw APIError(.notFound, "amoCRM integration not found")
             }
@@ -62,7 +61,7 @@ struct AmoRoutes {
     func crm<T: Sendable>(_ body: () async throws -> T) async throws -> T { try await ConnectorRoutes.crmCall(body) }
 
     func amoAPI(_ req: Request, _ ctx: AppRequestContext) async throws -> (CRMCredential, AmoAPI) {
-        let t = try await api.tenantId(req)
+        let t = try ctx.tenant()
         guard let c = try await sb.credentials.get(tenantId: t, id: try ctx.param("id")) else {
             throw APIError(.notFound, "credentials not found")
         }
@@ -72,7 +71,9 @@ struct AmoRoutes {
 
     /// CORE-1 "test" through the registry's entry.
     static func check(_ sb: Switchboard, _ c: CRMCredential) async -> (ok: Bool, message: String) {
-        await sb.connectors[.amocrm]?.check?(c) ?? (false, "amoCRM is not served")
+        guard let check = sb.connectors[.amocrm]?.check else { return (false, "amoCRM is not served") }
+        let result = await check(c)
+        return (result.ok, result.message.en)
     }
 
     func oauthCallback(_ req: Request) async throws -> Response {
@@ -89,14 +90,14 @@ struct AmoRoutes {
             throw APIError(.notFound, "credentials not found")
         }
         if let refusal = AmoOAuthApp.refusal(accountURL: credential.baseURL, policy: sb.config.outboundPolicy) {
-            throw APIError(.unprocessableContent, refusal)
+            throw APIError(.unprocessableContent, refusal.en)
         }
         let secret: CRMSecret
         do {
             secret = try await AmoClient.exchangeCode(code, accountURL: credential.baseURL, oauth: oauth, http: sb.outbound)
         } catch {
-            try await sb.credentials.setStatus(tenantId: credential.tenantId, id: credential.id, status: "failed",
-                                               detail: "\(error)")
+            try await sb.credentials.setStatus(tenantId: credential.tenantId, id: credential.id, status: .failed,
+                                               detail: CRMFailure.phrase(of: error))
             // amoCRM refusing the code (expired, used, made up) is the request's fault, not a failing gateway.
             if case .permanent(let why)? = error as? DeliveryError {
                 throw APIError(.badRequest, "amoCRM did not accept the authorization: \(why); start the connection again")
@@ -138,17 +139,16 @@ struct AmoRoutes {
         guard let integration = try await sb.integrations.find(id: id), integration.active else {
             throw APIError(.conflict, "the integration is switched off")
         }
+        let unmapped = APIError(.unprocessableContent, "amoCRM user \(click.amo_user_id) is not mapped to an employee")
         guard let mapping = try await sb.integrations.mappings(tenantId: integration.tenantId, integrationId: id)
-                .first(where: { $0.crmUserId == String(click.amo_user_id) }),
-              let employee = try await sb.pbx.employees(tenantId: integration.tenantId).first(where: { $0.id == mapping.employeeId }) else {
-            throw APIError(.unprocessableContent, "amoCRM user \(click.amo_user_id) is not mapped to an employee")
-        }
-        let connection = try await api.connectionOf(employee)
-        let client = PhoneNumber.parse(click.phone, region: connection.region)
-        guard client.e164 != nil else { throw APIError(.unprocessableContent, "not a phone number", field: "phone") }
-        let callerId = integration.clickToCall.callerId(for: employee)
-        let pbxCallId = try await api.runCommand(connection) {
-            try await $0.originate(employeeLogin: employee.login, clientNumber: client, callerId: callerId)
+                .first(where: { $0.crmUserId == String(click.amo_user_id) }) else { throw unmapped }
+        let pbxCallId: String?
+        do {
+            pbxCallId = try await ClickToCallService(sb: sb).originate(for: integration, employeeId: mapping.employeeId, phone: click.phone)
+        } catch ClickToCallService.Refusal.noEmployee {
+            throw unmapped
+        } catch ClickToCallService.Refusal.notAPhone {
+            throw APIError(.unprocessableContent, "not a phone number", field: "phone")
         }
         return jsonResponse(["status": "calling", "pbxCallId": pbxCallId ?? ""], status: .accepted)
     }

@@ -190,7 +190,7 @@ extension Cabinet {
 
     func saveSettings(_ req: Request, _ ctx: AppRequestContext, _ s: SessionStore.Session) async throws -> Response {
         guard let f = try await checkedForm(req, s) else { return forbidden(req) }
-        guard var integration = try await sb.integrations.get(tenantId: s.tenantId, id: try ctx.param("id")), integration.crm == .amocrm else {
+        guard let integration = try await sb.integrations.get(tenantId: s.tenantId, id: try ctx.param("id")), integration.crm == .amocrm else {
             return page(lang(req, s), title: "404", body: "<h1>404</h1>", status: .notFound, csrf: s.csrf, email: s.email)
         }
         let base = (try? JSON.decode(AmoSettings.self, from: JSON.string(integration.settings))) ?? AmoSettings()
@@ -199,23 +199,8 @@ extension Cabinet {
         if !problems.isEmpty {
             return try await settingsPage(req, ctx, s, draft: settings, problems: problems)
         }
-        // Blocks this form does not edit (the text rules, `texts`) stay as they were.
-        integration.settings = try JSON.decode(JSONValue.self, from: JSON.string(settings)).keepingBlocks(of: integration.settings)
-        integration.active = f["active"] == "1"
-        if let cid = f["credentialId"], !cid.isEmpty { integration.credentialId = cid }
-        _ = try await sb.integrations.update(integration)
-        let employees = try await sb.pbx.employees(tenantId: s.tenantId)
-        var mappings: [EmployeeMapping] = []
-        for (key, value) in f where key.hasPrefix("map.") && !value.isEmpty {
-            let userId = String(key.dropFirst(4))
-            if employees.contains(where: { $0.id == value }) {
-                mappings.append(EmployeeMapping(crmUserId: userId, crmUserName: "", employeeId: value))
-            }
-        }
-        if f.keys.contains(where: { $0.hasPrefix("map.") }) {
-            try await sb.integrations.replaceMappings(tenantId: s.tenantId, integrationId: integration.id, mappings)
-        }
-        if let saved = try await sb.integrations.get(tenantId: s.tenantId, id: integration.id) { await sb.integrationSaved(saved) }
+        try await storeIntegration(integration, settings: try JSON.decode(JSONValue.self, from: JSON.string(settings)), form: f,
+                                   tenantId: s.tenantId, mappings: SettingsForm.mappings(f))
         return try await settingsPage(req, ctx, s, saved: true)
     }
 }

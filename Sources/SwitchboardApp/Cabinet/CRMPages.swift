@@ -39,7 +39,7 @@ extension Cabinet {
     /// The settings problems of `field` and of the fields under it, each beside the field.
     static func problems(_ problems: [SettingsProblem], _ field: String, _ l: Lang) -> String {
         problems.filter { $0.field == field || $0.field.hasPrefix(field + ".") }
-            .map { "<span class=\"error\" role=\"alert\">\(esc(l.say($0.message)))</span>" }.joined()
+            .map { "<span class=\"error\" role=\"alert\">\(esc(l.say($0.phrase)))</span>" }.joined()
     }
 
     /// Stores what every CRM's settings form carries once its settings passed the connector's check: the settings
@@ -47,20 +47,10 @@ extension Cabinet {
     /// save hook (CORE-2, CORE-3).
     func storeIntegration(_ integration: Integration, settings: JSONValue, form f: [String: String], tenantId: String,
                           mappings: [EmployeeMapping]?) async throws {
-        var integration = integration
-        // Blocks this form does not edit (the text rules, `texts`) stay as they were.
-        integration.settings = settings.keepingBlocks(of: integration.settings)
-        integration.active = f["active"] == "1"
-        if let cid = f["credentialId"], !cid.isEmpty,
-           try await sb.credentials.get(tenantId: tenantId, id: cid)?.crm == integration.crm {
-            integration.credentialId = cid
-        }
-        _ = try await sb.integrations.update(integration)
-        if let mappings {
-            let employees = Set(try await sb.pbx.employees(tenantId: tenantId).map(\.id))
-            try await sb.integrations.replaceMappings(tenantId: tenantId, integrationId: integration.id,
-                                                      mappings.filter { employees.contains($0.employeeId) })
-        }
-        if let saved = try await sb.integrations.get(tenantId: tenantId, id: integration.id) { await sb.integrationSaved(saved) }
+        guard integration.tenantId == tenantId else { return }
+        _ = try await integrationService.saveForm(integration, settings: settings, active: f["active"] == "1",
+                                                  credentialId: f["credentialId"], mappings: mappings)
     }
+
+    var integrationService: IntegrationService { IntegrationService(sb: sb) }
 }

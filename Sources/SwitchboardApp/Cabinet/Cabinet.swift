@@ -98,10 +98,7 @@ struct Cabinet {
                 // The CRM chosen on its card; only a CRM this build serves can be connected.
                 guard let connector = sb.connectors[CRMKind(form["crm"] ?? "")] else { return forbidden(req) }
                 // Off by default (CORE-2): the tenant sets the rules first, then switches it on.
-                let credential = try await sb.credentials.list(tenantId: s.tenantId, crm: connector.kind).first
-                let pbx = try await sb.pbx.list(tenantId: s.tenantId).first
-                let i = try await sb.integrations.create(tenantId: s.tenantId, crm: connector.kind, name: connector.title,
-                                                         credentialId: credential?.id, pbxConnectionId: pbx?.id, active: false)
+                let i = try await integrationService.connect(tenantId: s.tenantId, connector)
                 return redirect("/cabinet/integrations/\(i.id)")
             }
         }

@@ -16,6 +16,8 @@ extension Cabinet {
         router.post("cabinet/credentials/:id") { req, ctx in try await authed(req) { try await credentialAction(req, ctx, $0) } }
     }
 
+    var credentialService: CredentialService { CredentialService(sb: sb) }
+
     /// The form of a CRM the registry serves (the first one when none or an unknown one is asked for).
     func credentialForm(_ crm: CRMKind?) -> CredentialForm? {
         guard let connector = crm.flatMap({ sb.connectors[$0] }) ?? sb.connectors.all.first else { return nil }
@@ -46,7 +48,7 @@ extension Cabinet {
             rows += """
             <section class="card"><h2>\(esc(c.name.isEmpty ? c.baseURL : c.name))</h2>
             <p><code>\(esc(c.baseURL))</code> · \(form.describe(l, c))
-            · <span class="badge \(badge)">\(esc(l.say(c.status)))</span> \(esc(c.statusDetail.map(l.say)))</p>\(card.info)
+            · <span class="badge \(badge)">\(esc(c.state.map { l.say($0.phrase) } ?? c.status))</span> \(esc(l.say(c.statusPhrase, else: c.statusDetail)))</p>\(card.info)
             <form method="post" action="/cabinet/credentials/\(c.id)"><input type="hidden" name="csrf" value="\(esc(s.csrf))">
               <button name="action" value="test">\(ru ? "Проверить подключение" : "Test connection")</button> \(card.buttons)
               <details><summary aria-label="\(ru ? "Изменить" : "Edit")">⚙ \(ru ? "Изменить" : "Edit")</summary>
@@ -62,7 +64,7 @@ extension Cabinet {
         let body = """
             <p>\(tabs)</p>
             <h1>\(esc(ru ? form.heading.ru : form.heading.en))</h1>
-            \(message.map { "<p class=\"\($0.ok ? "badge ok" : "error")\" role=\"status\">\(esc(l.say($0.text)))</p>" } ?? "")
+            \(message.map { "<p class=\"\($0.ok ? "badge ok" : "error")\" role=\"status\">\(esc($0.text))</p>" } ?? "")
             <div class="cards">\(rows)</div>
             <h2>\(ru ? "Добавить учетные данные" : "Add credentials")</h2>
             <form method="post" action="/cabinet/credentials" class="settings"><input type="hidden" name="csrf" value="\(esc(s.csrf))">
@@ -81,15 +83,15 @@ extension Cabinet {
         let l = lang(req, s)
         guard let form = credentialForm(f["crm"].map { CRMKind($0) }) else { return forbidden(req) }
         let url: String
-        do { url = try AccountURL.normalize(f["baseURL"] ?? "", policy: sb.config.outboundPolicy) } catch {
-            return try await credentialsPage(req, s, crm: form.kind, message: (false, error.description), status: .unprocessableContent)
+        do { url = try credentialService.normalized(f["baseURL"] ?? "") } catch let e as ServiceError {
+            return try await credentialsPage(req, s, crm: form.kind, message: (false, l.say(e.phrase, else: e.message)), status: .unprocessableContent)
         }
         let way: (CRMAuthKind, CRMSecret)
         do { way = try form.create(f, l) } catch let problem as CredentialProblem {
             return try await credentialsPage(req, s, crm: form.kind, message: (false, problem.text), status: .unprocessableContent)
         }
-        _ = try await sb.credentials.create(tenantId: s.tenantId, crm: form.kind, name: f["name"] ?? "", baseURL: url, authKind: way.0,
-                                            secret: way.1)
+        _ = try await credentialService.create(tenantId: s.tenantId, crm: form.kind, name: f["name"] ?? "", baseURL: url, authKind: way.0,
+                                               secret: way.1)
         return redirect(credentialsURL(form.kind))
     }
 
@@ -101,29 +103,27 @@ extension Cabinet {
         guard let form = credentialForm(c.crm) else { return forbidden(req) }
         switch f["action"] {
         case "test":
-            guard let check = sb.connectors[c.crm]?.check else {
-                return try await credentialsPage(req, s, crm: c.crm, message: (false, "\(c.crm.rawValue) credentials cannot be tested yet"),
-                                                 status: .conflict)
+            let result: (ok: Bool, message: Phrase)
+            do {
+                let (c, connector) = try await credentialService.withConnector(tenantId: s.tenantId, id: c.id)
+                result = try await credentialService.test(c, connector)
+            } catch let e as ServiceError {
+                return try await credentialsPage(req, s, crm: c.crm, message: (false, lang(req, s).say(e.phrase, else: e.message)), status: e.status)
             }
-            let result = await check(c)
-            return try await credentialsPage(req, s, crm: c.crm, message: (result.ok, result.message), status: result.ok ? .ok : .unprocessableContent)
+            return try await credentialsPage(req, s, crm: c.crm, message: (result.ok, lang(req, s).say(result.message)), status: result.ok ? .ok : .unprocessableContent)
         case "delete":
-            _ = try await sb.credentials.delete(tenantId: s.tenantId, id: c.id)
+            _ = try await credentialService.delete(tenantId: s.tenantId, id: c.id)
             return redirect(credentialsURL(c.crm))
         case let action? where form.actions[action] != nil:
             return try await form.actions[action]!(self, req, s, c)
         default:
-            let url: String
-            do { url = try AccountURL.normalize(f["baseURL"] ?? c.baseURL, policy: sb.config.outboundPolicy) } catch {
-                return try await credentialsPage(req, s, crm: c.crm, message: (false, error.description), status: .unprocessableContent)
+            // The service gives the form the stored secret only while the address stays: a secret never follows a move.
+            do {
+                _ = try await credentialService.update(tenantId: s.tenantId, id: c.id, name: f["name"], baseURL: f["baseURL"] ?? c.baseURL,
+                                                       secret: { form.update(f, $0) })
+            } catch let e as ServiceError {
+                return try await credentialsPage(req, s, crm: c.crm, message: (false, lang(req, s).say(e.phrase, else: e.message)), status: e.status)
             }
-            // The stored secret goes into the new one only while the address stays: a secret never follows a move.
-            let stored = url == c.baseURL && c.hasSecret ? try await sb.credentials.secret(tenantId: s.tenantId, id: c.id) : nil
-            let secret = form.update(f, stored)
-            if let field = SecretPinning.missingField(c, newURL: url, secret: secret) {
-                return try await credentialsPage(req, s, crm: c.crm, message: (false, SecretPinning.message(field: field)), status: .unprocessableContent)
-            }
-            _ = try await sb.credentials.update(tenantId: s.tenantId, id: c.id, name: f["name"], baseURL: url, secret: secret)
             return redirect(credentialsURL(c.crm))
         }
     }

@@ -14,32 +14,26 @@ extension Cabinet {
         router.post("cabinet/integrations/:id/employees") { req, ctx in
             try await authed(req) { s in
                 guard let form = try await checkedForm(req, s) else { return forbidden(req) }
-                guard var integration = try await sb.integrations.get(tenantId: s.tenantId, id: try ctx.param("id")) else {
+                guard let integration = try await sb.integrations.get(tenantId: s.tenantId, id: try ctx.param("id")) else {
                     return page(lang(req, s), title: "404", body: "<h1>404</h1>", status: .notFound, csrf: s.csrf, email: s.email)
                 }
                 let ru = lang(req, s) == .ru
                 let chosen = form.keys.filter { $0.hasPrefix("user.") && form[$0] == "1" }.map { String($0.dropFirst(5)) }.sorted()
                 let settings = EmployeeSync.Settings(enabled: form["enabled"] == "1", userIds: chosen)
-                if case .object(var o) = integration.settings {
-                    o["employeeSync"] = try JSON.decode(JSONValue.self, from: JSON.string(settings))
-                    integration.settings = .object(o)
-                } else {
-                    integration.settings = .object(["employeeSync": try JSON.decode(JSONValue.self, from: JSON.string(settings))])
-                }
-                guard let saved = try await sb.integrations.update(integration) else { return forbidden(req) }
-                await sb.integrationSaved(saved)
+                let mappings = MappingService(sb: sb)
+                guard let saved = try await mappings.saveSync(integration, settings) else { return forbidden(req) }
                 guard form["action"] == "sync" else {
                     return try await employeeSyncPage(req, ctx, s, message: (true, ru ? "Сохранено" : "Saved"))
                 }
                 do {
-                    let r = try await EmployeeSync.run(saved, registry: sb.connectors, db: sb.db, vault: sb.vault)
+                    let r = try await mappings.sync(saved)
                     let text = ru
                         ? "Синхронизировано: создано \(r.created.count), обновлено \(r.updated.count), сопоставлено \(r.mapped.count), "
                             + "без изменений \(r.unchanged)" + (r.skipped.isEmpty ? "" : "; пропущено: \(r.skipped.joined(separator: ", "))")
                         : "Synchronised: " + r.summary
                     return try await employeeSyncPage(req, ctx, s, message: (true, text))
                 } catch {
-                    return try await employeeSyncPage(req, ctx, s, message: (false, lang(req, s).say("\(error)")))
+                    return try await employeeSyncPage(req, ctx, s, message: (false, lang(req, s).say(CRMFailure.phrase(of: error))))
                 }
             }
         }
@@ -65,7 +59,7 @@ extension Cabinet {
                     """
                 }
             } catch {
-                problem = ru ? "Пользователи CRM не прочитаны: \(esc(l.say("\(error)")))" : "The CRM's users could not be read: \(esc("\(error)"))"
+                problem = ru ? "Пользователи CRM не прочитаны: \(esc(l.say(CRMFailure.phrase(of: error))))" : "The CRM's users could not be read: \(esc("\(error)"))"
             }
         } else {
             problem = ru ? "Выберите учётные данные CRM, которая умеет отдавать список пользователей."

@@ -14,17 +14,20 @@ extension Cabinet {
         router.post("cabinet/employees/:id/delete") { req, ctx in
             try await authed(req) { s in
                 guard try await checkedForm(req, s) != nil else { return forbidden(req) }
-                let id = try ctx.param("id")
-                let employee = try await sb.pbx.employees(tenantId: s.tenantId).first { $0.id == id }
-                if let employee, try await sb.pbx.deleteEmployee(tenantId: s.tenantId, id: id) {
-                    sb.routing.invalidateDirectory(connectionId: employee.pbxConnectionId)
-                }
+                _ = try await connectionService.deleteEmployee(tenantId: s.tenantId, id: try ctx.param("id"))
                 return redirect("/cabinet/pbx")
             }
         }
     }
 
-    /// The fields of a connection form, checked; `nil` values mean "keep".
+    var connectionService: ConnectionService { ConnectionService(sb: sb) }
+
+    /// A service's refusal on the PBX page, in the tenant's language.
+    func pbxRefusal(_ req: Request, _ s: SessionStore.Session, _ e: ServiceError) async throws -> Response {
+        try await pbxPage(req, s, message: (false, lang(req, s).say(e.phrase, else: e.message)), status: e.status)
+    }
+
+    /// The fields of a connection form, checked (the outbound policy is `ConnectionService`'s); `nil` values mean "keep".
     struct PBXForm {
         var name: String
         var apiURL: String?
@@ -32,7 +35,7 @@ extension Cabinet {
         var flavor: String
         var deadlineMs: Int
 
-        static func parse(_ f: [String: String], ru: Bool, policy: OutboundPolicy) -> Result<PBXForm, PBXFormError> {
+        static func parse(_ f: [String: String], ru: Bool) -> Result<PBXForm, PBXFormError> {
             let name = (f["name"] ?? "").trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty else { return .failure(PBXFormError(field: "name", text: ru ? "Укажите название" : "Name is required")) }
             var url = (f["apiURL"] ?? "").trimmingCharacters(in: .whitespaces)
@@ -42,9 +45,6 @@ extension Cabinet {
                       let host = c.host, !host.isEmpty else {
                     return .failure(PBXFormError(field: "apiURL", text: ru ? "Адрес API АТС — это https://домен-атс"
                                                                                 : "The PBX API address looks like https://pbx-domain"))
-                }
-                do { _ = try policy.check(url) } catch {
-                    return .failure(PBXFormError(field: "apiURL", text: Messages.say(error.description, ru ? .ru : .en)))
                 }
             }
             let flavor = f["apiFlavor"] ?? "legacy"
@@ -70,14 +70,19 @@ extension Cabinet {
     func createPBX(_ req: Request, _ s: SessionStore.Session) async throws -> Response {
         guard let f = try await checkedForm(req, s) else { return forbidden(req) }
         let ru = lang(req, s) == .ru
-        switch PBXForm.parse(f, ru: ru, policy: sb.config.outboundPolicy) {
+        switch PBXForm.parse(f, ru: ru) {
         case .failure(let e):
             return try await pbxPage(req, s, message: (false, e.text), status: .unprocessableContent)
         case .success(let form):
             let served = PBXRegistry.live
             let proto = served.adapter(for: PBXProtocol(f["protocol"] ?? ""))?.id ?? served.all[0].id
-            _ = try await sb.pbx.create(tenantId: s.tenantId, name: form.name, protocol: proto, apiURL: form.apiURL, apiKey: form.apiKey,
-                                        apiFlavor: form.flavor, routingDeadlineMs: form.deadlineMs)
+            do {
+                _ = try await connectionService.create(tenantId: s.tenantId, name: form.name, protocol: proto, apiURL: form.apiURL,
+                                                       apiKey: form.apiKey, apiFlavor: form.flavor, routingDeadlineMs: form.deadlineMs,
+                                                       region: nil)
+            } catch let e as ServiceError {
+                return try await pbxRefusal(req, s, e)
+            }
             return redirect("/cabinet/pbx")
         }
     }
@@ -90,8 +95,7 @@ extension Cabinet {
         }
         switch f["action"] {
         case "delete":
-            _ = try await sb.pbx.delete(tenantId: s.tenantId, id: c.id)
-            sb.connections.invalidate(c.id)
+            _ = try await connectionService.delete(tenantId: s.tenantId, id: c.id)
             return redirect("/cabinet/pbx")
         case "employee":
             let login = (f["login"] ?? "").trimmingCharacters(in: .whitespaces)
@@ -103,45 +107,36 @@ extension Cabinet {
                 let v = (f[k] ?? "").trimmingCharacters(in: .whitespaces)
                 return v.isEmpty ? nil : v
             }
-            _ = try await sb.pbx.upsertEmployee(tenantId: s.tenantId, connectionId: c.id, login: login, extension_: opt("extension"),
-                                                name: opt("employeeName") ?? login, email: opt("email"), directNumber: opt("directNumber"))
-            sb.routing.invalidateDirectory(connectionId: c.id)
+            _ = try await connectionService.saveEmployee(tenantId: s.tenantId, connectionId: c.id, login: login, extension_: opt("extension"),
+                                                         name: opt("employeeName") ?? login, email: opt("email"),
+                                                         directNumber: opt("directNumber"))
             return redirect("/cabinet/pbx")
         case "import":
             // The PBX's own list of employees (ITooLabs `accounts`), added or updated by login.
-            guard let commands = try await sb.commands(for: c) else {
+            let count: Int
+            do {
+                count = try await connectionService.importEmployees(tenantId: s.tenantId, connection: c)
+            } catch ServiceError.conflict {
                 return try await pbxPage(req, s, message: (false, ru ? "Укажите адрес API АТС и ключ, чтобы загрузить сотрудников"
                                                                     : "Set the PBX API address and key to import employees"),
                                          status: .conflict)
-            }
-            let accounts: [PBXAccount]
-            do {
-                accounts = try await commands.accounts()
-                sb.httpMetrics.countOutbound(target: "pbx", status: "ok")
-            } catch let e as PBXCommandError {
-                sb.httpMetrics.countOutbound(target: "pbx", status: e.status.map(String.init) ?? "error")
+            } catch ServiceError.upstream(let message, _) {
                 return try await pbxPage(req, s, message: (false, (ru ? "АТС не отдала список сотрудников: " : "The PBX did not list its employees: ")
-                                                              + e.message), status: .badGateway)
+                                                              + message), status: .badGateway)
             }
-            for a in accounts {
-                _ = try await sb.pbx.upsertEmployee(tenantId: s.tenantId, connectionId: c.id, login: a.login, extension_: a.extension,
-                                                    name: a.name ?? a.login, email: a.email, directNumber: a.directNumber)
-            }
-            sb.routing.invalidateDirectory(connectionId: c.id)
-            return try await pbxPage(req, s, message: (true, ru ? "Загружено сотрудников: \(accounts.count)" : "Employees imported: \(accounts.count)"))
+            return try await pbxPage(req, s, message: (true, ru ? "Загружено сотрудников: \(count)" : "Employees imported: \(count)"))
         default:
-            switch PBXForm.parse(f, ru: ru, policy: sb.config.outboundPolicy) {
+            switch PBXForm.parse(f, ru: ru) {
             case .failure(let e):
                 return try await pbxPage(req, s, message: (false, e.text), status: .unprocessableContent)
             case .success(let form):
-                if SecretPinning.apiKeyMissing(c, newURL: form.apiURL ?? "", apiKey: form.apiKey) {
-                    return try await pbxPage(req, s, message: (false, Messages.say(SecretPinning.message(field: "apiKey"), ru ? .ru : .en)),
-                                             status: .unprocessableContent)
+                do {
+                    _ = try await connectionService.update(tenantId: s.tenantId, id: c.id, name: form.name, apiURL: form.apiURL ?? "",
+                                                           apiKey: form.apiKey, apiFlavor: form.flavor,
+                                                           routingDeadlineMs: form.deadlineMs, region: nil)
+                } catch let e as ServiceError {
+                    return try await pbxRefusal(req, s, e)
                 }
-                _ = try await sb.pbx.update(tenantId: s.tenantId, id: c.id, name: form.name, apiURL: form.apiURL ?? "", apiKey: form.apiKey,
-                                            apiFlavor: form.flavor, routingDeadlineMs: form.deadlineMs, region: nil)
-                sb.connections.invalidate(c.id)
-                sb.routing.invalidateDirectory(connectionId: c.id)
                 return redirect("/cabinet/pbx")
             }
         }

@@ -29,8 +29,7 @@ extension Cabinet {
                 }
                 var changed = integration
                 changed.settings = document
-                guard let saved = try await sb.integrations.update(changed) else { return try await textRulesPage(req, ctx, s) }
-                await sb.integrationSaved(saved)
+                guard try await integrationService.save(changed) != nil else { return try await textRulesPage(req, ctx, s) }
                 return try await textRulesPage(req, ctx, s, saved: true)
             }
         }
@@ -93,7 +92,7 @@ extension Cabinet {
         var users: [CRMUserSummary]?
         var usersProblem: String?
         if let read = connector.users, let id = integration.credentialId, let credential = try await sb.credentials.get(tenantId: s.tenantId, id: id) {
-            do { users = try await read(credential) } catch { usersProblem = l.say("\(error)") }
+            do { users = try await read(credential) } catch { usersProblem = l.say(CRMFailure.phrase(of: error)) }
         }
         let sites = try await SiteService(sb: sb).list(tenantId: s.tenantId)
         let knownTypes = Array(Set(sites.flatMap(\.requestTypes))).sorted()
@@ -138,7 +137,7 @@ extension Cabinet {
         // Problems of fields this page does not draw (a CRM's own keys of the block, set on its settings page) are listed
         // on top, with the way there.
         let others = problems.filter { !Self.drawnTextFields.contains($0.field) }
-            .map { "<li>\(esc(l.say($0.message))) <small>(\(esc($0.field)))</small></li>" }.joined()
+            .map { "<li>\(esc(l.say($0.phrase))) <small>(\(esc($0.field)))</small></li>" }.joined()
         let body = """
             \(SettingsForm.style)
             <h1>\(title) — \(esc(integration.name))</h1>\(back)

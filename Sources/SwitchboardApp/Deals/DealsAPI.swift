@@ -8,7 +8,6 @@ import SwitchboardStorage
 /// Raw data → Deals (CORE-16) and end-to-end analytics (CORE-17) in the management API.
 struct DealsRoutes {
     let sb: Switchboard
-    var api: ManagementAPI { ManagementAPI(sb: sb) }
 
     /// A deal as the API lists it.
     struct DealItem: Encodable {
@@ -67,9 +66,9 @@ struct DealsRoutes {
     }
 
     func register(on router: Router<AppRequestContext>) {
-        let v1 = router.group("api/v1")
-        v1.get("deals") { req, _ in
-            let t = try await api.tenantId(req)
+        let v1 = router.managementAPI(sb.tenants)
+        v1.get("deals") { req, ctx in
+            let t = try ctx.tenant()
             var filter = DealStore.Filter(limit: try req.limit())
             filter.integrationId = try req.query("integrationId")
             if let v = try req.query("status") {
@@ -86,7 +85,7 @@ struct DealsRoutes {
             return jsonResponse(try await sb.deals.list(tenantId: t, filter: filter).map(DealItem.init))
         }
         v1.get("deals/:integration/:id") { req, ctx in
-            let t = try await api.tenantId(req)
+            let t = try ctx.tenant()
             let integration = try ctx.param("integration"), id = try ctx.param("id")
             guard let stored = try await sb.deals.get(tenantId: t, integrationId: integration, dealId: id) else {
                 throw APIError(.notFound, "deal not found")
@@ -94,8 +93,8 @@ struct DealsRoutes {
             let history = try await sb.deals.history(tenantId: t, integrationId: integration, dealId: id)
             return jsonResponse(DealDetail(deal: DealItem(stored), history: history, raw: stored.deal.raw))
         }
-        v1.get("analytics/deals") { req, _ in
-            let t = try await api.tenantId(req)
+        v1.get("analytics/deals") { req, ctx in
+            let t = try ctx.tenant()
             let by = try Self.choice(req, "by", DealAnalytics.Dimension.line)
             let attribution = try Self.choice(req, "attribution", DealAnalytics.Attribution.first)
             let (from, to) = try Self.period(try Self.time(req, "from"), try Self.time(req, "to"))

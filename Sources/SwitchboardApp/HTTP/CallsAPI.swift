@@ -32,8 +32,8 @@ extension ManagementAPI {
     }
 
     func registerCalls(_ api: RouterGroup<AppRequestContext>) {
-        api.get("calls") { req, _ in
-            let t = try await tenantId(req)
+        api.get("calls") { req, ctx in
+            let t = try ctx.tenant()
             var filter = CallStore.Filter()
             let iso = ISO8601DateFormatter()
             if let v = try req.query("from") {
@@ -56,7 +56,7 @@ extension ManagementAPI {
             return jsonResponse(calls.map { CallSummary(call: $0, result: $0.result, talkSec: $0.talkSec, waitSec: $0.waitSec) })
         }
         api.get("calls/:id") { req, ctx in
-            let t = try await tenantId(req)
+            let t = try ctx.tenant()
             guard let call = try await sb.calls.get(tenantId: t, id: try ctx.param("id")) else {
                 throw APIError(.notFound, "call not found")
             }
@@ -76,51 +76,36 @@ extension ManagementAPI {
             var phone: String
             var integrationId: String?
         }
-        api.post("calls/originate") { req, _ in
-            let t = try await tenantId(req)
+        let clickToCall = ClickToCallService(sb: sb)
+        let connections = clickToCall.connections
+        api.post("calls/originate") { req, ctx in
+            let t = try ctx.tenant()
             let body = try await req.decodeJSON(Originate.self)
-            guard let employee = try await sb.pbx.employees(tenantId: t).first(where: { $0.id == body.employeeId }) else {
-                throw APIError(.unprocessableContent, "employee not found", field: "employeeId")
+            let placed = try await Self.answering {
+                try await clickToCall.originate(tenantId: t, employeeId: body.employeeId, phone: body.phone, integrationId: body.integrationId)
             }
-            var settings = ClickToCallSettings()
-            if let id = body.integrationId {
-                guard let integration = try await sb.integrations.get(tenantId: t, id: id) else {
-                    throw APIError(.unprocessableContent, "integration not found", field: "integrationId")
-                }
-                settings = integration.clickToCall
-            }
-            let connection = try await connectionOf(employee)
-            let client = PhoneNumber.parse(body.phone, region: connection.region)
-            guard client.e164 != nil else { throw APIError(.unprocessableContent, "not a phone number", field: "phone") }
-            let callId = try await runCommand(connection) {
-                try await $0.originate(employeeLogin: employee.login, clientNumber: client, callerId: settings.callerId(for: employee))
-            }
-            return jsonResponse(["pbxCallId": callId ?? "", "callerId": settings.callerId(for: employee) ?? ""], status: .accepted)
+            return jsonResponse(["pbxCallId": placed.pbxCallId ?? "", "callerId": placed.callerId ?? ""], status: .accepted)
         }
 
         struct DND: Decodable { var employeeId: String; var on: Bool }
         api.post("pbx-connections/:id/dnd") { req, ctx in
-            let t = try await tenantId(req)
+            let t = try ctx.tenant()
             let body = try await req.decodeJSON(DND.self)
-            guard let connection = try await sb.pbx.get(tenantId: t, id: try ctx.param("id")) else {
-                throw APIError(.notFound, "PBX connection not found")
+            let connectionId = try ctx.param("id")
+            try await Self.answering {
+                try await clickToCall.setDND(tenantId: t, employeeId: body.employeeId, on: body.on, connectionId: connectionId)
             }
-            guard let employee = try await sb.pbx.employees(tenantId: t, connectionId: connection.id)
-                .first(where: { $0.id == body.employeeId }) else {
-                throw APIError(.unprocessableContent, "employee not found", field: "employeeId")
-            }
-            try await runCommand(connection) { try await $0.setDND(employeeLogin: employee.login, on: body.on) }
-            return jsonResponse(["employeeId": employee.id, "dnd": body.on ? "on" : "off"])
+            return jsonResponse(["employeeId": body.employeeId, "dnd": body.on ? "on" : "off"])
         }
         api.get("pbx-connections/:id/accounts") { req, ctx in
-            let t = try await tenantId(req)
+            let t = try ctx.tenant()
             guard let connection = try await sb.pbx.get(tenantId: t, id: try ctx.param("id")) else {
                 throw APIError(.notFound, "PBX connection not found")
             }
-            return jsonResponse(try await runCommand(connection) { try await $0.accounts() })
+            return jsonResponse(try await connections.command(connection) { try await $0.accounts() })
         }
         api.get("pbx-connections/:id/events") { req, ctx in
-            let t = try await tenantId(req)
+            let t = try ctx.tenant()
             guard let connection = try await sb.pbx.get(tenantId: t, id: try ctx.param("id")) else {
                 throw APIError(.notFound, "PBX connection not found")
             }
@@ -133,7 +118,7 @@ extension ManagementAPI {
             })
         }
         api.get("pbx-connections/:id/lines") { req, ctx in
-            let t = try await tenantId(req)
+            let t = try ctx.tenant()
             guard let connection = try await sb.pbx.get(tenantId: t, id: try ctx.param("id")) else {
                 throw APIError(.notFound, "PBX connection not found")
             }
@@ -141,26 +126,19 @@ extension ManagementAPI {
         }
     }
 
-    func connectionOf(_ employee: Employee) async throws -> PBXConnection {
-        guard let c = try await sb.pbx.get(tenantId: employee.tenantId, id: employee.pbxConnectionId) else {
-            throw APIError(.notFound, "PBX connection not found")
-        }
-        return c
-    }
-
-    /// Runs a PBX command, mapping the PBX's refusals to answers the tenant can act on.
+    /// The service's answer; a call it would not place as the API's 422 with the field.
     @discardableResult
-    func runCommand<T: Sendable>(_ connection: PBXConnection, _ body: (any PBXCommands) async throws -> T) async throws -> T {
-        guard let commands = try await sb.commands(for: connection) else {
-            throw APIError(.conflict, "the PBX connection has no API address and key for commands")
-        }
+    static func answering<T>(_ body: () async throws -> T) async throws -> T {
         do {
-            let value = try await body(commands)
-            sb.httpMetrics.countOutbound(target: "pbx", status: "ok")
-            return value
-        } catch let error as PBXCommandError {
-            sb.httpMetrics.countOutbound(target: "pbx", status: error.status.map(String.init) ?? "error")
-            throw APIError(error.retryable ? .badGateway : .unprocessableContent, error.message)
+            return try await body()
+        } catch let refusal as ClickToCallService.Refusal {
+            switch refusal {
+            case .noEmployee: throw APIError(.unprocessableContent, "employee not found", field: "employeeId")
+            case .noIntegration: throw APIError(.unprocessableContent, "integration not found", field: "integrationId")
+            case .notAPhone: throw APIError(.unprocessableContent, "not a phone number", field: "phone")
+            case .switchedOff: throw APIError(.conflict, "the integration is switched off")
+            case .noCall: throw APIError(.notFound, "call not found")
+            }
         }
     }
 }

@@ -12,7 +12,6 @@ import SwitchboardStorage
 /// step 9), and the credential operations every CRM shares (test, users, addresses to paste into the CRM).
 struct ConnectorRoutes {
     let sb: Switchboard
-    var api: ManagementAPI { ManagementAPI(sb: sb) }
 
     func register(on router: Router<AppRequestContext>) {
         let host = hostServices
@@ -38,12 +37,13 @@ struct ConnectorRoutes {
                 }
             }
         }
-        let v1 = router.group("api/v1")
+        let v1 = router.managementAPI(sb.tenants)
+        let credentials = CredentialService(sb: sb)
+        let mappings = MappingService(sb: sb)
         v1.post("credentials/:id/test") { req, ctx in
             let (c, connector) = try await credential(req, ctx)
-            guard let check = connector.check else { throw APIError(.conflict, "\(connector.title) credentials cannot be tested yet") }
-            let result = await check(c)
-            return jsonResponse(CheckResult(ok: result.ok, message: result.message), status: result.ok ? .ok : .unprocessableContent)
+            let result = try await credentials.test(c, connector)
+            return jsonResponse(CheckResult(ok: result.ok, message: result.message.en), status: result.ok ? .ok : .unprocessableContent)
         }
         v1.get("credentials/:id/users") { req, ctx in
             let (c, connector) = try await credential(req, ctx)
@@ -51,13 +51,11 @@ struct ConnectorRoutes {
             return jsonResponse(try await Self.crmCall { try await users(c) })
         }
         v1.post("integrations/:id/employee-sync") { req, ctx in
-            let t = try await api.tenantId(req)
-            guard let integration = try await sb.integrations.get(tenantId: t, id: try ctx.param("id")) else {
+            let t = try ctx.tenant()
+            guard let integration = try await mappings.saving.get(tenantId: t, id: try ctx.param("id")) else {
                 throw APIError(.notFound, "integration not found")
             }
-            return jsonResponse(try await Self.crmCall {
-                try await EmployeeSync.run(integration, registry: sb.connectors, db: sb.db, vault: sb.vault)
-            })
+            return jsonResponse(try await Self.crmCall { try await mappings.sync(integration) })
         }
         v1.get("credentials/:id/links") { req, ctx in
             let (c, connector) = try await credential(req, ctx)
@@ -66,12 +64,7 @@ struct ConnectorRoutes {
     }
 
     func credential(_ req: Request, _ ctx: AppRequestContext) async throws -> (CRMCredential, CRMConnector) {
-        let t = try await api.tenantId(req)
-        guard let c = try await sb.credentials.get(tenantId: t, id: try ctx.param("id")) else {
-            throw APIError(.notFound, "credentials not found")
-        }
-        guard let connector = sb.connectors[c.crm] else { throw APIError(.conflict, "\(c.crm.rawValue) is not served by this installation") }
-        return (c, connector)
+        try await CredentialService(sb: sb).withConnector(tenantId: try ctx.tenant(), id: try ctx.param("id"))
     }
 
     /// Runs CRM reads for the cabinet and the API, turning CRM failures into answers a tenant understands.
@@ -80,9 +73,9 @@ struct ConnectorRoutes {
             return try await body()
         } catch let e as DeliveryError {
             switch e {
-            case .retryable(let m, _): throw APIError(.badGateway, m)
-            case .rateLimited(let m, _): throw APIError(.tooManyRequests, m)
-            case .permanent(let m): throw APIError(.unprocessableContent, m)
+            case .retryable(let m, _): throw APIError(.badGateway, m.en)
+            case .rateLimited(let m, _): throw APIError(.tooManyRequests, m.en)
+            case .permanent(let m): throw APIError(.unprocessableContent, m.en)
             }
         } catch let e as APIError {
             throw e
@@ -94,41 +87,5 @@ struct ConnectorRoutes {
     }
 
     /// The application's side effects a connector's endpoints may ask for.
-    var hostServices: HostServices {
-        let sb = self.sb
-        var services = HostServices(
-            clickToCall: { integration, employeeId, phone in
-                guard integration.active else { throw ClickToCallRefusal("the integration is switched off") }
-                guard let employee = try await sb.pbx.employees(tenantId: integration.tenantId).first(where: { $0.id == employeeId }) else {
-                    throw ClickToCallRefusal("the employee is not found")
-                }
-                let api = ManagementAPI(sb: sb)
-                let connection = try await api.connectionOf(employee)
-                let client = PhoneNumber.parse(phone, region: connection.region)
-                guard client.e164 != nil else { throw ClickToCallRefusal("\(phone) is not a phone number") }
-                let callerId = integration.clickToCall.callerId(for: employee)
-                return try await api.runCommand(connection) {
-                    try await $0.originate(employeeLogin: employee.login, clientNumber: client, callerId: callerId)
-                }
-            },
-            forgetRouting: { await sb.forgetRouting(integrationId: $0) },
-            integrationSaved: { await sb.integrationSaved($0) })
-        services.setDND = { integration, employeeId, on in
-            guard let employee = try await sb.pbx.employees(tenantId: integration.tenantId).first(where: { $0.id == employeeId }) else {
-                throw ClickToCallRefusal("the employee is not found")
-            }
-            let api = ManagementAPI(sb: sb)
-            try await api.runCommand(try await api.connectionOf(employee)) { try await $0.setDND(employeeLogin: employee.login, on: on) }
-        }
-        services.hangUp = { integration, callId in
-            guard let call = try await sb.calls.get(tenantId: integration.tenantId, id: callId),
-                  let connection = try await sb.pbx.get(tenantId: integration.tenantId, id: call.pbxConnectionId) else {
-                throw ClickToCallRefusal("the call is not found")
-            }
-            // The PBX knows the call by its own id (the first it gave).
-            try await ManagementAPI(sb: sb).runCommand(connection) { try await $0.hangup(callId: call.externalIds.first ?? call.id) }
-        }
-        services.dealsChanged = { try await sb.dealsChanged($0, dealIds: $1) }
-        return services
-    }
+    var hostServices: HostServices { .live(sb) }
 }

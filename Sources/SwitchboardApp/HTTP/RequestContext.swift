@@ -7,6 +7,8 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The connected peer; nil when there is no socket (the in-process test client).
     public let remoteAddress: SocketAddress?
+    /// Who the bearer token of an `/api/v1` request speaks for, put here by `TenantAuthMiddleware`.
+    var tenantAuth: TenantAuth = .notChecked
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

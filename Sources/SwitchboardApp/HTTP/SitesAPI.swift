@@ -32,13 +32,12 @@ struct SitesAPI {
     }
 
     func register(_ api: RouterGroup<AppRequestContext>) {
-        let m = ManagementAPI(sb: sb)
-        api.get("sites") { req, _ in
-            let t = try await m.tenantId(req)
+        api.get("sites") { req, ctx in
+            let t = try ctx.tenant()
             return jsonResponse(try await sites.list(tenantId: t).map { SiteView($0, sites) })
         }
-        api.post("sites") { req, _ in
-            let t = try await m.tenantId(req)
+        api.post("sites") { req, ctx in
+            let t = try ctx.tenant()
             let body = try await req.decodeJSON(NewSite.self)
             let site = try await Self.refusing {
                 try await sites.create(tenantId: t, name: body.name, origins: body.origins ?? [], requestTypes: body.requestTypes ?? [])
@@ -46,13 +45,13 @@ struct SitesAPI {
             return jsonResponse(SiteView(site, sites), status: .created)
         }
         api.get("sites/:id") { req, ctx in
-            guard let s = try await sites.get(tenantId: try await m.tenantId(req), id: try ctx.param("id")) else {
+            guard let s = try await sites.get(tenantId: try ctx.tenant(), id: try ctx.param("id")) else {
                 throw APIError(.notFound, "site not found")
             }
             return jsonResponse(SiteView(s, sites))
         }
         api.patch("sites/:id") { req, ctx in
-            let t = try await m.tenantId(req)
+            let t = try ctx.tenant()
             let body = try await req.decodeJSON(SitePatch.self)
             let id = try ctx.param("id")
             guard let updated = try await Self.refusing({
@@ -61,20 +60,20 @@ struct SitesAPI {
             return jsonResponse(SiteView(updated, sites))
         }
         api.post("sites/:id/key") { req, ctx in
-            guard let s = try await sites.rotateKey(tenantId: try await m.tenantId(req), id: try ctx.param("id")) else {
+            guard let s = try await sites.rotateKey(tenantId: try ctx.tenant(), id: try ctx.param("id")) else {
                 throw APIError(.notFound, "site not found")
             }
             return jsonResponse(SiteView(s, sites))
         }
         api.delete("sites/:id") { req, ctx in
-            guard try await sites.delete(tenantId: try await m.tenantId(req), id: try ctx.param("id")) else {
+            guard try await sites.delete(tenantId: try ctx.tenant(), id: try ctx.param("id")) else {
                 throw APIError(.notFound, "site not found")
             }
             return Response(status: .noContent)
         }
         ChatsAPI(sb: sb).register(api)
-        api.get("texts") { req, _ in
-            let t = try await m.tenantId(req)
+        api.get("texts") { req, ctx in
+            let t = try ctx.tenant()
             var kind: TextKind?
             if let k = try req.query("kind") {
                 guard let parsed = TextKind(rawValue: k) else { throw APIError(.badRequest, "kind is request or chat", field: "kind") }
@@ -83,7 +82,7 @@ struct SitesAPI {
             return jsonResponse(try await texts.list(tenantId: t, kind: kind, limit: try req.limit()))
         }
         api.get("texts/:id") { req, ctx in
-            guard let text = try await texts.get(tenantId: try await m.tenantId(req), id: try ctx.param("id")) else {
+            guard let text = try await texts.get(tenantId: try ctx.tenant(), id: try ctx.param("id")) else {
                 throw APIError(.notFound, "text communication not found")
             }
             return jsonResponse(text)
