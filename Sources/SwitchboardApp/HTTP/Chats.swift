@@ -125,8 +125,8 @@ struct ChatsAPI {
     }
 
     /// The tenant of the request: a workspace token's, while it lives, or an API token's.
-    func tenantId(_ req: Request, _ m: ManagementAPI) async throws -> String {
-        guard let token = req.bearerToken, token.hasPrefix(Self.workspacePrefix) else { return try await m.tenantId(req) }
+    func tenantId(_ req: Request, _ ctx: AppRequestContext) throws -> String {
+        guard let token = req.bearerToken, token.hasPrefix(Self.workspacePrefix) else { return try ctx.tenant() }
         return try workspaceTenant(token)
     }
 
@@ -155,9 +155,8 @@ struct ChatsAPI {
     }
 
     func register(_ api: RouterGroup<AppRequestContext>) {
-        let m = ManagementAPI(sb: sb)
-        api.post("workspace/tokens") { req, _ in
-            let t = try await m.tenantId(req)
+        api.post("workspace/tokens") { req, ctx in
+            let t = try ctx.tenant()
             let body = try await req.decodeJSON(NewWorkspaceToken.self)
             let minutes = body.minutes ?? 720
             guard (5...1440).contains(minutes) else {
@@ -167,8 +166,8 @@ struct ChatsAPI {
             let token = workspaceToken(tenantId: t, expires: expires)
             return jsonResponse(WorkspaceToken(token: token, expiresAt: expires, url: "\(sb.baseURL)/workspace#token=\(token)"), status: .created)
         }
-        api.get("chats") { req, _ in
-            let t = try await tenantId(req, m)
+        api.get("chats") { req, ctx in
+            let t = try tenantId(req, ctx)
             let state = try req.query("state")
             guard state == nil || ["open", "finished"].contains(state!) else {
                 throw APIError(.badRequest, "state is open or finished", field: "state")
@@ -176,15 +175,15 @@ struct ChatsAPI {
             return jsonResponse(try await texts.list(tenantId: t, kind: .chat, state: state, limit: try req.limit()))
         }
         api.post("chats/:id/messages") { req, ctx in
-            let t = try await tenantId(req, m)
+            let t = try tenantId(req, ctx)
             return jsonResponse(try await answer(t, try ctx.param("id"), try await req.decodeJSON(Answer.self)))
         }
         api.post("chats/:id/tags") { req, ctx in
-            let t = try await tenantId(req, m)
+            let t = try tenantId(req, ctx)
             return jsonResponse(try await tag(t, try ctx.param("id"), try await req.decodeJSON(Tags.self)))
         }
         api.post("chats/:id/finish") { req, ctx in
-            let t = try await tenantId(req, m)
+            let t = try tenantId(req, ctx)
             return jsonResponse(try await finish(t, try ctx.param("id")))
         }
     }

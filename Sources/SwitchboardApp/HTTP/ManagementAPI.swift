@@ -10,18 +10,6 @@ import SwitchboardStorage
 struct ManagementAPI {
     let sb: Switchboard
 
-    /// The tenant of an API token read from the request itself, for routes that also take other tokens (the workspace's
-    /// chats); the others ask `context.tenant()`, which `TenantAuthMiddleware` answers.
-    func tenantId(_ request: Request) async throws -> String {
-        guard let token = request.bearerToken else {
-            throw APIError(.unauthorized, "an API token is required: Authorization: Bearer <token>")
-        }
-        guard let tenantId = try await sb.tenants.tenantForToken(token) else {
-            throw APIError(.unauthorized, "the API token is not valid")
-        }
-        return tenantId
-    }
-
     func register(on router: Router<AppRequestContext>) {
         let api = router.managementAPI(sb.tenants)
         api.get("openapi.json") { _, _ in
