@@ -76,10 +76,13 @@ struct Cabinet {
         router.post("cabinet/jobs/:id/retry") { req, ctx in
             try await authed(req) { s in
                 guard try await checkedForm(req, s) != nil else { return forbidden(req) }
-                guard let id = Int64(try ctx.param("id")), let job = try await sb.queue.get(tenantId: s.tenantId, id: id) else {
+                let journal = JournalService(sb: sb)
+                guard let id = Int64(try ctx.param("id")), let job = try await journal.job(tenantId: s.tenantId, id: id)?.job else {
                     return page(lang(req, s), title: "404", body: "<h1>404</h1>", status: .notFound, csrf: s.csrf, email: s.email)
                 }
-                _ = try await sb.queue.replay(tenantId: s.tenantId, id: id)
+                do { _ = try await journal.replay(tenantId: s.tenantId, id: id) } catch ServiceError.conflict {
+                    // A job that is not dead is left as it is.
+                }
                 return redirect(job.callId.map { "/cabinet/calls/\($0)" } ?? "/cabinet/calls")
             }
         }

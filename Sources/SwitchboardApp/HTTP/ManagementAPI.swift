@@ -26,7 +26,7 @@ struct ManagementAPI {
         PBXController(connections: ConnectionService(sb: sb)).register(api)
         CredentialsController(credentials: CredentialService(sb: sb)).register(api)
         IntegrationsController(integrations: IntegrationService(sb: sb), mappings: MappingService(sb: sb)).register(api)
-        registerJobs(api)
+        JobsController(journal: JournalService(sb: sb)).register(api)
         registerCalls(api)
         SitesAPI(sb: sb).register(api)
         registerAnalytics(api)
@@ -68,41 +68,6 @@ struct ManagementAPI {
                                              locale: body.locale ?? "ru")
             }
             return jsonResponse(user, status: .created)
-        }
-    }
-
-    // MARK: delivery jobs (dead letters and replay)
-
-    func registerJobs(_ api: RouterGroup<AppRequestContext>) {
-        api.get("jobs") { req, ctx in
-            let t = try ctx.tenant()
-            var state: JobState?
-            if let s = try req.query("state") {
-                guard let parsed = JobState(rawValue: s) else {
-                    throw APIError(.badRequest, "state is one of queued, running, done, dead", field: "state")
-                }
-                state = parsed
-            }
-            return jsonResponse(try await sb.queue.list(tenantId: t, state: state, callId: try req.query("callId"),
-                                                        limit: try req.limit()))
-        }
-        api.get("jobs/:id") { req, ctx in
-            let t = try ctx.tenant()
-            guard let id = Int64(try ctx.param("id")), let job = try await sb.queue.get(tenantId: t, id: id) else {
-                throw APIError(.notFound, "job not found")
-            }
-            struct Detail: Encodable { var job: Job; var attempts: [JobAttempt] }
-            return jsonResponse(Detail(job: job, attempts: try await sb.queue.attempts(tenantId: t, jobId: id)))
-        }
-        api.post("jobs/:id/replay") { req, ctx in
-            let t = try ctx.tenant()
-            guard let id = Int64(try ctx.param("id")), try await sb.queue.get(tenantId: t, id: id) != nil else {
-                throw APIError(.notFound, "job not found")
-            }
-            guard try await sb.queue.replay(tenantId: t, id: id) else {
-                throw APIError(.conflict, "only dead jobs can be replayed")
-            }
-            return jsonResponse(try await sb.queue.get(tenantId: t, id: id))
         }
     }
 }
