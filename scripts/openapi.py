@@ -80,13 +80,17 @@ schemas = {
     "Mapping": obj({"crmUserId": S, "crmUserName": S, "employeeId": S, "useForRouting": B}, ["crmUserId", "crmUserName", "employeeId", "useForRouting"]),
     "Job": obj({"id": I, "tenantId": S, "partitionKey": S, "kind": S, "payload": S,
                 "state": {"enum": ["queued", "running", "done", "dead"]}, "attempts": I, "maxAttempts": I, "runAt": DT,
-                "leaseOwner": S, "leaseExpiresAt": DT, "lastError": S, "callId": S,
+                "leaseOwner": S, "leaseExpiresAt": DT, "lastError": S, "lastErrorPhrase": ref("Phrase"), "callId": S,
                 "failures": {"type": "integer", "description": "Consecutive attempts that failed for the remote's outage."},
                 "createdAt": DT, "updatedAt": DT,
                 "finishedAt": DT}),
-    "Exchange": obj({"at": DT, "request": S, "status": I, "response": S, "note": S}),
+    # What a tenant reads (a note, a failure's reason) in both languages; `code` names the sentence. Rows written before
+    # phrases were stored have only their English.
+    "Phrase": obj({"code": S, "en": S, "ru": S}, ["code", "en", "ru"]),
+    "Exchange": obj({"at": DT, "request": S, "status": I, "response": S, "note": S, "phrase": ref("Phrase")}),
     "JobAttempt": obj({"attempt": I, "worker": S, "startedAt": DT, "finishedAt": DT,
-                       "outcome": {"enum": ["done", "retry", "dead", "released"]}, "detail": S, "exchanges": arr(ref("Exchange"))}),
+                       "outcome": {"enum": ["done", "retry", "dead", "released"]}, "detail": S, "detailPhrase": ref("Phrase"),
+                       "exchanges": arr(ref("Exchange"))}),
     "JobDetail": obj({"job": ref("Job"), "attempts": arr(ref("JobAttempt"))}),
     # The call dashboard's numbers (CallAnalyticsStore): calls with a client only, internal calls left out.
     "CallAnalytics": obj({

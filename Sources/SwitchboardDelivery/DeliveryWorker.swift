@@ -7,21 +7,25 @@ import SwitchboardStorage
 public enum DeliveryError: Error, CustomStringConvertible, Sendable {
     /// Worth trying again later (outage, 5xx, timeouts); `retryAfter` is the remote's own wish. Raises the job's
     /// failure streak, so the next try waits longer (up to the backoff's cap).
-    case retryable(String, retryAfter: Duration? = nil)
+    case retryable(Phrase, retryAfter: Duration? = nil)
     /// The remote's rate limit (429): try again when it says, or in a second or two. It concerns a short window, not
     /// an outage, so it does not raise the failure streak.
-    case rateLimited(String, retryAfter: Duration? = nil)
+    case rateLimited(Phrase, retryAfter: Duration? = nil)
     /// Trying again cannot help (4xx other than 408/429, invalid settings); goes to the dead letters.
-    case permanent(String)
+    case permanent(Phrase)
 
-    public var description: String {
+    /// The reason in the tenant's languages.
+    public var phrase: Phrase {
         switch self {
-        case .retryable(let s, _), .rateLimited(let s, _), .permanent(let s): return s
+        case .retryable(let p, _), .rateLimited(let p, _), .permanent(let p): return p
         }
     }
 
+    /// The reason in English, for logs and the API.
+    public var description: String { phrase.en }
+
     /// Maps an HTTP status to retryable, rate-limited or permanent, the way every connector must.
-    public static func forHTTPStatus(_ status: Int, reason: String, retryAfter: Duration? = nil) -> DeliveryError {
+    public static func forHTTPStatus(_ status: Int, reason: Phrase, retryAfter: Duration? = nil) -> DeliveryError {
         if status == 429 { return .rateLimited(reason, retryAfter: retryAfter) }
         if status == 408 || status >= 500 { return .retryable(reason, retryAfter: retryAfter) }
         return .permanent(reason)
@@ -51,7 +55,11 @@ public final class AttemptLog: @unchecked Sendable {
         lock.lock(); items.append(exchange); lock.unlock()
     }
 
-    public func note(_ text: String) { record(Exchange(request: "", note: text)) }
+    /// A note for the journal: its English for the API, the phrase for the cabinet.
+    public func note(_ note: some TenantReadable) {
+        let phrase = note.phrase
+        record(Exchange(request: "", note: phrase.en, phrase: phrase))
+    }
 
     public var exchanges: [Exchange] {
         lock.lock(); defer { lock.unlock() }
@@ -226,18 +234,19 @@ public final class DeliveryWorker: Sendable {
             } catch let error as DeliveryError {
                 result = decide(job, error)
             } catch {
-                result = decide(job, .retryable("\(error)"))
+                result = decide(job, .retryable(WorkerProblem.unexpected(error: "\(error)").phrase))
             }
         } else {
-            result = .dead(reason: "no handler for job kind \(job.kind)")
+            let problem = WorkerProblem.noHandler(kind: job.kind).phrase
+            result = .dead(reason: problem.en, phrase: problem)
         }
         metrics?.runDuration.record(Duration.seconds(Date().timeIntervalSince(started)))
         switch result {
         case .done: metrics?.done.increment()
-        case .retry(_, let reason, _):
+        case .retry(_, let reason, _, _):
             metrics?.retried.increment()
             logger.warning("job will be retried", metadata: ["reason": "\(reason)", "attempt": "\(job.attempts)"])
-        case .dead(let reason):
+        case .dead(let reason, _):
             metrics?.dead.increment()
             logger.error("job dead-lettered", metadata: ["reason": "\(reason)", "attempt": "\(job.attempts)"])
         case .released: break
@@ -262,7 +271,7 @@ public final class DeliveryWorker: Sendable {
         let outage: Bool
         switch error {
         case .permanent(let reason):
-            return .dead(reason: reason)
+            return .dead(reason: reason.en, phrase: reason)
         case .retryable(_, let retryAfter):
             delay = configuration.backoff.delay(afterAttempt: job.failures + 1, retryAfter: retryAfter)
             outage = true
@@ -271,9 +280,34 @@ public final class DeliveryWorker: Sendable {
             outage = false
         }
         if job.attempts >= job.maxAttempts && now.timeIntervalSince(job.createdAt) >= configuration.giveUpAfter.seconds {
-            return .dead(reason: "gave up after \(job.attempts) attempts: \(error.description)")
+            let gaveUp = WorkerProblem.gaveUp(attempts: job.attempts, last: error.phrase).phrase
+            return .dead(reason: gaveUp.en, phrase: gaveUp)
         }
-        return .retry(at: now.addingTimeInterval(delay.seconds), reason: error.description, outage: outage)
+        return .retry(at: now.addingTimeInterval(delay.seconds), reason: error.description, outage: outage, phrase: error.phrase)
+    }
+}
+
+/// Why the worker itself ended an attempt.
+public enum WorkerProblem: PhraseCatalog, Equatable {
+    case noHandler(kind: String)
+    case gaveUp(attempts: Int, last: Phrase)
+    /// A handler threw something other than a `DeliveryError`: tried again, as an outage.
+    case unexpected(error: String)
+
+    public var phrase: Phrase {
+        switch self {
+        case .noHandler(let kind):
+            Phrase(code: "delivery.noHandler", en: "no handler for job kind \(kind)", ru: "нет обработчика для задания \(kind)")
+        case .gaveUp(let attempts, let last):
+            Phrase(code: "delivery.gaveUp", en: "gave up after \(attempts) attempts: \(last.en)",
+                   ru: "попытки прекращены после \(attempts): \(last.ru)")
+        case .unexpected(let error):
+            Phrase(code: "delivery.unexpected", en: error, ru: "непредвиденная ошибка: \(error)")
+        }
+    }
+
+    public static var samples: [WorkerProblem] {
+        [.noHandler(kind: "x.y"), .gaveUp(attempts: 3, last: Phrase(code: "t", en: "t", ru: "т")), .unexpected(error: "e")]
     }
 }
 

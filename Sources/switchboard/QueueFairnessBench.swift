@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchboardCore
 import SwitchboardDelivery
 import SwitchboardStorage
 
@@ -21,7 +22,8 @@ final class FairnessHandler: JobHandler, @unchecked Sendable {
             h.record(.seconds(max(0, Date().timeIntervalSince(job.createdAt))))
         case "acct-A-failing":
             lock.withLock { failures += 1 }
-            throw DeliveryError.retryable("bench: this CRM account keeps failing")
+            throw DeliveryError.retryable(Phrase(code: "bench.failing", en: "bench: this CRM account keeps failing",
+                                                 ru: "стенд: этот аккаунт CRM всё время отказывает"))
         default:
             lock.withLock { backlogDone += 1 }
         }

@@ -49,7 +49,7 @@ extension CredentialForm {
                                                          status: .conflict)
             }
             if let refusal = AmoOAuthApp.refusal(accountURL: c.baseURL, policy: sb.config.outboundPolicy) {
-                return try await cabinet.credentialsPage(req, s, crm: c.crm, message: (false, refusal), status: .unprocessableContent)
+                return try await cabinet.credentialsPage(req, s, crm: c.crm, message: (false, cabinet.lang(req, s).say(refusal)), status: .unprocessableContent)
             }
             return cabinet.redirect(AmoRoutes.authorizeURL(sb, oauth, c))
         }])

@@ -62,7 +62,7 @@ extension Cabinet {
         var usersProblem: String?
         if let c = credentials.first(where: { $0.id == chosenCredential }) {
             if let read = sb.connectors[.bitrix24]?.users {
-                do { users = try await read(c) } catch { usersProblem = "\(error)" }
+                do { users = try await read(c) } catch { usersProblem = l.say(CRMFailure.phrase(of: error)) }
             }
         } else {
             usersProblem = ru ? "не выбраны учетные данные" : "no credentials chosen"
@@ -92,7 +92,7 @@ extension Cabinet {
         }
 
         let credentialOptions = (chosenCredential == nil ? "<option value=\"\">—</option>" : "") + credentials.map {
-            "<option value=\"\($0.id)\"\(chosenCredential == $0.id ? " selected" : "")>\(esc($0.name.isEmpty ? $0.baseURL : $0.name)) — \(esc($0.baseURL)) · \(esc(l.say($0.status)))</option>"
+            "<option value=\"\($0.id)\"\(chosenCredential == $0.id ? " selected" : "")>\(esc($0.name.isEmpty ? $0.baseURL : $0.name)) — \(esc($0.baseURL)) · \(esc($0.state.map { l.say($0.phrase) } ?? $0.status))</option>"
         }.joined()
         let modes: [(B24Settings.TelephonyMode, String, String)] = [(.webrtc, "Использовать WebRTC виджет", "Use the WebRTC widget"),
                                                                      (.ip, "Использовать IP телефонию", "Use IP telephony")]
@@ -145,7 +145,7 @@ extension Cabinet {
             <h2>\(ru ? "Учетные данные" : "Credentials")</h2>
             <label for="credentialId">\(ru ? "Аккаунт" : "Account")<select id="credentialId" name="credentialId">\(credentialOptions)</select></label>
             <p><a href="\(esc(credentialsURL(.bitrix24)))">\(ru ? "Добавить или изменить учетные данные" : "Add or change credentials")</a></p>
-            \(usersProblem.map { "<p class=\"error\" role=\"alert\">\(ru ? "Пользователи Битрикс24 не прочитаны" : "Bitrix24 users could not be read"): \(esc(l.say($0))). \(ru ? "Ответственных можно указать числовым ID пользователя." : "Enter responsible users by their numeric id.")</p>" } ?? "")
+            \(usersProblem.map { "<p class=\"error\" role=\"alert\">\(ru ? "Пользователи Битрикс24 не прочитаны" : "Bitrix24 users could not be read"): \(esc($0)). \(ru ? "Ответственных можно указать числовым ID пользователя." : "Enter responsible users by their numeric id.")</p>" } ?? "")
             <h2>\(ru ? "Параметры интеграции" : "Integration parameters")</h2>
             \(checkbox("active", active, ru ? "Интеграция активна" : "Integration active", hintKey: "active"))
             <label for="telephonyMode">\(ru ? "Режим телефонии" : "Telephony mode")<select id="telephonyMode" name="telephonyMode" aria-describedby="hint-telephonyMode">\(modeOptions)</select>\(hint("telephonyMode"))</label>

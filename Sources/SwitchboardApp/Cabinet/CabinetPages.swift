@@ -137,10 +137,10 @@ extension Cabinet {
             var rows = ""
             for a in attempts {
                 for e in a.exchanges {
-                    rows += "<tr><td>\(a.attempt)</td><td><pre>\(esc(e.note.map(l.say) ?? e.request))</pre></td>" +
+                    rows += "<tr><td>\(a.attempt)</td><td><pre>\(esc(e.phrase.map(l.say) ?? e.note ?? e.request))</pre></td>" +
                         "<td>\(e.status.map(String.init) ?? "")</td><td><pre>\(esc(e.response.map { String($0.prefix(400)) }))</pre></td></tr>"
                 }
-                if let d = a.detail { rows += "<tr><td>\(a.attempt)</td><td colspan=\"3\" class=\"error\">\(esc(l.say(d)))</td></tr>" }
+                if a.detail != nil { rows += "<tr><td>\(a.attempt)</td><td colspan=\"3\" class=\"error\">\(esc(l.say(a.detailPhrase, else: a.detail)))</td></tr>" }
             }
             let retry = job.state == .dead ? """
                 <form method="post" action="/cabinet/jobs/\(job.id)/retry" class="inline"><input type="hidden" name="csrf" value="\(esc(s.csrf))">
@@ -148,7 +148,7 @@ extension Cabinet {
                 """ : ""
             jobs += """
             <h3>\(esc(jobTitle(job.kind, l))) <span class="badge \(job.state == .done ? "ok" : job.state == .dead ? "bad" : "")">\(l.t("job." + job.state.rawValue))</span> \(retry)</h3>
-            \(job.lastError.map { "<p class=\"error\">\(l.t("reason")): \(esc(l.say($0)))</p>" } ?? "")
+            \(job.lastError.map { _ in "<p class=\"error\">\(l.t("reason")): \(esc(l.say(job.lastErrorPhrase, else: job.lastError)))</p>" } ?? "")
             <div class="scroll"><table><thead><tr><th>\(l.t("attempt"))</th><th>\(l.t("request"))</th><th>HTTP</th><th>\(l.t("answer"))</th></tr></thead>
             <tbody>\(rows)</tbody></table></div>
             """

@@ -74,9 +74,9 @@ extension Cabinet {
                 switch job.state {
                 case .dead:
                     items.append(Made(text: what + " — " + l.jt("made.failed"), state: .failed,
-                                      reason: job.lastError.map { l.say($0) } ?? l.jt("made.noReason"), jobId: job.id))
+                                      reason: job.lastError == nil ? l.jt("made.noReason") : l.say(job.lastErrorPhrase, else: job.lastError), jobId: job.id))
                 case .queued where job.lastError != nil:
-                    items.append(Made(text: what + " — " + l.jt("made.retrying"), state: .pending, reason: l.say(job.lastError)))
+                    items.append(Made(text: what + " — " + l.jt("made.retrying"), state: .pending, reason: l.say(job.lastErrorPhrase, else: job.lastError)))
                 case .queued, .running:
                     items.append(Made(text: what + " — " + l.t("job." + job.state.rawValue), state: .pending))
                 case .done:
@@ -110,7 +110,7 @@ extension Cabinet {
     func jobTitle(_ kind: String, _ l: Lang, withCRM: Bool = true) -> String {
         let crm = String(kind.prefix { $0 != "." })
         let action = String(kind.dropFirst(crm.count))
-        let what = Strings.journal[l]?["job" + action] ?? l.say(kind)
+        let what = Strings.journal[l]?["job" + action] ?? kind
         guard withCRM else { return what }
         let title = sb.connectors[CRMKind(crm)].map { l == .ru ? $0.titleRU : $0.title } ?? crm
         return title + ": " + what

@@ -37,7 +37,7 @@ extension Cabinet {
         var usersProblem: String?
         if let c = credentials.first(where: { $0.id == chosen }) {
             if let read = connector?.users {
-                do { users = try await read(c) } catch { usersProblem = "\(error)" }
+                do { users = try await read(c) } catch { usersProblem = lang(req, s).say(CRMFailure.phrase(of: error)) }
             }
         } else {
             usersProblem = ru ? "не выбраны учетные данные" : "no credentials chosen"
@@ -138,10 +138,10 @@ struct SettingsForm {
     /// The integration's credentials, a link to add or change them, and why the CRM's users cannot be read.
     func credentials(_ d: SettingsPageData, addURL: String, usersLabel: (ru: String, en: String)) -> String {
         let options = (d.chosenCredential == nil ? "<option value=\"\">—</option>" : "") + d.credentials.map {
-            "<option value=\"\($0.id)\"\(d.chosenCredential == $0.id ? " selected" : "")>\(esc($0.name.isEmpty ? $0.baseURL : $0.name)) — \(esc($0.baseURL)) · \(esc(l.say($0.status)))</option>"
+            "<option value=\"\($0.id)\"\(d.chosenCredential == $0.id ? " selected" : "")>\(esc($0.name.isEmpty ? $0.baseURL : $0.name)) — \(esc($0.baseURL)) · \(esc($0.state.map { l.say($0.phrase) } ?? $0.status))</option>"
         }.joined()
         let unread = d.usersProblem.map {
-            "<p class=\"error\" role=\"alert\">\(esc(ru ? usersLabel.ru : usersLabel.en)): \(esc(l.say($0))). \(say("Сотрудника можно указать его ID.", "Enter a user by their id."))</p>"
+            "<p class=\"error\" role=\"alert\">\(esc(ru ? usersLabel.ru : usersLabel.en)): \(esc($0)). \(say("Сотрудника можно указать его ID.", "Enter a user by their id."))</p>"
         } ?? ""
         return """
             <label for="credentialId">\(say("Аккаунт", "Account"))<select id="credentialId" name="credentialId">\(options)</select></label>

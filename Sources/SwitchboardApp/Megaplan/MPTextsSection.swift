@@ -95,7 +95,7 @@ extension Cabinet {
         return """
             <h2>\(w.say("Текстовые коммуникации", "Text communications"))</h2>
             <input type="hidden" name="texts.form" value="1">
-            \(w.problems.filter { $0.field == "texts" }.map { "<p class=\"error\" role=\"alert\">\(esc(w.l.say($0.message)))</p>" }.joined())
+            \(w.problems.filter { $0.field == "texts" }.map { "<p class=\"error\" role=\"alert\">\(esc(w.l.say($0.phrase)))</p>" }.joined())
             \(w.toggle("texts.requests.enabled", r.enabled, w.say("Передавать заявки", "Send requests"), more: requests))
             \(w.toggle("texts.chats.enabled", c.enabled, w.say("Передавать чаты", "Send chats"), more: chats))
             <h3>\(w.say("Рабочее место оператора в Мегаплан", "The operator workspace in Megaplan"))</h3>

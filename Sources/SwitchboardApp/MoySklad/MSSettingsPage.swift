@@ -263,15 +263,15 @@ extension Cabinet {
                 let made = try await sb.credentials.create(
                     tenantId: s.tenantId, crm: .moysklad, name: SettingsForm.text(f, "dealsImport.name") ?? "МойСклад - передача сделок",
                     baseURL: main?.baseURL ?? "https://api.moysklad.ru", authKind: .password, secret: CRMSecret(login: login, password: password))
-                let result = await connector.check?(made) ?? (ok: false, message: "MoySklad cannot be reached")
+                let result = await connector.check?(made) ?? (ok: false, message: MSSays.unreachable.phrase)
                 if result.ok {
                     settings.dealsImport.credentialId = made.id
                 } else {
                     _ = try await sb.credentials.delete(tenantId: s.tenantId, id: made.id)
-                    problems.append(SettingsProblem(field: "dealsImport.password", message: result.message))
+                    problems.append(SettingsProblem(field: "dealsImport.password", result.message))
                 }
             } else {
-                problems.append(SettingsProblem(field: "dealsImport.password", message: "enter the MoySklad password for the deals import"))
+                problems.append(SettingsProblem(field: "dealsImport.password", MSSays.enterDealsPassword))
             }
         }
         var json = try JSON.decode(JSONValue.self, from: JSON.string(settings))

@@ -55,19 +55,19 @@ struct SiteService: Sendable {
     /// A site's name, origins (scheme and host, no path) and request types, checked and cleaned.
     static func checked(name: String, origins: [String], types: [String]) throws(SettingsProblem) -> (String, [String], [String]) {
         let name = name.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty, name.count <= 200 else { throw SettingsProblem(field: "name", message: "name is 1 to 200 characters") }
-        guard origins.count <= 50 else { throw SettingsProblem(field: "origins", message: "at most 50 origins") }
+        guard !name.isEmpty, name.count <= 200 else { throw SettingsProblem(field: "name", InputProblem.siteName) }
+        guard origins.count <= 50 else { throw SettingsProblem(field: "origins", InputProblem.tooManyOrigins) }
         var cleaned: [String] = []
         for raw in origins {
             let o = raw.trimmingCharacters(in: .whitespaces).lowercased()
             guard let c = URLComponents(string: o), let scheme = c.scheme, ["http", "https"].contains(scheme), let host = c.host,
                   !host.isEmpty, c.path.isEmpty || c.path == "/", c.query == nil, c.fragment == nil else {
-                throw SettingsProblem(field: "origins", message: "\"\(raw)\" is not an origin such as https://shop.example")
+                throw SettingsProblem(field: "origins", InputProblem.notAnOrigin(raw))
             }
             cleaned.append("\(scheme)://\(host)" + (c.port.map { ":\($0)" } ?? ""))
         }
         guard types.count <= 50, types.allSatisfy({ !$0.isEmpty && $0.count <= 100 }) else {
-            throw SettingsProblem(field: "requestTypes", message: "at most 50 request types of 1 to 100 characters")
+            throw SettingsProblem(field: "requestTypes", InputProblem.requestTypes)
         }
         return (name, cleaned, types)
     }

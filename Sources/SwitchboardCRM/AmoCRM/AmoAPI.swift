@@ -19,7 +19,7 @@ public struct AmoAPI: Sendable {
     /// so each hit is checked (api-notes A3.7).
     public func contact(byPhone phone: PhoneNumber) async throws -> Contact? {
         guard let key = phone.last10 else { return nil }
-        let answer = try await client.call(.GET, "/api/v4/contacts?query=\(key)&with=leads", what: "find the contact by phone")
+        let answer = try await client.call(.GET, "/api/v4/contacts?query=\(key)&with=leads", what: .findContact)
         guard answer.status != 204, let json = answer.json as? [String: Any],
               let list = (json["_embedded"] as? [String: Any])?["contacts"] as? [[String: Any]] else { return nil }
         let matching = list.filter { c in
@@ -39,7 +39,7 @@ public struct AmoAPI: Sendable {
     public func openLead(among ids: [Int]) async throws -> Int? {
         guard !ids.isEmpty else { return nil }
         let query = ids.prefix(50).map { "filter%5Bid%5D%5B%5D=\($0)" }.joined(separator: "&")
-        let answer = try await client.call(.GET, "/api/v4/leads?\(query)", what: "read the contact's deals")
+        let answer = try await client.call(.GET, "/api/v4/leads?\(query)", what: .readContactDeals)
         guard answer.status != 204, let json = answer.json as? [String: Any],
               let leads = (json["_embedded"] as? [String: Any])?["leads"] as? [[String: Any]] else { return nil }
         return leads.filter { ![142, 143].contains($0["status_id"] as? Int ?? 0) }
@@ -53,7 +53,7 @@ public struct AmoAPI: Sendable {
     }
 
     public func users() async throws -> [User] {
-        let answer = try await client.call(.GET, "/api/v4/users?limit=250", what: "list users")
+        let answer = try await client.call(.GET, "/api/v4/users?limit=250", what: .listUsers)
         let list = ((answer.json as? [String: Any])?["_embedded"] as? [String: Any])?["users"] as? [[String: Any]] ?? []
         return list.compactMap { u in
             (u["id"] as? Int).map { User(id: $0, name: u["name"] as? String ?? "", email: u["email"] as? String) }
@@ -74,7 +74,7 @@ public struct AmoAPI: Sendable {
     }
 
     public func pipelines() async throws -> [Pipeline] {
-        let answer = try await client.call(.GET, "/api/v4/leads/pipelines", what: "list pipelines")
+        let answer = try await client.call(.GET, "/api/v4/leads/pipelines", what: .listPipelines)
         let list = ((answer.json as? [String: Any])?["_embedded"] as? [String: Any])?["pipelines"] as? [[String: Any]] ?? []
         return list.compactMap { p in
             guard let id = p["id"] as? Int else { return nil }
@@ -92,7 +92,7 @@ public struct AmoAPI: Sendable {
     }
 
     public func account() async throws -> Account {
-        let answer = try await client.call(.GET, "/api/v4/account", what: "read the account")
+        let answer = try await client.call(.GET, "/api/v4/account", what: .readAccount)
         let j = answer.json as? [String: Any] ?? [:]
         return Account(id: j["id"] as? Int ?? 0, name: j["name"] as? String ?? "", subdomain: j["subdomain"] as? String ?? "")
     }

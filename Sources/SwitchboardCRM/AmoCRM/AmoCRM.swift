@@ -26,6 +26,15 @@ public enum AmoCRM {
             context: amo)
         c.importDeals(amo.dealSpec, env: env)
         c.check = { await check(amo, $0) }
+        c.oauth = OAuthSpec(
+            configured: { oauth(env) != nil },
+            refusal: { AmoOAuthApp.refusal(accountURL: $0, policy: env.outbound.policy) },
+            authorizeURL: { account, state in oauth(env)?.authorizeURL(accountURL: account, state: state) },
+            exchange: { code, account in
+                guard let app = oauth(env) else { throw DeliveryError.permanent(AmoSays.noOAuthApp.phrase) }
+                return try await AmoClient.exchangeCode(code, accountURL: account, oauth: app, http: env.outbound)
+            },
+            connected: AmoSays.connected.phrase)
         c.adopt(texts: AmoTexts.spec(amo), env: env, afterWrite: amo.afterWrite)
         c.users = { credential in
             try await AmoAPI(client: amo.client(tenantId: credential.tenantId, credential: credential, log: nil)).users()
@@ -33,6 +42,7 @@ public enum AmoCRM {
         }
         c.madeKinds = madeKinds
         c.recordURL = recordURL
+        c.phrases = phrases
         return c
     }
 
@@ -56,16 +66,16 @@ public enum AmoCRM {
     }
 
     /// CORE-1 "test": "connection works, account X, N users", or why not; the credentials' status follows.
-    static func check(_ amo: AmoConnector, _ c: CRMCredential) async -> (ok: Bool, message: String) {
+    static func check(_ amo: AmoConnector, _ c: CRMCredential) async -> (ok: Bool, message: Phrase) {
         let api = AmoAPI(client: amo.client(tenantId: c.tenantId, credential: c, log: nil))
         do {
             let account = try await api.account()
             let users = try await api.users()
-            try await amo.credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "ok", detail: nil)
-            return (true, "connection works, account \(account.name), \(users.count) users")
+            try await amo.credentials.setStatus(tenantId: c.tenantId, id: c.id, status: .ok, detail: nil)
+            return (true, AmoSays.works(account: account.name, users: users.count).phrase)
         } catch {
-            let message = (error as? DeliveryError)?.description ?? "\(error)"
-            try? await amo.credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "failed", detail: message)
+            let message = CRMFailure.phrase(of: error)
+            try? await amo.credentials.setStatus(tenantId: c.tenantId, id: c.id, status: .failed, detail: message)
             return (false, message)
         }
     }

@@ -87,29 +87,29 @@ public struct AmoClient: Sendable {
         switch credential.authKind {
         case .token:
             guard let secret = try await credentials.secret(tenantId: tenantId, id: credential.id) else {
-                throw DeliveryError.permanent("amoCRM credentials \"\(credential.name)\" have no token: connect the account again")
+                throw DeliveryError.permanent(AmoSays.noToken(credential: credential.name).phrase)
             }
-            guard let token = secret.token else { throw DeliveryError.permanent("no long-lived token stored") }
+            guard let token = secret.token else { throw DeliveryError.permanent(AmoSays.noLongLivedToken.phrase) }
             return token
         case .oauth:
             guard try await credentials.secret(tenantId: tenantId, id: credential.id) != nil else {
-                throw DeliveryError.permanent("amoCRM credentials \"\(credential.name)\" have no token: connect the account again")
+                throw DeliveryError.permanent(AmoSays.noToken(credential: credential.name).phrase)
             }
             let client = self
             return try await TokenKeeper(credentials: credentials, tenantId: tenantId, credentialId: credential.id)
-                .accessToken(force: forceRefresh, what: "amoCRM") { current in
+                .accessToken(force: forceRefresh, what: AmoCRM.title) { current in
                     try await client.exchange(refreshToken: current.refreshToken, current: current)
                 }
         default:
-            throw DeliveryError.permanent("amoCRM needs OAuth or a long-lived token, not \(credential.authKind.rawValue)")
+            throw DeliveryError.permanent(AmoSays.wrongAuthKind(credential.authKind.rawValue).phrase)
         }
     }
 
     func exchange(refreshToken: String?, current: CRMSecret) async throws -> String {
         guard let oauth, let refreshToken else {
             try await credentials.storeRefreshed(tenantId: tenantId, id: credential.id, secret: nil, status: "reconnect",
-                                                 detail: "no refresh token; connect the account again")
-            throw DeliveryError.permanent("amoCRM access expired and cannot be refreshed: connect the account again")
+                                                 detail: AmoSays.noRefreshToken.phrase)
+            throw DeliveryError.permanent(AmoSays.cannotRefresh.phrase)
         }
         // The refresh carries the installation's client secret: amoCRM's own domains only.
         if let refusal = AmoOAuthApp.refusal(accountURL: base, policy: http.policy) {
@@ -121,7 +121,7 @@ public struct AmoClient: Sendable {
             answer = try await send(.POST, "/oauth2/access_token", json: [
                 "client_id": oauth.clientId, "client_secret": oauth.clientSecret, "grant_type": "refresh_token",
                 "refresh_token": refreshToken, "redirect_uri": oauth.redirectURI,
-            ], token: nil, what: "refresh the access token")
+            ], token: nil, what: .refreshToken)
         } catch {
             try? await credentials.storeRefreshed(tenantId: tenantId, id: credential.id, secret: nil, status: credential.status, detail: nil)
             throw error
@@ -130,11 +130,11 @@ public struct AmoClient: Sendable {
               let refresh = json["refresh_token"] as? String else {
             if answer.status >= 500 || answer.status == 429 {
                 try? await credentials.storeRefreshed(tenantId: tenantId, id: credential.id, secret: nil, status: credential.status, detail: nil)
-                throw DeliveryError.retryable("amoCRM token endpoint answered \(answer.status)")
+                throw DeliveryError.retryable(AmoSays.tokenEndpointAnswered(answer.status).phrase)
             }
             try await credentials.storeRefreshed(tenantId: tenantId, id: credential.id, secret: nil, status: "reconnect",
-                                                 detail: "amoCRM revoked access (\(answer.status)); connect the account again")
-            throw DeliveryError.permanent("amoCRM revoked access: connect the account again")
+                                                 detail: AmoSays.revokedStatus(answer.status).phrase)
+            throw DeliveryError.permanent(AmoSays.revoked.phrase)
         }
         var secret = current
         secret.accessToken = access
@@ -158,12 +158,12 @@ public struct AmoClient: Sendable {
         do {
             response = try await http.execute(request, timeout: .seconds(20))
         } catch let refused as OutboundPolicy.Problem {
-            throw DeliveryError.permanent("amoCRM account address refused: \(refused)")
+            throw DeliveryError.permanent(AmoSays.addressRefused(refused).phrase)
         }
         var buffer = try await response.body.collect(upTo: 1 << 20)
         let json = (try? JSONSerialization.jsonObject(with: Data(buffer.readBytes(length: buffer.readableBytes) ?? []))) as? [String: Any]
         guard response.status == .ok, let access = json?["access_token"] as? String, let refresh = json?["refresh_token"] as? String else {
-            throw DeliveryError.permanent("amoCRM refused the authorization code (HTTP \(response.status.code))")
+            throw DeliveryError.permanent(AmoSays.codeRefused(Int(response.status.code)).phrase)
         }
         return CRMSecret(accessToken: access, refreshToken: refresh,
                          accessTokenExpiresAt: Date().addingTimeInterval(Double(json?["expires_in"] as? Int ?? 86_400)))
@@ -173,7 +173,7 @@ public struct AmoClient: Sendable {
 
     /// Calls the API: waits for the rate limit, authenticates, refreshes once on 401, maps errors.
     /// Statuses in `accept` come back as answers instead of errors.
-    public func call(_ method: HTTPMethod, _ path: String, json: Any? = nil, what: String, accept: Set<Int> = []) async throws -> Answer {
+    public func call(_ method: HTTPMethod, _ path: String, json: Any? = nil, what: AmoRequest, accept: Set<Int> = []) async throws -> Answer {
         var token = try await accessToken()
         var answer = try await send(method, path, json: json, token: token, what: what)
         if answer.status == 401 && credential.authKind == .oauth {
@@ -185,15 +185,14 @@ public struct AmoClient: Sendable {
         case 200..<300:
             return answer
         case 401:
-            try await credentials.setStatus(tenantId: tenantId, id: credential.id, status: "reconnect",
-                                            detail: "amoCRM refused the token (401)")
-            throw DeliveryError.permanent("amoCRM refused the token (401): connect the account again")
+            try await credentials.setStatus(tenantId: tenantId, id: credential.id, status: .reconnect,
+                                            detail: AmoSays.tokenRefusedState.phrase)
+            throw DeliveryError.permanent(AmoSays.tokenRefused.phrase)
         case 403:
-            try await credentials.setStatus(tenantId: tenantId, id: credential.id, status: "failed",
-                                            detail: "amoCRM answered 403: the account or the integration is blocked")
-            throw DeliveryError.permanent("amoCRM answered 403: the account or the integration is blocked")
+            try await credentials.setStatus(tenantId: tenantId, id: credential.id, status: .failed, detail: AmoSays.blocked.phrase)
+            throw DeliveryError.permanent(AmoSays.blocked.phrase)
         default:
-            throw DeliveryError.forHTTPStatus(answer.status, reason: "amoCRM refused to \(what): HTTP \(answer.status) \(Self.explain(answer))",
+            throw DeliveryError.forHTTPStatus(answer.status, reason: AmoSays.refusedTo(what, status: answer.status, explanation: Self.explain(answer)).phrase,
                                               retryAfter: nil)
         }
     }
@@ -209,7 +208,7 @@ public struct AmoClient: Sendable {
         return (json["detail"] as? String) ?? (json["title"] as? String) ?? ""
     }
 
-    func send(_ method: HTTPMethod, _ path: String, json: Any?, token: String?, what: String) async throws -> Answer {
+    func send(_ method: HTTPMethod, _ path: String, json: Any?, token: String?, what: AmoRequest) async throws -> Answer {
         try await limiter.acquire(AmoRateLimit.key(baseURL: base), policy: AmoRateLimit.policy)
         var request = HTTPClientRequest(url: base + path)
         request.method = method
@@ -225,17 +224,17 @@ public struct AmoClient: Sendable {
         let line = "\(method.rawValue) \(path)" + (bodyText.isEmpty ? "" : " \(bodyText.prefix(2000))")
         // Token answers carry secrets: the journal gets a note instead of their body.
         let tokens = path.hasPrefix("/oauth2")
-        let reply = try await ConnectorHTTP.exchange(request, line: line, crm: "amoCRM", http: http, observe: observe, log: log,
-                                                     record: !tokens, what: what)
+        let reply = try await ConnectorHTTP.exchange(request, line: line, crm: AmoCRM.title, http: http, observe: observe, log: log,
+                                                     record: !tokens, what: what.phrase)
         let status = reply.status
         if tokens { log?.record(Exchange(request: line, status: status, response: "(token response not recorded)")) }
         // amoCRM's Retry-After is UNCONFIRMED (api-notes A2): honour it when present.
         let after = DeliveryError.retryAfter(header: reply.headers.first(name: "Retry-After"))
         if status == 429 {
-            throw DeliveryError.rateLimited("amoCRM rate limit (429) while trying to \(what)", retryAfter: after)
+            throw DeliveryError.rateLimited(AmoSays.rateLimited(what).phrase, retryAfter: after)
         }
         if status >= 500 {
-            throw DeliveryError.retryable("amoCRM answered \(status) while trying to \(what)", retryAfter: after)
+            throw DeliveryError.retryable(AmoSays.answered(status, what).phrase, retryAfter: after)
         }
         return Answer(status: status, body: reply.body)
     }

@@ -58,14 +58,21 @@ public struct AmoConnector: Sendable {
         let api: AmoAPI
         /// PBX login → amoCRM user id, through the employee mapping.
         let userByLogin: [String: Int]
+        /// The same mapping as the neutral call facts read it.
+        let userIds: [String: String]
     }
 
     func context(_ job: Job, _ payload: CallJobPayload, log: AttemptLog) async throws -> Context? {
         guard let ctx = try await IntegrationContext<AmoSettings>.load(tenantId: job.tenantId, integrationId: payload.integrationId,
-                                                                       crm: "amoCRM", db: db, vault: vault, log: log) else { return nil }
-        return Context(integration: ctx.integration, settings: ctx.settings,
-                       api: AmoAPI(client: client(tenantId: job.tenantId, credential: ctx.credential, log: log)),
-                       userByLogin: ctx.userByLogin.compactMapValues { Int($0) })
+                                                                       crm: AmoCRM.title, db: db, vault: vault, log: log) else { return nil }
+        return context(ctx, log: log)
+    }
+
+    func context(_ ctx: IntegrationContext<AmoSettings>, log: AttemptLog) -> Context {
+        Context(integration: ctx.integration, settings: ctx.settings,
+                api: AmoAPI(client: client(tenantId: ctx.integration.tenantId, credential: ctx.credential, log: log)),
+                userByLogin: ctx.userByLogin.compactMapValues { Int($0) },
+                userIds: ctx.userByLogin.filter { Int($0.value) != nil })
     }
 
     /// Asks amoCRM to tell `destination` when a contact changes (its responsible user above all), so the
@@ -78,7 +85,7 @@ public struct AmoConnector: Sendable {
         guard !settings.isEmpty else { return }
         _ = try await client(tenantId: integration.tenantId, credential: credential, log: nil)
             .call(.POST, "/api/v4/webhooks", json: ["destination": destination, "settings": settings],
-                  what: deals ? "subscribe to contact and deal changes" : "subscribe to contact changes")
+                  what: deals ? .subscribeContactsAndDeals : .subscribeContacts)
     }
 
     /// The personal-manager lookup (AMO-5) for routing.
@@ -94,20 +101,20 @@ struct AmoRingingHandler: JobHandler {
         guard let ctx = try await connector.context(job, payload, log: log),
               let call = try await connector.calls.get(tenantId: job.tenantId, id: payload.callId) else { return }
         guard !call.isOver else {
-            log.note("no card: the call ended before it could be shown")
+            log.note(CallSkip.cardTooLate)
             return
         }
         guard let login = payload.employeeLogin, let user = ctx.userByLogin[login] else {
-            log.note("no card: employee \(payload.employeeLogin ?? "?") is not mapped to an amoCRM user (CORE-3)")
+            log.note(AmoSays.cardUnmapped(login: payload.employeeLogin ?? "?"))
             return
         }
         guard let phone = call.client?.e164 else {
-            log.note("no card: the caller's number is hidden")
+            log.note(CallSkip.cardNumberHidden)
             return
         }
         _ = try await ctx.api.client.call(.POST, "/api/v2/events", json: [
             "add": [["type": "phone_call", "phone_number": phone, "users": [user]]],
-        ], what: "show the incoming call to the employee")
+        ], what: .showCall)
         // The call journal reads the cards shown from here, as it does for every CRM.
         try await connector.entities.remember(integrationId: ctx.integration.id, scope: call.id, kind: "shown.\(user)", crmId: "1")
     }
@@ -118,67 +125,46 @@ struct AmoCallFinishedHandler: JobHandler {
     let connector: AmoConnector
 
     func run(_ job: Job, log: AttemptLog) async throws {
-        let payload = try JSON.decode(CallJobPayload.self, from: job.payload)
-        guard let ctx = try await connector.context(job, payload, log: log) else { return }
-        guard let call = try await connector.calls.get(tenantId: job.tenantId, id: payload.callId) else {
-            throw DeliveryError.permanent("call \(payload.callId) not found")
-        }
-        guard let client = call.client, client.last10 != nil else {
-            log.note("nothing to do: the caller's number is hidden or not a phone number")
-            return
-        }
-        guard call.direction == .inbound || call.direction == .outbound else {
-            log.note("internal calls are not sent to amoCRM")
-            return
-        }
-        let problems = ctx.settings.validate()
-        if !problems.isEmpty {
-            throw DeliveryError.permanent("the amoCRM settings are incomplete: " + problems.map(\.description).joined(separator: "; "))
-        }
-        // Every write is made at most once per call, across crashes: an intent before, the ids after, and on a retry
-        // that finds an intent without ids, a look in amoCRM (AmoReconcile) before writing again (decision 0004).
-        var ledger = try await WriteLedger.open(store: connector.entities, owner: ctx.integration.id, scope: call.id,
-                                                afterWrite: connector.afterWrite)
+        // The integration, the call, the skips (hidden number, internal call), the settings checked and the call's
+        // ledger: every write is made at most once per call, across crashes: an intent before, the ids after, and on a
+        // retry that finds an intent without ids, a look in amoCRM (AmoReconcile) before writing again (decision 0004).
+        guard var run = try await FinishedCallJob<AmoSettings>.load(
+            job, crm: AmoCRM.title, db: connector.db, vault: connector.vault, log: log, afterWrite: connector.afterWrite,
+            skip: FinishedCallJob.hiddenOrInternal(crm: AmoCRM.title)) else { return }
+        let call = run.call
+        guard let client = call.client else { return }
+        let ctx = connector.context(run.context, log: log)
 
         // What amoCRM knew of the caller when the call ended; kept, so a retry decides the same way.
-        let caller: AmoCallerInfo
-        if let stored = ledger["caller"], let info = try? JSON.decode(AmoCallerInfo.self, from: stored) {
-            caller = info
-        } else {
-            var info = AmoCallerInfo()
-            if let contact = try await ctx.api.contact(byPhone: client) {
-                info = AmoCallerInfo(contactId: contact.id, contactResponsibleUserId: contact.responsibleUserId,
-                                     openLeadId: try await ctx.api.openLead(among: contact.leadIds))
-            }
-            caller = info
-            try await ledger.keep(["caller": JSON.string(info)])
+        let caller = try await run.knowledge(AmoCallerInfo.self) {
+            guard let contact = try await ctx.api.contact(byPhone: client) else { return AmoCallerInfo() }
+            return AmoCallerInfo(contactId: contact.id, contactResponsibleUserId: contact.responsibleUserId,
+                                 openLeadId: try await ctx.api.openLead(among: contact.leadIds))
         }
+        var ledger = run.ledger
 
-        let facts = AmoCallFacts(callId: call.id, direction: call.direction, answered: call.result == .answered, client: client,
-                                 talkerUserIds: call.talkers.compactMap { ctx.userByLogin[$0] }, startedAt: call.createdAt,
-                                 talkSec: call.talkSec ?? 0, recordingURL: call.recordingURL, result: call.result,
-                                 dialerUserId: Self.dialer(of: call, userByLogin: ctx.userByLogin))
-        let plan = AmoRules.plan(call: facts, caller: caller, settings: ctx.settings)
-        for reason in plan.reasons { log.note(reason) }
+        let plan = AmoRules.plan(CallFacts.make(call, userByLogin: ctx.userIds), caller.knowledge, ctx.settings)
+        run.journal(plan, log: log)
 
         var contactId = caller.contactId ?? (ledger["contact"] ?? ledger["unsorted.contact"]).flatMap { Int($0) }
-        var leadId = caller.openLeadId.flatMap { open in plan.steps.contains(.reuseLead(leadId: open)) ? open : nil }
+        var leadId = caller.openLeadId.flatMap { open in plan.steps.contains(.own(.reuseLead(leadId: open))) ? open : nil }
             ?? (ledger["lead"] ?? ledger["unsorted"]).flatMap { Int($0) }
         let name = "\(call.direction == .outbound ? "Исходящий" : "Входящий") звонок \(client.display)"
         let look = AmoReconcile(api: ctx.api, client: client, callId: call.id)
 
         for step in plan.steps {
             switch step {
-            case .createContact(let responsible, let tags):
+            case .common(.createContact(let who, _, let tags)):
+                guard let responsible = who.flatMap({ Int($0) }) else { continue }
                 let id = try await ledger.once("contact", find: { _ in try await look.contact() }, write: {
                     let answer = try await ctx.api.client.call(.POST, "/api/v4/contacts", json: [
                         Self.contactBody(client, responsible: responsible, tags: tags, requestId: "contact"),
-                    ], what: "create the contact")
+                    ], what: .createContact)
                     return ["contact": String(try Self.firstId(answer, "contacts"))]
                 })
                 contactId = id.flatMap { Int($0) } ?? contactId
 
-            case .createLead(let pipeline, let status, let responsible, let tags, let withNewContact):
+            case .own(.createLead(let pipeline, let status, let responsible, let tags, let withNewContact)):
                 var lead: [String: Any] = ["name": name, "pipeline_id": pipeline, "status_id": status,
                                            "responsible_user_id": responsible, "request_id": "lead"]
                 var embedded: [String: Any] = [:]
@@ -192,9 +178,9 @@ struct AmoCallFinishedHandler: JobHandler {
                         lead["_embedded"] = embedded
                         // One request makes both: the deal with its new contact.
                         let answer = try await ctx.api.client.call(.POST, "/api/v4/leads/complex", json: [lead],
-                                                                   what: "create the contact and the deal")
+                                                                   what: .createContactAndDeal)
                         guard let first = (answer.json as? [[String: Any]])?.first, let id = first["id"] as? Int else {
-                            throw DeliveryError.retryable("amoCRM's answer to leads/complex has no id")
+                            throw DeliveryError.retryable(AmoSays.noId("leads/complex").phrase)
                         }
                         var ids = ["lead": String(id)]
                         if let c = first["contact_id"] as? Int { ids["contact"] = String(c) }
@@ -202,13 +188,13 @@ struct AmoCallFinishedHandler: JobHandler {
                     }
                     if let existing { embedded["contacts"] = [["id": existing]] }
                     lead["_embedded"] = embedded
-                    let answer = try await ctx.api.client.call(.POST, "/api/v4/leads", json: [lead], what: "create the deal")
+                    let answer = try await ctx.api.client.call(.POST, "/api/v4/leads", json: [lead], what: .createDeal)
                     return ["lead": String(try Self.firstId(answer, "leads"))]
                 })
                 leadId = id.flatMap { Int($0) } ?? leadId
                 if withNewContact { contactId = ledger["contact"].flatMap { Int($0) } ?? contactId }
 
-            case .createUnsorted(let pipeline, let responsible):
+            case .own(.createUnsorted(let pipeline, let responsible)):
                 try await ledger.once("unsorted", find: { _ in try await look.unsorted(pipeline: pipeline) }, write: {
                     try await unsorted(ctx, call: call, client: client, pipeline: pipeline, responsible: responsible,
                                        contactId: contactId, name: name)
@@ -216,30 +202,31 @@ struct AmoCallFinishedHandler: JobHandler {
                 leadId = ledger["unsorted"].flatMap { Int($0) } ?? leadId
                 contactId = ledger["unsorted.contact"].flatMap { Int($0) } ?? contactId
 
-            case .reuseLead(let id):
+            case .own(.reuseLead(let id)):
                 leadId = id
 
-            case .logCall(let responsible, let fallback):
+            case .common(.logCall), .own(.logCallOrUnsorted):
+                guard let (responsible, fallback) = Self.callLog(step) else { continue }
                 if ledger["call"] != nil { continue }
                 // An attempt that already fell back to Unsorted goes on there (the entry's own lookup finds it).
                 let fellBack = fallback && ledger.intent("unsorted") != nil
                 let logged = fellBack ? nil : try await ledger.once("call", find: { _ in try await look.callNote() }, write: {
                     let answer = try await ctx.api.client.call(.POST, "/api/v4/calls", json: [[
                         "direction": call.direction == .outbound ? "outbound" : "inbound",
-                        "uniq": call.id, "duration": facts.talkSec, "source": "Switchboard", "link": call.recordingURL ?? "",
+                        "uniq": call.id, "duration": call.talkSec ?? 0, "source": "Switchboard", "link": call.recordingURL ?? "",
                         "phone": client.display, "call_status": Self.callStatus(call.result), "call_result": Self.resultText(call.result),
                         "call_responsible": responsible, "responsible_user_id": responsible, "created_by": responsible,
                         "created_at": Int(call.createdAt.timeIntervalSince1970), "request_id": "call",
-                    ]], what: "log the call", accept: [400])
+                    ]], what: .logCall, accept: [400])
                     if answer.status == 400 && !AmoClient.explain(answer).contains("Entity not found") {
-                        throw DeliveryError.permanent("amoCRM refused to log the call: \(AmoClient.explain(answer))")
+                        throw DeliveryError.permanent(AmoSays.refusedToLogCall(AmoClient.explain(answer)).phrase)
                     }
                     // No contact with the number: amoCRM made nothing.
                     return Self.firstIdOrNil(answer, "calls").map { ["call": String($0)] } ?? [:]
                 })
                 if logged != nil { continue }
                 if fallback {
-                    log.note("amoCRM has no contact for \(client.display): the call goes to Unsorted")
+                    log.note(AmoSays.noContactUnsorted(number: client.display))
                     try await ledger.once("unsorted", find: { _ in try await look.unsorted(pipeline: nil) }, write: {
                         try await unsorted(ctx, call: call, client: client, pipeline: nil, responsible: responsible,
                                            contactId: nil, name: name)
@@ -248,31 +235,38 @@ struct AmoCallFinishedHandler: JobHandler {
                     leadId = ledger["unsorted"].flatMap { Int($0) } ?? leadId
                     contactId = ledger["unsorted.contact"].flatMap { Int($0) } ?? contactId
                 } else {
-                    log.note("the call is not logged: amoCRM has no contact for \(client.display)")
+                    log.note(AmoReason.notLoggedNoContact(number: client.display))
                 }
 
-            case .createTask(let responsible):
-                let text = "Обработать звонок \(client.display)"
+            case .common(.createTask(let who, let text, let dueMinutes)):
+                guard let responsible = who.flatMap({ Int($0) }) else { continue }
                 let entity: (type: String, id: Int)? = leadId.map { ("leads", $0) } ?? contactId.map { ("contacts", $0) }
                 try await ledger.once("task", find: { since in
                     try await look.task(text: text, responsible: responsible, entityType: entity?.type, entityId: entity?.id, since: since)
                 }, write: {
                     var task: [String: Any] = ["text": text, "task_type_id": 1,
-                                               "complete_till": Int(Date().addingTimeInterval(86_400).timeIntervalSince1970),
+                                               "complete_till": Int(Date().addingTimeInterval(Double(dueMinutes) * 60).timeIntervalSince1970),
                                                "responsible_user_id": responsible, "request_id": "task"]
                     if let entity { task["entity_type"] = entity.type; task["entity_id"] = entity.id }
-                    let answer = try await ctx.api.client.call(.POST, "/api/v4/tasks", json: [task], what: "create the task")
+                    let answer = try await ctx.api.client.call(.POST, "/api/v4/tasks", json: [task], what: .createTask)
                     return ["task": String(try Self.firstId(answer, "tasks"))]
                 })
+
+            case .common(.updateContactFields), .common(.tag), .common(.notify):
+                // The amoCRM rules make none of these.
+                continue
             }
         }
     }
 
-    /// The amoCRM user of the employee who dialled an outgoing call: the call's first leg (nil for other calls).
-    static func dialer(of call: Call, userByLogin: [String: Int]) -> Int? {
-        guard call.direction == .outbound, let leg = call.legs.min(by: { $0.startedAt < $1.startedAt }) else { return nil }
-        return [leg.employeeLogin, leg.extension_, leg.id, call.final?.employeeLogin].lazy.compactMap { $0 }
-            .compactMap { userByLogin[$0] }.first
+    /// The call log step as amoCRM makes it: who made the call, and whether Unsorted takes a call amoCRM has no
+    /// contact for.
+    static func callLog(_ step: PlanStep<AmoStep>) -> (responsible: Int, fallback: Bool)? {
+        switch step {
+        case .common(.logCall(let who, _)): return who.flatMap { Int($0) }.map { ($0, false) }
+        case .own(.logCallOrUnsorted(let who)): return (who, true)
+        default: return nil
+        }
     }
 
     /// Makes the Unsorted entry; its ids as `WriteLedger` keeps them (the entry by its deal, and its contact).
@@ -295,11 +289,11 @@ struct AmoCallFinishedHandler: JobHandler {
             "request_id": "unsorted",
         ]
         if let pipeline { item["pipeline_id"] = pipeline }
-        let answer = try await ctx.api.client.call(.POST, "/api/v4/leads/unsorted/sip", json: [item], what: "create the Unsorted entry")
+        let answer = try await ctx.api.client.call(.POST, "/api/v4/leads/unsorted/sip", json: [item], what: .createUnsorted)
         guard let entry = ((answer.json as? [String: Any])?["_embedded"] as? [String: Any])?["unsorted"] as? [[String: Any]],
               let embedded = entry.first?["_embedded"] as? [String: Any],
               let lead = (embedded["leads"] as? [[String: Any]])?.first?["id"] as? Int else {
-            throw DeliveryError.retryable("amoCRM's answer to leads/unsorted/sip has no lead")
+            throw DeliveryError.retryable(AmoSays.noLead("leads/unsorted/sip").phrase)
         }
         var ids = ["unsorted": String(lead)]
         if let contact = (embedded["contacts"] as? [[String: Any]])?.first?["id"] as? Int ?? contactId { ids["unsorted.contact"] = String(contact) }
@@ -320,7 +314,7 @@ struct AmoCallFinishedHandler: JobHandler {
 
     static func firstId(_ answer: AmoClient.Answer, _ key: String) throws -> Int {
         guard let id = firstIdOrNil(answer, key) else {
-            throw DeliveryError.retryable("amoCRM's answer has no \(key) id")
+            throw DeliveryError.retryable(AmoSays.noId(key).phrase)
         }
         return id
     }

@@ -17,7 +17,7 @@ extension AmoConnector {
             let numeric = ids.compactMap { Int($0) }
             for chunk in stride(from: 0, to: numeric.count, by: 50).map({ Array(numeric[$0..<min($0 + 50, numeric.count)]) }) {
                 let query = chunk.map { "filter%5Bid%5D%5B%5D=\($0)" }.joined(separator: "&")
-                leads += Self.embedded(try await api.client.call(.GET, "/api/v4/leads?\(query)&with=contacts", what: "read the changed deals"),
+                leads += Self.embedded(try await api.client.call(.GET, "/api/v4/leads?\(query)&with=contacts", what: .readChangedDeals),
                                        "leads")
             }
             return try await records(leads, api: api)
@@ -25,7 +25,7 @@ extension AmoConnector {
             guard let api = try await dealAPI(integration, log: log) else { return DealPage(deals: [], next: nil) }
             let page = Int(cursor ?? "") ?? 1
             let answer = try await api.client.call(.GET, "/api/v4/leads?page=\(page)&limit=250&with=contacts&order%5Bid%5D=asc",
-                                                   what: "read the deals (page \(page))")
+                                                   what: .readDeals(page: page))
             let leads = Self.embedded(answer, "leads")
             let more = ((answer.json as? [String: Any])?["_links"] as? [String: Any])?["next"] != nil
             return DealPage(deals: try await records(leads, api: api), next: more && !leads.isEmpty ? String(page + 1) : nil)
@@ -34,7 +34,7 @@ extension AmoConnector {
 
     func dealAPI(_ integration: Integration, log: AttemptLog?) async throws -> AmoAPI? {
         guard let id = integration.credentialId, let credential = try await credentials.get(tenantId: integration.tenantId, id: id) else {
-            throw DeliveryError.permanent("the integration has no amoCRM credentials")
+            throw DeliveryError.permanent(ContextProblem.noCredentials(crm: AmoCRM.title).phrase)
         }
         return AmoAPI(client: client(tenantId: integration.tenantId, credential: credential, log: log))
     }
@@ -48,7 +48,7 @@ extension AmoConnector {
     func records(_ leads: [[String: Any]], api: AmoAPI) async throws -> [DealRecord] {
         guard !leads.isEmpty else { return [] }
         let pipelines = try await api.pipelines()
-        let account = try await api.client.call(.GET, "/api/v4/account", what: "read the account's currency")
+        let account = try await api.client.call(.GET, "/api/v4/account", what: .readCurrency)
         let currency = (account.json as? [String: Any])?["currency"] as? String
         let users = Dictionary(try await api.users().map { ($0.id, $0.name) }) { first, _ in first }
         let contactIds = Set(leads.flatMap(Self.contactIds))
@@ -56,7 +56,7 @@ extension AmoConnector {
         let ids = contactIds.sorted()
         for chunk in stride(from: 0, to: ids.count, by: 250).map({ Array(ids[$0..<min($0 + 250, ids.count)]) }) {
             let query = chunk.map { "filter%5Bid%5D%5B%5D=\($0)" }.joined(separator: "&")
-            for c in Self.embedded(try await api.client.call(.GET, "/api/v4/contacts?\(query)&limit=250", what: "read the deals' contacts"),
+            for c in Self.embedded(try await api.client.call(.GET, "/api/v4/contacts?\(query)&limit=250", what: .readDealContacts),
                                    "contacts") {
                 guard let id = c["id"] as? Int else { continue }
                 let fields = c["custom_fields_values"] as? [[String: Any]] ?? []

@@ -8,8 +8,8 @@ extension CRMDomains {
 
 extension AmoOAuthApp {
     /// Why the OAuth application cannot be used with this account address, or nil when it can.
-    public static func refusal(accountURL: String, policy: OutboundPolicy) -> String? {
+    public static func refusal(accountURL: String, policy: OutboundPolicy) -> Phrase? {
         CRMDomains.amocrm.admits(accountURL, policy: policy) ? nil
-            : "amoCRM OAuth works only with accounts on \(CRMDomains.amocrm.listed): \(accountURL) is not one"
+            : AmoSays.oauthDomains(listed: CRMDomains.amocrm.listed, account: accountURL).phrase
     }
 }

@@ -31,7 +31,7 @@ struct AmoReconcile {
         if let contactId { contact = try await api.contact(id: contactId) } else { contact = try await api.contact(byPhone: client) }
         guard let contact, !contact.leadIds.isEmpty else { return nil }
         let query = contact.leadIds.suffix(50).map { "filter%5Bid%5D%5B%5D=\($0)" }.joined(separator: "&")
-        let answer = try await http.call(.GET, "/api/v4/leads?\(query)", what: "look for the deal an interrupted attempt made")
+        let answer = try await http.call(.GET, "/api/v4/leads?\(query)", what: .findDealMade)
         let from = Self.seconds(since)
         let lead = Self.embedded(answer, "leads").filter {
             $0["name"] as? String == name && $0["pipeline_id"] as? Int == pipeline && ($0["created_at"] as? Int ?? 0) >= from
@@ -44,7 +44,7 @@ struct AmoReconcile {
     func unsorted(pipeline: Int?) async throws -> [String: String]? {
         var path = "/api/v4/leads/unsorted?filter%5Bcategory%5D%5B%5D=sip&order%5Bcreated_at%5D=desc&limit=250"
         if let pipeline { path += "&filter%5Bpipeline_id%5D=\(pipeline)" }
-        let answer = try await http.call(.GET, path, what: "look for the Unsorted entry an interrupted attempt made")
+        let answer = try await http.call(.GET, path, what: .findUnsortedMade)
         let entry = Self.embedded(answer, "unsorted").first { item in
             item["source_uid"] as? String == callId || (item["metadata"] as? [String: Any])?["uniq"] as? String == callId
         }
@@ -63,7 +63,7 @@ struct AmoReconcile {
         for (type, id) in places {
             let answer = try await http.call(
                 .GET, "/api/v4/\(type)/\(id)/notes?filter%5Bnote_type%5D%5B%5D=call_in&filter%5Bnote_type%5D%5B%5D=call_out&limit=250",
-                what: "look for the call an interrupted attempt logged")
+                what: .findCallMade)
             let note = Self.embedded(answer, "notes").first { ($0["params"] as? [String: Any])?["uniq"] as? String == callId }
             if let noteId = note?["id"] as? Int { return ["call": String(noteId)] }
         }
@@ -75,7 +75,7 @@ struct AmoReconcile {
     func task(text: String, responsible: Int, entityType: String?, entityId: Int?, since: Date) async throws -> [String: String]? {
         var path = "/api/v4/tasks?filter%5Bresponsible_user_id%5D%5B%5D=\(responsible)&limit=250"
         if let entityType, let entityId { path += "&filter%5Bentity_type%5D=\(entityType)&filter%5Bentity_id%5D%5B%5D=\(entityId)" }
-        let answer = try await http.call(.GET, path, what: "look for the task an interrupted attempt set")
+        let answer = try await http.call(.GET, path, what: .findTaskMade)
         let from = Self.seconds(since)
         let task = Self.embedded(answer, "tasks").filter {
             $0["text"] as? String == text && ($0["created_at"] as? Int ?? 0) >= from &&
@@ -88,7 +88,7 @@ struct AmoReconcile {
 extension AmoAPI {
     /// One contact with its deals: `GET /api/v4/contacts/{id}?with=leads` (204 when there is none).
     public func contact(id: Int) async throws -> Contact? {
-        let answer = try await client.call(.GET, "/api/v4/contacts/\(id)?with=leads", what: "read the contact")
+        let answer = try await client.call(.GET, "/api/v4/contacts/\(id)?with=leads", what: .readContact)
         guard answer.status != 204, let c = answer.json as? [String: Any], let cid = c["id"] as? Int else { return nil }
         let leads = ((c["_embedded"] as? [String: Any])?["leads"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int }
         return Contact(id: cid, name: c["name"] as? String ?? "", responsibleUserId: c["responsible_user_id"] as? Int ?? 0,

@@ -33,7 +33,8 @@ struct AmoTextOptions: Decodable, Sendable {
 enum AmoTexts {
     static func spec(_ amo: AmoConnector) -> TextSpec {
         TextSpec(events: Set(TextEvent.allCases),
-                 problems: TextSpec.problems(numericUsers: "amoCRM", own: AmoTextOptions.self, what: "the pipeline and stage")) { delivery, log in
+                 problems: TextSpec.problems(numericUsers: AmoCRM.title, own: AmoTextOptions.self,
+                                             what: AmoSays.textOptions.phrase)) { delivery, log in
             try await deliver(&delivery, amo: amo, log: log)
         }
     }
@@ -54,7 +55,7 @@ enum AmoTexts {
             let found = try await phone.asyncMap { try await api.contact(byPhone: $0) } ?? nil
             contactId = found?.id
             try await d.ledger.keep(["known.contact": found.map { String($0.id) } ?? ""])
-            log.note(found.map { "amoCRM knows the sender: contact \($0.id)" } ?? "amoCRM has no contact with the sender's phone")
+            log.note(found.map { AmoSays.knowsSender(contact: $0.id) } ?? AmoSays.noSenderContact)
         }
         contactId = contactId ?? (d.ledger["contact"]).flatMap { Int($0) }
         var leadId = d.ledger["lead"].flatMap { Int($0) }
@@ -63,10 +64,10 @@ enum AmoTexts {
             let entry = unsortedForm(d, pipeline: part.pipelineId, contactId: contactId, responsible: responsible)
             let textId = d.text.id
             try await d.ledger.once("unsorted", find: { _ in try await unsortedEntry(api, sourceUid: textId) }, write: {
-                let answer = try await api.client.call(.POST, "/api/v4/leads/unsorted/forms", json: [entry], what: "create the Unsorted entry")
+                let answer = try await api.client.call(.POST, "/api/v4/leads/unsorted/forms", json: [entry], what: .createUnsorted)
                 guard let made = ((answer.json as? [String: Any])?["_embedded"] as? [String: Any])?["unsorted"] as? [[String: Any]],
                       let ids = Self.ids(made.first) else {
-                    throw DeliveryError.retryable("amoCRM's answer to leads/unsorted/forms has no lead")
+                    throw DeliveryError.retryable(AmoSays.noLead("leads/unsorted/forms").phrase)
                 }
                 return ids
             })
@@ -77,7 +78,7 @@ enum AmoTexts {
             if let p = part.pipelineId { pipeline = p } else if let kept = d.ledger["pipeline"].flatMap({ Int($0) }) { pipeline = kept } else {
                 let list = try await api.pipelines()
                 guard let main = (list.first { $0.isMain } ?? list.first)?.id else {
-                    throw DeliveryError.permanent("amoCRM has no pipeline for the deal")
+                    throw DeliveryError.permanent(AmoSays.noPipelineForDeal.phrase)
                 }
                 pipeline = main
                 try await d.ledger.keep(["pipeline": String(main)])
@@ -94,9 +95,9 @@ enum AmoTexts {
                 if newContact {
                     embedded["contacts"] = [body]
                     lead["_embedded"] = embedded
-                    let answer = try await api.client.call(.POST, "/api/v4/leads/complex", json: [lead], what: "create the contact and the deal")
+                    let answer = try await api.client.call(.POST, "/api/v4/leads/complex", json: [lead], what: .createContactAndDeal)
                     guard let first = (answer.json as? [[String: Any]])?.first, let id = first["id"] as? Int else {
-                        throw DeliveryError.retryable("amoCRM's answer to leads/complex has no id")
+                        throw DeliveryError.retryable(AmoSays.noId("leads/complex").phrase)
                     }
                     var ids = ["lead": String(id)]
                     if let c = first["contact_id"] as? Int { ids["contact"] = String(c) }
@@ -104,7 +105,7 @@ enum AmoTexts {
                 }
                 if let existing { embedded["contacts"] = [["id": existing]] }
                 lead["_embedded"] = embedded
-                let answer = try await api.client.call(.POST, "/api/v4/leads", json: [lead], what: "create the deal")
+                let answer = try await api.client.call(.POST, "/api/v4/leads", json: [lead], what: .createDeal)
                 return ["lead": String(try AmoCallFinishedHandler.firstId(answer, "leads"))]
             })
             leadId = id.flatMap { Int($0) } ?? leadId
@@ -112,7 +113,7 @@ enum AmoTexts {
         } else if d.makesRecords, d.wantsContact, contactId == nil {
             let body = contactBody(d, responsible: responsible)
             let id = try await d.ledger.once("contact", find: { _ in try await look?.contact() }, write: {
-                let answer = try await api.client.call(.POST, "/api/v4/contacts", json: [body], what: "create the contact")
+                let answer = try await api.client.call(.POST, "/api/v4/contacts", json: [body], what: .createContact)
                 return ["contact": String(try AmoCallFinishedHandler.firstId(answer, "contacts"))]
             })
             contactId = id.flatMap { Int($0) }
@@ -123,7 +124,7 @@ enum AmoTexts {
         if d.makesRecords, let place {
             let text = d.summary
             try await d.ledger.once("note", find: { since in try await note(api, place, text: text, since: since) }, write: {
-                try await addNote(api, place, text: text, what: "add the request's note")
+                try await addNote(api, place, text: text, what: .addRequestNote)
             })
         }
 
@@ -135,21 +136,21 @@ enum AmoTexts {
                 var task: [String: Any] = ["text": text, "task_type_id": 1, "responsible_user_id": responsible, "request_id": "task",
                                            "complete_till": Int(Date().addingTimeInterval(86_400).timeIntervalSince1970)]
                 if let place { task["entity_type"] = place.type; task["entity_id"] = place.id }
-                let answer = try await api.client.call(.POST, "/api/v4/tasks", json: [task], what: "create the task")
+                let answer = try await api.client.call(.POST, "/api/v4/tasks", json: [task], what: .createTask)
                 return ["task": String(try AmoCallFinishedHandler.firstId(answer, "tasks"))]
             })
         }
 
         if d.wantsTranscript {
             guard let contactId else {
-                log.note("the transcript is not written: amoCRM has no contact for this chat")
+                log.note(AmoSays.transcriptNoContact)
                 return
             }
             let text = "Переписка в чате с сайта \(d.text.site)\n" + d.text.transcriptText()
             try await d.ledger.once("transcript", find: { since in
                 try await note(api, ("contacts", contactId), text: text, since: since, kind: "transcript")
             }, write: {
-                try await addNote(api, ("contacts", contactId), text: text, what: "write the chat's transcript", kind: "transcript")
+                try await addNote(api, ("contacts", contactId), text: text, what: .writeTranscript, kind: "transcript")
             })
         }
     }
@@ -181,7 +182,7 @@ enum AmoTexts {
     /// The web form entry an interrupted attempt made, by its `source_uid`.
     static func unsortedEntry(_ api: AmoAPI, sourceUid: String) async throws -> [String: String]? {
         let answer = try await api.client.call(.GET, "/api/v4/leads/unsorted?filter%5Bcategory%5D%5B%5D=forms&order%5Bcreated_at%5D=desc&limit=250",
-                                               what: "look for the Unsorted entry an interrupted attempt made")
+                                               what: .findUnsortedMade)
         return ids(AmoReconcile.embedded(answer, "unsorted").first { $0["source_uid"] as? String == sourceUid })
     }
 
@@ -198,7 +199,7 @@ enum AmoTexts {
         return c
     }
 
-    static func addNote(_ api: AmoAPI, _ place: (type: String, id: Int), text: String, what: String,
+    static func addNote(_ api: AmoAPI, _ place: (type: String, id: Int), text: String, what: AmoRequest,
                         kind: String = "note") async throws -> [String: String] {
         let answer = try await api.client.call(.POST, "/api/v4/\(place.type)/notes", json: [
             ["entity_id": place.id, "note_type": "common", "params": ["text": text], "request_id": "note"],
@@ -210,7 +211,7 @@ enum AmoTexts {
     static func note(_ api: AmoAPI, _ place: (type: String, id: Int), text: String, since: Date,
                      kind: String = "note") async throws -> [String: String]? {
         let answer = try await api.client.call(.GET, "/api/v4/\(place.type)/\(place.id)/notes?filter%5Bnote_type%5D%5B%5D=common&limit=250",
-                                               what: "look for the note an interrupted attempt wrote")
+                                               what: .findNoteMade)
         let from = AmoReconcile.seconds(since)
         let found = AmoReconcile.embedded(answer, "notes").filter {
             ($0["params"] as? [String: Any])?["text"] as? String == text && ($0["created_at"] as? Int ?? 0) >= from

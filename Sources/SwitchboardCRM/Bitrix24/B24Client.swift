@@ -126,20 +126,20 @@ public struct B24Client: Sendable {
 
     func accessToken(force: Bool = false) async throws -> String {
         guard let secret = try await credentials.secret(tenantId: tenantId, id: credential.id), secret.refreshToken != nil else {
-            throw DeliveryError.permanent("the Switchboard application is not installed on the Bitrix24 portal yet: install it and try again")
+            throw DeliveryError.permanent(B24Says.notInstalled.phrase)
         }
         let client = self
         return try await TokenKeeper(credentials: credentials, tenantId: tenantId, credentialId: credential.id)
-            .accessToken(force: force, what: "Bitrix24") { current in try await client.renew(current) }
+            .accessToken(force: force, what: Bitrix24.title) { current in try await client.renew(current) }
     }
 
     /// Exchanges the single-use refresh token at the OAuth server (under the credential's lease) and stores the pair.
     func renew(_ current: CRMSecret) async throws -> String {
         let store = credentials, t = tenantId, id = credential.id
-        func giveUp(_ status: String, _ detail: String?) async { try? await store.storeRefreshed(tenantId: t, id: id, secret: nil, status: status, detail: detail) }
+        func giveUp(_ status: String, _ detail: Phrase?) async { try? await store.storeRefreshed(tenantId: t, id: id, secret: nil, status: status, detail: detail) }
         guard let app = application(current), let refresh = current.refreshToken else {
-            await giveUp("reconnect", "no application key or refresh token: install the application again")
-            throw DeliveryError.permanent("Bitrix24 access cannot be renewed: the application's code and key are missing; install it again")
+            await giveUp("reconnect", B24Says.noApplicationKey.phrase)
+            throw DeliveryError.permanent(B24Says.cannotRenew.phrase)
         }
         let query = B24Value.query(["grant_type": "refresh_token", "client_id": .string(app.clientId),
                                     "client_secret": .string(app.clientSecret), "refresh_token": .string(refresh)])
@@ -152,21 +152,21 @@ public struct B24Client: Sendable {
             bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
             status = Int(response.status.code)
         } catch {
-            await giveUp(credential.status, credential.statusDetail)
+            await giveUp(credential.status, credential.statusPhrase)
             log?.record(Exchange(request: "GET /oauth/token/ (refresh)", note: "no answer: \(error)"))
-            throw DeliveryError.retryable("the Bitrix24 OAuth server did not answer: \(error)")
+            throw DeliveryError.retryable(B24Says.oauthSilent("\(error)").phrase)
         }
         observe(String(status))
         log?.record(Exchange(request: "GET /oauth/token/ (refresh)", status: status, response: "(token response not recorded)"))
         let json = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
         guard status == 200, let access = json?["access_token"] as? String, let next = json?["refresh_token"] as? String else {
             if status >= 500 || status == 429 || status == 0 {
-                await giveUp(credential.status, credential.statusDetail)
-                throw DeliveryError.retryable("the Bitrix24 OAuth server answered \(status)")
+                await giveUp(credential.status, credential.statusPhrase)
+                throw DeliveryError.retryable(B24Says.oauthAnswered(status).phrase)
             }
             let why = (json?["error_description"] as? String) ?? (json?["error"] as? String) ?? "HTTP \(status)"
-            await giveUp("reconnect", "Bitrix24 refused to renew access (\(why)); install the application again")
-            throw DeliveryError.permanent("Bitrix24 refused to renew access (\(why)): install the application again")
+            await giveUp("reconnect", B24Says.renewRefusedState(why).phrase)
+            throw DeliveryError.permanent(B24Says.renewRefused(why).phrase)
         }
         var secret = current
         secret.accessToken = access
@@ -179,12 +179,12 @@ public struct B24Client: Sendable {
     // MARK: requests
 
     /// Calls one method; its `result`. Renews the token on `expired_token` once.
-    public func call(_ method: String, _ params: [String: B24Value] = [:], what: String) async throws -> Any {
+    public func call(_ method: String, _ params: [String: B24Value] = [:], what: B24Request) async throws -> Any {
         try await envelope(method, params, what: what)["result"] ?? NSNull()
     }
 
     /// Calls one method; the whole answer (`result`, `total`, `next`, `time`).
-    public func envelope(_ method: String, _ params: [String: B24Value] = [:], what: String) async throws -> [String: Any] {
+    public func envelope(_ method: String, _ params: [String: B24Value] = [:], what: B24Request) async throws -> [String: Any] {
         var token = try await accessToken()
         var answer = try await send(method, params, token: token, what: what)
         if answer.status == 401, Self.code(answer) == "expired_token" || Self.code(answer) == "invalid_token" {
@@ -196,7 +196,7 @@ public struct B24Client: Sendable {
 
     /// Up to 50 commands in one request (one step of the portal's limit); results and errors by key. `halt` false:
     /// every command runs whatever the others did.
-    public func batch(_ commands: [B24Command], what: String) async throws -> (results: [String: Any], errors: [String: Failure]) {
+    public func batch(_ commands: [B24Command], what: B24Request) async throws -> (results: [String: Any], errors: [String: Failure]) {
         precondition(commands.count <= 50, "Bitrix24 runs at most 50 commands in a batch")
         var cmd: [String: B24Value] = [:]
         for c in commands { cmd[c.key] = .string(c.method + "?" + B24Value.query(c.params)) }
@@ -222,7 +222,7 @@ public struct B24Client: Sendable {
 
     static func code(_ a: Answer) -> String { a.json?["error"] as? String ?? "" }
 
-    func result(_ answer: Answer, what: String) async throws -> [String: Any] {
+    func result(_ answer: Answer, what: B24Request) async throws -> [String: Any] {
         if (200..<300).contains(answer.status), let json = answer.json, json["error"] == nil {
             return json
         }
@@ -231,23 +231,23 @@ public struct B24Client: Sendable {
         let failure = Failure(status: answer.status, code: code, text: text)
         switch (answer.status, code) {
         case (_, "QUERY_LIMIT_EXCEEDED"):
-            throw DeliveryError.rateLimited("Bitrix24's request limit (QUERY_LIMIT_EXCEEDED) while trying to \(what)", retryAfter: .seconds(2))
+            throw DeliveryError.rateLimited(B24Says.rateLimited(what).phrase, retryAfter: .seconds(2))
         case (_, "OPERATION_TIME_LIMIT"):
-            throw DeliveryError.rateLimited("Bitrix24's method time limit (OPERATION_TIME_LIMIT) while trying to \(what)", retryAfter: .seconds(60))
+            throw DeliveryError.rateLimited(B24Says.timeLimited(what).phrase, retryAfter: .seconds(60))
         case (401, "expired_token"), (401, "invalid_token"), (401, "NO_AUTH_FOUND"), (_, "PORTAL_DELETED"):
-            try await credentials.setStatus(tenantId: tenantId, id: credential.id, status: "reconnect",
-                                            detail: "Bitrix24 refused the application's access (\(failure)): install the application again")
-            throw DeliveryError.permanent("Bitrix24 refused the application's access (\(failure)): install the application again")
+            try await credentials.setStatus(tenantId: tenantId, id: credential.id, status: .reconnect,
+                                            detail: B24Says.accessRefused("\(failure)").phrase)
+            throw DeliveryError.permanent(B24Says.accessRefused("\(failure)").phrase)
         case (401, _), (403, _):
-            throw DeliveryError.permanent("Bitrix24 refused to \(what): \(failure)")
+            throw DeliveryError.permanent(B24Says.refusedTo(what, "\(failure)").phrase)
         case (500..<600, _):
-            throw DeliveryError.retryable("Bitrix24 answered \(answer.status) while trying to \(what): \(failure)")
+            throw DeliveryError.retryable(B24Says.answered(answer.status, what, "\(failure)").phrase)
         default:
             throw failure
         }
     }
 
-    func send(_ method: String, _ params: [String: B24Value], token: String, what: String) async throws -> Answer {
+    func send(_ method: String, _ params: [String: B24Value], token: String, what: B24Request) async throws -> Answer {
         try await limiter.acquire(B24RateLimit.key(portal: credential.baseURL), policy: B24RateLimit.policy)
         var request = HTTPClientRequest(url: credential.baseURL + "/rest/" + method + ".json")
         request.method = .POST
@@ -257,8 +257,8 @@ public struct B24Client: Sendable {
         body["auth"] = token
         request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])))
         let line = "POST /rest/\(method) \(shown.prefix(2000))"
-        let reply = try await ConnectorHTTP.exchange(request, line: line, crm: "Bitrix24", http: http, observe: observe, log: log,
-                                                     what: what)
+        let reply = try await ConnectorHTTP.exchange(request, line: line, crm: Bitrix24.title, http: http, observe: observe, log: log,
+                                                     what: what.phrase)
         let status = reply.status, bytes = reply.body, text = reply.text
         return Answer(status: status, json: (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any], text: text)
     }

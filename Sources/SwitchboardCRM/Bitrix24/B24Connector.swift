@@ -130,9 +130,9 @@ public struct B24Connector: Sendable {
         let commands = Self.boundEvents.enumerated().map { i, e in
             B24Command(String(format: "e%02d", i), "event.bind", ["event": .string(e), "handler": .string(handlerURL(credential))])
         }
-        let answer = try await api.batch(commands, what: "bind the application's events")
+        let answer = try await api.batch(commands, what: .bindEvents)
         for (key, failure) in answer.errors where !failure.text.contains("already binded") {
-            throw DeliveryError.permanent("Bitrix24 refused to bind \(key): \(failure)")
+            throw DeliveryError.permanent(B24Says.bindRefused(key: key, failure: "\(failure)").phrase)
         }
     }
 
@@ -165,23 +165,23 @@ public struct B24Connector: Sendable {
     // MARK: credentials
 
     /// CORE-1 "test": "portal X, N users, CRM mode leads/deals", in one batch.
-    public func check(_ c: CRMCredential) async -> (ok: Bool, message: String) {
+    public func check(_ c: CRMCredential) async -> (ok: Bool, message: Phrase) {
         let api = client(tenantId: c.tenantId, credential: c, log: nil)
         do {
             let answer = try await api.batch([B24Command("mode", "crm.settings.mode.get", [:]),
                                               B24Command("users", "user.get", ["FILTER": .map(["ACTIVE": "true"])])],
-                                             what: "test the connection")
+                                             what: .testConnection)
             if let failure = answer.errors.values.first { throw failure }
-            let total = try await api.envelope("user.get", ["FILTER": .map(["ACTIVE": "true"]), "start": "0"], what: "count the users")["total"]
-            let mode = "\(answer.results["mode"] ?? "")" == "2" ? "deals (simple CRM)" : "leads (classic CRM)"
+            let total = try await api.envelope("user.get", ["FILTER": .map(["ACTIVE": "true"]), "start": "0"], what: .countUsers)["total"]
+            let dealsMode = "\(answer.results["mode"] ?? "")" == "2"
             let host = URLComponents(string: c.baseURL)?.host ?? c.baseURL
-            try await credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "ok", detail: nil)
-            return (true, "connection works, portal \(host), \(total ?? 0) users, CRM mode: \(mode)")
+            try await credentials.setStatus(tenantId: c.tenantId, id: c.id, status: .ok, detail: nil)
+            return (true, B24Says.works(portal: host, users: Int("\(total ?? 0)") ?? 0, dealsMode: dealsMode).phrase)
         } catch {
-            let message = (error as? DeliveryError)?.description ?? "\(error)"
+            let message = CRMFailure.phrase(of: error)
             let stored = try? await credentials.get(tenantId: c.tenantId, id: c.id)
             if stored?.status != "reconnect" {
-                try? await credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "failed", detail: message)
+                try? await credentials.setStatus(tenantId: c.tenantId, id: c.id, status: .failed, detail: message)
             }
             return (false, message)
         }
@@ -193,7 +193,7 @@ public struct B24Connector: Sendable {
         var out: [CRMUserSummary] = []
         var start = 0
         while true {
-            let page = try await api.envelope("user.get", ["start": .int(start)], what: "list the users")
+            let page = try await api.envelope("user.get", ["start": .int(start)], what: .listUsers)
             for u in page["result"] as? [[String: Any]] ?? [] {
                 guard let id = u["ID"].map({ "\($0)" }) else { continue }
                 let name = [u["NAME"], u["LAST_NAME"]].compactMap { $0 as? String }.filter { !$0.isEmpty }.joined(separator: " ")
@@ -219,7 +219,7 @@ struct B24ManagerLookup: ManagerLookup {
               let credential = try await connector.credentials.get(tenantId: integration.tenantId, id: credentialId) else { return nil }
         let api = connector.client(tenantId: integration.tenantId, credential: credential, log: nil)
         let found = try await api.call("telephony.externalCall.searchCrmEntities", ["PHONE_NUMBER": .string(phone.e164 ?? phone.display)],
-                                       what: "find the caller's responsible user")
+                                       what: .findResponsible)
         guard let first = (found as? [[String: Any]])?.first, let assigned = first["ASSIGNED_BY_ID"].map({ "\($0)" }),
               assigned != "0" else { return nil }
         return ResponsibleUser(crmUserId: assigned, contactName: first["NAME"] as? String)

@@ -21,7 +21,7 @@ extension B24Connector {
                     commands.append(B24Command("d\(i)", "crm.deal.get", ["id": .string(id)]))
                     commands.append(B24Command("p\(i)", "crm.deal.productrows.get", ["id": .string(id)]))
                 }
-                let answer = try await api.batch(commands, what: "read the changed deals")
+                let answer = try await api.batch(commands, what: .readChangedDeals)
                 var deals: [[String: Any]] = [], products: [String: [[String: Any]]] = [:]
                 for i in chunk.indices {
                     guard let deal = answer.results["d\(i)"] as? [String: Any] else { continue }
@@ -35,7 +35,7 @@ extension B24Connector {
             let api = try await dealClient(integration, log: log)
             let page = try await api.call("crm.deal.list", [
                 "filter": .map([">ID": .string(cursor ?? "0")]), "order": .map(["ID": "ASC"]), "select": .list(["*"]), "start": "-1",
-            ], what: "read the deals after \(cursor ?? "the first")")
+            ], what: .readDeals(after: cursor))
             let deals = page as? [[String: Any]] ?? []
             let last = deals.last.flatMap { Self.text($0["ID"]) }
             return DealPage(deals: try await records(deals, products: [:], api: api), next: deals.count >= 50 ? last : nil)
@@ -44,7 +44,7 @@ extension B24Connector {
 
     func dealClient(_ integration: Integration, log: AttemptLog?) async throws -> B24Client {
         guard let id = integration.credentialId, let credential = try await credentials.get(tenantId: integration.tenantId, id: id) else {
-            throw DeliveryError.permanent("the integration has no Bitrix24 credentials")
+            throw DeliveryError.permanent(ContextProblem.noCredentials(crm: Bitrix24.title).phrase)
         }
         return client(tenantId: integration.tenantId, credential: credential, log: log)
     }
@@ -70,7 +70,7 @@ extension B24Connector {
                                                                        "select": .list(["ID", "PHONE"]), "start": "-1"]))
         }
         for u in users { commands.append(B24Command("u\(u)", "user.get", ["ID": .string(u)])) }
-        let names = try await api.batch(commands, what: "name the deals' stages, pipelines, users and contacts")
+        let names = try await api.batch(commands, what: .nameDealParts)
         var stages: [String: String] = [:]
         for s in names.results["stages"] as? [[String: Any]] ?? [] {
             if let entity = Self.text(s["ENTITY_ID"]), entity.hasPrefix("DEAL_STAGE"), let id = Self.text(s["STATUS_ID"]) {

@@ -96,27 +96,23 @@ public struct B24Settings: Codable, Sendable, Equatable {
     public func validate() -> [SettingsProblem] {
         var out: [SettingsProblem] = []
         if incoming.defaultResponsible == nil {
-            out.append(SettingsProblem(field: "incoming.defaultResponsible",
-                                       message: "choose the Bitrix24 user responsible for missed incoming calls"))
+            out.append(SettingsProblem(field: "incoming.defaultResponsible", B24Says.chooseMissedResponsible))
         }
         if incoming.responsibleTalker == nil {
-            out.append(SettingsProblem(field: "incoming.responsibleTalker",
-                                       message: "choose whether the first or the last talker becomes responsible after a transfer"))
+            out.append(SettingsProblem(field: "incoming.responsibleTalker", B24Says.chooseTransferResponsible))
         }
         if outgoing.defaultResponsible == nil {
-            out.append(SettingsProblem(field: "outgoing.defaultResponsible",
-                                       message: "choose the Bitrix24 user responsible for outgoing calls of unmapped employees"))
+            out.append(SettingsProblem(field: "outgoing.defaultResponsible", B24Says.chooseOutgoingResponsible))
         }
         for tag in callTracking.tags where !CallTracking.knownTags.contains(tag) {
-            out.append(SettingsProblem(field: "callTracking.tags",
-                                       message: "\(tag) is not one of \(CallTracking.knownTags.joined(separator: ", "))"))
+            out.append(SettingsProblem(field: "callTracking.tags", InputProblem.notOneOf(tag, CallTracking.knownTags)))
         }
         for (line, tags) in callTracking.byLine {
             if line.filter(\.isNumber).count < 5 {
-                out.append(SettingsProblem(field: "callTracking.byLine", message: "\"\(line)\" is not a phone number"))
+                out.append(SettingsProblem(field: "callTracking.byLine", InputProblem.notAPhoneNumber(line)))
             }
             for tag in tags.keys where !CallTracking.knownTags.contains(tag) {
-                out.append(SettingsProblem(field: "callTracking.byLine", message: "\(tag) is not one of \(CallTracking.knownTags.joined(separator: ", "))"))
+                out.append(SettingsProblem(field: "callTracking.byLine", InputProblem.notOneOf(tag, CallTracking.knownTags)))
             }
         }
         return out
@@ -133,4 +129,9 @@ public struct B24Settings: Codable, Sendable, Equatable {
         for tag in callTracking.tags { if let v = tags[tag], !v.isEmpty { out[tag.uppercased()] = v } }
         return out
     }
+}
+
+extension B24Settings: CRMSettings {
+    /// Bitrix24 keeps the personal-manager switch among the incoming calls' settings.
+    public var common: CommonSettings { CommonSettings(personalManager: incoming.personalManager, clickToCall: clickToCall) }
 }

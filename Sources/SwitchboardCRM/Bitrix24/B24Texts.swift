@@ -45,8 +45,8 @@ enum B24Texts {
 
     static func spec(_ b24: B24Connector) -> TextSpec {
         TextSpec(events: Set(TextEvent.allCases),
-                 problems: TextSpec.problems(numericUsers: "Bitrix24", own: B24TextOptions.self,
-                                             what: "entity (one of " + B24TextOptions.Entity.allCases.map(\.rawValue).joined(separator: ", ") + ")")) { delivery, log in
+                 problems: TextSpec.problems(numericUsers: Bitrix24.title, own: B24TextOptions.self,
+                                             what: B24Says.textEntity(allowed: B24TextOptions.Entity.allCases.map(\.rawValue)).phrase)) { delivery, log in
             try await deliver(&delivery, b24: b24, log: log)
         }
     }
@@ -61,7 +61,7 @@ enum B24Texts {
         if d.ledger["known.contact"] == nil {
             let known = try await knownContact(text, api: api)
             try await d.ledger.keep(["known.contact": known ?? ""])
-            log.note(known.map { "Bitrix24 knows the sender: contact \($0)" } ?? "Bitrix24 has no contact with the sender's phone or e-mail")
+            log.note(known.map { B24Says.knowsSender(contact: $0) } ?? B24Says.noSenderContact)
         }
         var contactId = (d.ledger["known.contact"]).flatMap { $0.isEmpty ? nil : $0 } ?? d.ledger["contact"]
         let entity: B24TextOptions.Entity
@@ -70,7 +70,7 @@ enum B24Texts {
         } else if let kept = d.ledger["mode"].flatMap(B24TextOptions.Entity.init(rawValue:)) {
             entity = kept
         } else {
-            let mode = "\(try await api.call("crm.settings.mode.get", what: "read the portal's CRM mode"))"
+            let mode = "\(try await api.call("crm.settings.mode.get", what: .readMode))"
             entity = mode == "2" ? .contactDeal : .lead
             try await d.ledger.keep(["mode": entity.rawValue])
         }
@@ -84,7 +84,7 @@ enum B24Texts {
                 if let contactId { fields["CONTACT_ID"] = .string(contactId) }
                 let made = try await d.ledger.once("lead", find: { _ in try await origin("crm.lead.list", text, api: api, kind: "lead") },
                                                    write: {
-                    ["lead": "\(try await api.call("crm.lead.add", ["fields": .map(fields), "params": .map(["REGISTER_SONET_EVENT": "Y"])], what: "create the lead"))"]
+                    ["lead": "\(try await api.call("crm.lead.add", ["fields": .map(fields), "params": .map(["REGISTER_SONET_EVENT": "Y"])], what: .createLead))"]
                 })
                 if contactId == nil, let made { owner = ("lead", made) }
             default:
@@ -94,7 +94,7 @@ enum B24Texts {
                     contactId = try await d.ledger.once("contact", find: { _ in
                         try await origin("crm.contact.list", text, api: api, kind: "contact")
                     }, write: {
-                        ["contact": "\(try await api.call("crm.contact.add", ["fields": .map(fields)], what: "create the contact"))"]
+                        ["contact": "\(try await api.call("crm.contact.add", ["fields": .map(fields)], what: .createContact))"]
                     })
                     owner = contactId.map { ("contact", $0) }
                 }
@@ -103,7 +103,7 @@ enum B24Texts {
                     if let contactId { fields["CONTACT_ID"] = .string(contactId) }
                     let made = try await d.ledger.once("deal", find: { _ in try await origin("crm.deal.list", text, api: api, kind: "deal") },
                                                        write: {
-                        ["deal": "\(try await api.call("crm.deal.add", ["fields": .map(fields)], what: "create the deal"))"]
+                        ["deal": "\(try await api.call("crm.deal.add", ["fields": .map(fields)], what: .createDeal))"]
                     })
                     if owner == nil, let made { owner = ("deal", made) }
                 }
@@ -121,14 +121,14 @@ enum B24Texts {
             if let binding { fields["UF_CRM_TASK"] = .list([.string(binding)]) }
             // tasks.task.add has no external marker to look for: a retry after an unanswered attempt may add a second task.
             try await d.ledger.once("task", find: { _ in nil }, write: {
-                let r = try await api.call("tasks.task.add", ["fields": .map(fields)], what: "create the task")
+                let r = try await api.call("tasks.task.add", ["fields": .map(fields)], what: .createTask)
                 return ["task": "\(((r as? [String: Any])?["task"] as? [String: Any])?["id"] ?? "?")"]
             })
         }
 
         if d.wantsTranscript {
             guard let owner else {
-                log.note("the transcript is not written: Bitrix24 has no record for this chat")
+                log.note(B24Says.transcriptNoRecord)
                 return
             }
             let comment = "Переписка в чате с сайта \(text.site)\n" + text.transcriptText()
@@ -136,7 +136,7 @@ enum B24Texts {
                 try await timelineComment(owner, text: comment, api: api)
             }, write: {
                 let fields: [String: B24Value] = ["ENTITY_ID": .string(owner.id), "ENTITY_TYPE": .string(owner.type), "COMMENT": .string(comment)]
-                return ["transcript": "\(try await api.call("crm.timeline.comment.add", ["fields": .map(fields)], what: "write the chat's transcript"))"]
+                return ["transcript": "\(try await api.call("crm.timeline.comment.add", ["fields": .map(fields)], what: .writeTranscript))"]
             })
         }
     }
@@ -148,7 +148,7 @@ enum B24Texts {
         if let email = text.email, !email.isEmpty { lookups.append(("EMAIL", email)) }
         for (type, value) in lookups {
             let found = try await api.call("crm.duplicate.findbycomm", ["type": .string(type), "values": .list([.string(value)]),
-                                                                        "entity_type": "CONTACT"], what: "find the sender's contact")
+                                                                        "entity_type": "CONTACT"], what: .findSenderContact)
             if let ids = (found as? [String: Any])?["CONTACT"] as? [Any], let first = ids.first { return "\(first)" }
         }
         return nil
@@ -176,7 +176,7 @@ enum B24Texts {
     /// The record an interrupted attempt made for this communication, by its marker.
     static func origin(_ method: String, _ text: TextCommunication, api: B24Client, kind: String) async throws -> [String: String]? {
         let found = try await api.call(method, ["filter": .map(["ORIGINATOR_ID": .string(originator), "ORIGIN_ID": .string(text.id)]),
-                                                "select": .list(["ID"])], what: "look for the record an interrupted attempt made")
+                                                "select": .list(["ID"])], what: .findRecordMade)
         guard let first = (found as? [[String: Any]])?.first, let id = first["ID"] else { return nil }
         return [kind: "\(id)"]
     }
@@ -184,7 +184,7 @@ enum B24Texts {
     /// The transcript comment an interrupted attempt wrote on `owner`.
     static func timelineComment(_ owner: (type: String, id: String), text: String, api: B24Client) async throws -> [String: String]? {
         let found = try await api.call("crm.timeline.comment.list", ["filter": .map(["ENTITY_ID": .string(owner.id), "ENTITY_TYPE": .string(owner.type)])],
-                                       what: "look for the transcript an interrupted attempt wrote")
+                                       what: .findTranscriptMade)
         guard let comment = (found as? [[String: Any]])?.first(where: { $0["COMMENT"] as? String == text }), let id = comment["ID"] else { return nil }
         return ["transcript": "\(id)"]
     }

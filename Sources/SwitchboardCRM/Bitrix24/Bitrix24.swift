@@ -35,6 +35,7 @@ public enum Bitrix24 {
         }
         c.madeKinds = madeKinds
         c.recordURL = recordURL
+        c.phrases = phrases
         return c
     }
 

@@ -21,6 +21,7 @@ public enum Megaplan {
         c.madeKinds = madeKinds
         c.adopt(texts: MegaplanTexts.spec(mp), env: env, afterWrite: mp.afterWrite)
         c.importDeals(mp.dealSpec, env: env)
+        c.phrases = phrases
         return c
     }
 

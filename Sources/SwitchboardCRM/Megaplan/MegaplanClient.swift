@@ -58,7 +58,7 @@ public struct MegaplanClient: Sendable {
     func accessToken(force: Bool = false, password: Bool = false) async throws -> String {
         let client = self
         return try await TokenKeeper(credentials: credentials, tenantId: tenantId, credentialId: credential.id)
-            .accessToken(force: force, what: "Megaplan") { current in
+            .accessToken(force: force, what: Megaplan.title) { current in
                 var c = current
                 if password { c.refreshToken = nil }
                 return try await client.renew(c)
@@ -69,7 +69,7 @@ public struct MegaplanClient: Sendable {
     /// password grant; the new pair is stored sealed and the lease given up.
     func renew(_ current: CRMSecret) async throws -> String {
         let store = credentials, t = tenantId, id = credential.id
-        func giveUp(_ status: String, _ detail: String?) async {
+        func giveUp(_ status: String, _ detail: Phrase?) async {
             try? await store.storeRefreshed(tenantId: t, id: id, secret: nil, status: status, detail: detail)
         }
         var answer: Answer?
@@ -78,31 +78,31 @@ public struct MegaplanClient: Sendable {
                 let a = try await grant(["grant_type": "refresh_token", "refresh_token": refresh], what: "refresh")
                 if a.status == 200 { answer = a }
             } catch {
-                await giveUp(credential.status, credential.statusDetail)
+                await giveUp(credential.status, credential.statusPhrase)
                 throw error
             }
         }
         if answer == nil {
             guard let login = current.login, let password = current.password, !login.isEmpty, !password.isEmpty else {
-                await giveUp("failed", "the Megaplan login and password are missing")
-                throw DeliveryError.permanent("the Megaplan credentials have no login and password")
+                await giveUp("failed", MPSays.loginMissingState.phrase)
+                throw DeliveryError.permanent(MPSays.noLogin.phrase)
             }
             do {
                 answer = try await grant(["grant_type": "password", "username": login, "password": password], what: "password")
             } catch {
-                await giveUp(credential.status, credential.statusDetail)
+                await giveUp(credential.status, credential.statusPhrase)
                 throw error
             }
         }
         guard let a = answer, a.status == 200, let access = a.json?["access_token"] as? String else {
             let status = answer?.status ?? 0
             if status >= 500 || status == 429 || status == 0 {
-                await giveUp(credential.status, credential.statusDetail)
-                throw DeliveryError.retryable("Megaplan's token endpoint answered \(status)")
+                await giveUp(credential.status, credential.statusPhrase)
+                throw DeliveryError.retryable(MPSays.tokenEndpointAnswered(status).phrase)
             }
             let why = answer?.reason ?? "no answer"
-            await giveUp("failed", "Megaplan refused the login and password (\(why)); correct them")
-            throw DeliveryError.permanent("Megaplan refused the login and password (\(why))")
+            await giveUp("failed", MPSays.loginRefusedState(why).phrase)
+            throw DeliveryError.permanent(MPSays.loginRefused(why).phrase)
         }
         var secret = current
         secret.accessToken = access
@@ -129,7 +129,7 @@ public struct MegaplanClient: Sendable {
     // MARK: requests
 
     /// `GET /api/v3/<path>?{json}`: the parameters as percent-encoded JSON in the query, as the vendor's SDK sends them.
-    public func get(_ path: String, _ params: [String: Any] = [:], what: String, accept: Set<Int> = []) async throws -> Answer {
+    public func get(_ path: String, _ params: [String: Any] = [:], what: MPRequest, accept: Set<Int> = []) async throws -> Answer {
         var query = ""
         if !params.isEmpty {
             let text = String(decoding: try JSONSerialization.data(withJSONObject: params, options: [.sortedKeys]), as: UTF8.self)
@@ -139,7 +139,7 @@ public struct MegaplanClient: Sendable {
     }
 
     /// `POST /api/v3/<path>` with a JSON body (creation, and updates by id).
-    public func post(_ path: String, _ body: Any, what: String, accept: Set<Int> = []) async throws -> Answer {
+    public func post(_ path: String, _ body: Any, what: MPRequest, accept: Set<Int> = []) async throws -> Answer {
         try await call(.POST, "/api/v3/" + path, body: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]),
                        what: what, accept: accept)
     }
@@ -147,7 +147,7 @@ public struct MegaplanClient: Sendable {
     static let unreserved = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
 
     /// Sends once, renews the token and sends again on a 401; answers 2xx and the `accept`ed statuses, throws the rest.
-    func call(_ method: HTTPMethod, _ pathAndQuery: String, body: Data?, what: String, accept: Set<Int>) async throws -> Answer {
+    func call(_ method: HTTPMethod, _ pathAndQuery: String, body: Data?, what: MPRequest, accept: Set<Int>) async throws -> Answer {
         var answer = try await send(method, pathAndQuery, body: body, token: try await accessToken(), what: what)
         if answer.status == MegaplanFacts.unauthorizedStatus {
             answer = try await send(method, pathAndQuery, body: body, token: try await accessToken(force: true), what: what)
@@ -156,20 +156,20 @@ public struct MegaplanClient: Sendable {
         let reason = answer.reason
         switch answer.status {
         case 429:
-            throw DeliveryError.rateLimited("Megaplan's request limit (429) while trying to \(what)",
+            throw DeliveryError.rateLimited(MPSays.rateLimited(what).phrase,
                                             retryAfter: answer.retryAfter ?? MegaplanFacts.rateLimitPause)
         case MegaplanFacts.unauthorizedStatus:
-            try await credentials.setStatus(tenantId: tenantId, id: credential.id, status: "failed",
-                                            detail: "Megaplan refused a fresh token: \(reason)")
-            throw DeliveryError.permanent("Megaplan refused a fresh access token while trying to \(what): \(reason)")
+            try await credentials.setStatus(tenantId: tenantId, id: credential.id, status: .failed,
+                                            detail: MPSays.freshTokenRefusedState(reason).phrase)
+            throw DeliveryError.permanent(MPSays.freshTokenRefused(what, reason).phrase)
         case 0, 408, 500..<600:
-            throw DeliveryError.retryable("Megaplan answered \(answer.status) while trying to \(what): \(reason)")
+            throw DeliveryError.retryable(MPSays.answered(answer.status, what, reason).phrase)
         default:
-            throw DeliveryError.permanent("Megaplan refused to \(what) (\(answer.status)): \(reason)")
+            throw DeliveryError.permanent(MPSays.refusedTo(what, answer.status, reason).phrase)
         }
     }
 
-    func send(_ method: HTTPMethod, _ pathAndQuery: String, body: Data?, token: String, what: String) async throws -> Answer {
+    func send(_ method: HTTPMethod, _ pathAndQuery: String, body: Data?, token: String, what: MPRequest) async throws -> Answer {
         try await limiter.acquire(Self.rateKey(credential.baseURL), policy: MegaplanFacts.ratePolicy)
         var request = HTTPClientRequest(url: credential.baseURL + pathAndQuery)
         request.method = method
@@ -185,7 +185,7 @@ public struct MegaplanClient: Sendable {
     }
 
     func execute(_ request: HTTPClientRequest, line: String, record: Bool) async throws -> Answer {
-        let r = try await ConnectorHTTP.exchange(request, line: line, crm: "Megaplan", http: http, observe: observe, log: log, record: record)
+        let r = try await ConnectorHTTP.exchange(request, line: line, crm: Megaplan.title, http: http, observe: observe, log: log, record: record)
         return Answer(status: r.status, json: (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any], text: r.text,
                       retryAfter: r.headers.first(name: "Retry-After").flatMap { Int($0) }.map { Duration.seconds($0) })
     }
@@ -193,7 +193,7 @@ public struct MegaplanClient: Sendable {
     // MARK: paging
 
     /// Every item of a collection, page by page (`limit` 100, `pageAfter` the last item as a link-entity).
-    public func all(_ path: String, _ params: [String: Any] = [:], what: String) async throws -> [[String: Any]] {
+    public func all(_ path: String, _ params: [String: Any] = [:], what: MPRequest) async throws -> [[String: Any]] {
         var out: [[String: Any]] = []
         var p = params
         p["limit"] = 100

@@ -114,7 +114,7 @@ public struct MegaplanConnector: Sendable {
             var callId = c.providerId
             if callId == nil, let card = c.callInfoId {
                 callId = try await client(tenantId: tenant, credential: credential, log: nil)
-                    .get("callInfo/\(card)", what: "read the call card", accept: [404]).object?["providerId"].map { "\($0)" }
+                    .get("callInfo/\(card)", what: .readCallCard, accept: [404]).object?["providerId"].map { "\($0)" }
             }
             guard let callId else { return .refused(400, "the command names no call (providerId or callInfo)") }
             guard let call = try await calls.get(tenantId: tenant, id: callId) else { return .refused(404, "no such call") }
@@ -136,18 +136,18 @@ public struct MegaplanConnector: Sendable {
     // MARK: credentials
 
     /// CORE-1 "test": "account X, N employees" (a password grant, then the employees).
-    public func check(_ c: CRMCredential) async -> (ok: Bool, message: String) {
+    public func check(_ c: CRMCredential) async -> (ok: Bool, message: Phrase) {
         let api = client(tenantId: c.tenantId, credential: c, log: nil)
         do {
             _ = try await api.accessToken(force: true, password: true)
-            let employees = try await api.all("employee", what: "count the employees")
-            try await credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "ok", detail: nil)
+            let employees = try await api.all("employee", what: .countEmployees)
+            try await credentials.setStatus(tenantId: c.tenantId, id: c.id, status: .ok, detail: nil)
             let host = URLComponents(string: c.baseURL)?.host ?? c.baseURL
             let account = host.hasSuffix(".megaplan.ru") ? String(host.dropLast(".megaplan.ru".count)) : host
-            return (true, "connection works, account \(account), \(employees.count) employees")
+            return (true, MPSays.works(account: account, employees: employees.count).phrase)
         } catch {
-            let message = (error as? DeliveryError)?.description ?? "\(error)"
-            try? await credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "failed", detail: message)
+            let message = CRMFailure.phrase(of: error)
+            try? await credentials.setStatus(tenantId: c.tenantId, id: c.id, status: .failed, detail: message)
             return (false, message)
         }
     }
@@ -156,9 +156,9 @@ public struct MegaplanConnector: Sendable {
     /// "Подключение к телефонии по API"); employees without one get no cards (the guides' warning).
     public func users(_ c: CRMCredential) async throws -> [CRMUserSummary] {
         let api = client(tenantId: c.tenantId, credential: c, log: nil)
-        let employees = try await api.all("employee", what: "list the employees")
+        let employees = try await api.all("employee", what: .listEmployees)
         var extensions: [String: String] = [:]
-        for cfg in try await api.all("callUserConfig", what: "read the telephony settings") {
+        for cfg in try await api.all("callUserConfig", what: .readTelephony) {
             guard let e = ((cfg["employee"] as? [String: Any])?["id"]).map({ "\($0)" }), let n = cfg["internalNumber"] as? String else { continue }
             extensions[e] = MegaplanConnector.extensionDigits(n)
         }
@@ -188,7 +188,7 @@ struct MegaplanManagerLookup: ManagerLookup {
         guard let credentialId = integration.credentialId,
               let credential = try await connector.credentials.get(tenantId: integration.tenantId, id: credentialId) else { return nil }
         let api = connector.client(tenantId: integration.tenantId, credential: credential, log: nil)
-        let route = try await api.get("callRoute", ["phone": phone.digits], what: "find the caller's responsible")
+        let route = try await api.get("callRoute", ["phone": phone.digits], what: .findResponsible)
         let users = route.object?["users"] as? [[String: Any]] ?? []
         for e in route.object?[MegaplanFacts.callRouteEmployees] as? [[String: Any]] ?? [] {
             guard let id = e["id"].map({ "\($0)" }) else { continue }

@@ -53,7 +53,7 @@ extension MegaplanConnector {
             let api = try await dealClient(integration, log: log)
             var deals: [[String: Any]] = []
             for id in ids where Int(id) != nil {
-                let answer = try await api.get("deal/\(id)", what: "read the changed deal", accept: [404])
+                let answer = try await api.get("deal/\(id)", what: .readChangedDeal, accept: [404])
                 if answer.status != 404, let deal = answer.object { deals.append(deal) }
             }
             return try await records(deals, api: api)
@@ -61,7 +61,7 @@ extension MegaplanConnector {
             let api = try await dealClient(integration, log: log)
             var params: [String: Any] = ["program": MegaplanFacts.allPrograms, "limit": 100]
             if let cursor { params["pageAfter"] = ["contentType": "Deal", "id": cursor] }
-            let page = try await api.get("deal", params, what: "read the deals after \(cursor ?? "the first")")
+            let page = try await api.get("deal", params, what: .readDeals(after: cursor))
             let deals = page.list
             let more = page.pagination?["hasMoreNext"] as? Bool == true
             return DealPage(deals: try await records(deals, api: api), next: more ? deals.last.flatMap { Self.text($0["id"]) } : nil)
@@ -69,7 +69,7 @@ extension MegaplanConnector {
     }
 
     func dealClient(_ integration: Integration, log: AttemptLog?) async throws -> MegaplanClient {
-        client(tenantId: integration.tenantId, credential: try await DealSpec.credential(integration, credentials, crm: "Megaplan"), log: log)
+        client(tenantId: integration.tenantId, credential: try await DealSpec.credential(integration, credentials, crm: Megaplan.title), log: log)
     }
 
     static func text(_ v: Any?) -> String? { DealSpec.text(v) }
@@ -101,7 +101,7 @@ extension MegaplanConnector {
     func records(_ deals: [[String: Any]], api: MegaplanClient) async throws -> [DealRecord] {
         var phones: [String: [String]] = [:]
         for id in Set(deals.compactMap { Self.text(($0["contractor"] as? [String: Any])?["id"]) }).sorted() {
-            let answer = try await api.get("contractor/\(id)", what: "read the deal's client", accept: [404])
+            let answer = try await api.get("contractor/\(id)", what: .readDealClient, accept: [404])
             phones[id] = (answer.object?["contactInfo"] as? [[String: Any]] ?? []).filter { $0["type"] as? String == "phone" }
                 .compactMap { $0["value"] as? String }
         }

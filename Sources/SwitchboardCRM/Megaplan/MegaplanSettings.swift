@@ -12,20 +12,9 @@ public struct MegaplanSettings: Codable, Sendable, Equatable {
     /// Who becomes responsible for a new client of an answered call that was transferred (CORE-8).
     public enum Talker: String, Codable, Sendable, CaseIterable { case first, last }
 
-    /// One kind of call a rule applies to: direction × result, as the guides' "направления и статусы звонков".
-    public struct CallKind: Codable, Sendable, Equatable, Hashable {
-        public enum Direction: String, Codable, Sendable, CaseIterable { case incoming, outgoing }
-        public enum Status: String, Codable, Sendable, CaseIterable { case answered, missed }
-        public var direction: Direction
-        public var status: Status
-
-        public init(_ direction: Direction, _ status: Status) {
-            self.direction = direction
-            self.status = status
-        }
-
-        public static let all: [CallKind] = Direction.allCases.flatMap { d in Status.allCases.map { CallKind(d, $0) } }
-    }
+    /// One kind of call a rule applies to: direction × result, as the guides' "направления и статусы звонков" (the
+    /// selector every CRM's rules share).
+    public typealias CallKind = DirectionOutcome
 
     /// Who is responsible for a todo or a process a call creates: the employee of the call (the talker, or the dialler;
     /// the default responsible when nobody talked), the client's responsible, or one Megaplan employee by id.
@@ -143,48 +132,48 @@ public struct MegaplanSettings: Codable, Sendable, Equatable {
         var out: [SettingsProblem] = []
         func phone(_ s: String) -> Bool { s.filter(\.isNumber).count >= 5 }
         if lineFilter.enabled && lineFilter.numbers.isEmpty {
-            out.append(SettingsProblem(field: "lineFilter.numbers", message: "add the virtual numbers whose calls go to Megaplan"))
+            out.append(SettingsProblem(field: "lineFilter.numbers", MPSays.addLines))
         }
         for n in lineFilter.numbers where !phone(n) {
-            out.append(SettingsProblem(field: "lineFilter.numbers", message: "\"\(n)\" is not a phone number"))
+            out.append(SettingsProblem(field: "lineFilter.numbers", InputProblem.notAPhoneNumber(n)))
         }
         for n in numberFilter where !phone(n) {
-            out.append(SettingsProblem(field: "numberFilter", message: "\"\(n)\" is not a phone number"))
+            out.append(SettingsProblem(field: "numberFilter", InputProblem.notAPhoneNumber(n)))
         }
         if let d = defaultResponsible, d.isEmpty {
-            out.append(SettingsProblem(field: "defaultResponsible", message: "choose a Megaplan employee or none"))
+            out.append(SettingsProblem(field: "defaultResponsible", MPSays.chooseEmployee))
         }
         if extraFields.enabled {
             for (source, field) in extraFields.fields {
                 if !ExtraFields.sources.contains(source) {
                     out.append(SettingsProblem(field: "extraFields.fields",
-                                               message: "\(source) is not one of \(ExtraFields.sources.joined(separator: ", "))"))
+                                               InputProblem.notOneOf(source, ExtraFields.sources)))
                 }
                 if field.trimmingCharacters(in: .whitespaces).isEmpty {
-                    out.append(SettingsProblem(field: "extraFields.fields", message: "choose the Megaplan field for \(source)"))
+                    out.append(SettingsProblem(field: "extraFields.fields", MPSays.chooseField(source)))
                 }
             }
             for line in extraFields.byLine.keys where !phone(line) {
-                out.append(SettingsProblem(field: "extraFields.byLine", message: "\"\(line)\" is not a phone number"))
+                out.append(SettingsProblem(field: "extraFields.byLine", InputProblem.notAPhoneNumber(line)))
             }
         }
         if communication.enabled {
             if communication.kinds.isEmpty {
-                out.append(SettingsProblem(field: "communication.kinds", message: "choose the calls that create a communication"))
+                out.append(SettingsProblem(field: "communication.kinds", MPSays.chooseCommunicationCalls))
             }
             if !(1...10_080).contains(communication.minutes) {
-                out.append(SettingsProblem(field: "communication.minutes", message: "the duration is 1 to 10080 minutes"))
+                out.append(SettingsProblem(field: "communication.minutes", MPSays.duration))
             }
         }
         if todo.enabled && todo.kinds.isEmpty {
-            out.append(SettingsProblem(field: "todo.kinds", message: "choose the calls that create a todo"))
+            out.append(SettingsProblem(field: "todo.kinds", MPSays.chooseTodoCalls))
         }
         if process.enabled {
             if process.kinds.isEmpty {
-                out.append(SettingsProblem(field: "process.kinds", message: "choose the calls that create a process"))
+                out.append(SettingsProblem(field: "process.kinds", MPSays.chooseProcessCalls))
             }
             if (process.programId ?? "").isEmpty {
-                out.append(SettingsProblem(field: "process.programId", message: "choose the Megaplan scheme for the processes"))
+                out.append(SettingsProblem(field: "process.programId", MPSays.chooseScheme))
             }
         }
         return out
@@ -201,5 +190,13 @@ public struct MegaplanSettings: Codable, Sendable, Equatable {
             if let v = attributes[source], !v.isEmpty { out[field] = v }
         }
         return out
+    }
+}
+
+extension MegaplanSettings: CRMSettings {
+    /// The virtual numbers are those of the switched-on line filter (MP-4).
+    public var common: CommonSettings {
+        CommonSettings(personalManager: personalManager, clickToCall: clickToCall,
+                       virtualNumbers: lineFilter.enabled ? lineFilter.numbers : nil)
     }
 }

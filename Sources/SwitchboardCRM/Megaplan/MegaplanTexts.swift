@@ -91,7 +91,7 @@ public struct MegaplanTextOptions: Codable, Sendable, Equatable {
         do {
             options = try JSON.decode(MegaplanTextOptions.self, from: JSON.string(settings["texts"] ?? .object([:])))
         } catch {
-            return [SettingsProblem(field: "texts", message: "Megaplan's text options cannot be read: \(error)")]
+            return [SettingsProblem(field: "texts", TextJobNote.ownOptionsUnreadable(what: MPSays.textOptions.phrase, error: "\(error)"))]
         }
         var out: [SettingsProblem] = []
         let parts: [(String, Part, Bool, Bool, Bool, String?)] = [
@@ -101,27 +101,27 @@ public struct MegaplanTextOptions: Codable, Sendable, Equatable {
         ]
         for (name, part, enabled, process, todo, defaultResponsible) in parts where enabled {
             if let d = defaultResponsible, Int(d) == nil {
-                out.append(SettingsProblem(field: "texts.\(name).defaultResponsible", message: "a Megaplan employee id is a number"))
+                out.append(SettingsProblem(field: "texts.\(name).defaultResponsible", MPSays.employeeIdNumber))
             }
             if process && (part.process.programId ?? "").isEmpty {
-                out.append(SettingsProblem(field: "texts.\(name).process.programId", message: "choose the Megaplan scheme for the processes"))
+                out.append(SettingsProblem(field: "texts.\(name).process.programId", MPSays.chooseScheme))
             }
             if let p = part.process.programId, Int(p) == nil {
-                out.append(SettingsProblem(field: "texts.\(name).process.programId", message: "a Megaplan scheme id is a number"))
+                out.append(SettingsProblem(field: "texts.\(name).process.programId", MPSays.schemeIdNumber))
             }
             for (record, r, on) in [("todo", part.todo, todo), ("process", part.process, process)] where on {
                 if let who = r.responsible, who != "client", Int(who) == nil {
                     out.append(SettingsProblem(field: "texts.\(name).\(record).responsible",
-                                               message: "the responsible is a Megaplan employee id, client, or empty for the default responsible"))
+                                               MPSays.responsible))
                 }
             }
             for (source, field) in part.extraFields {
                 if !sources.contains(source) {
                     out.append(SettingsProblem(field: "texts.\(name).extraFields",
-                                               message: "\(source) is not one of \(sources.joined(separator: ", "))"))
+                                               InputProblem.notOneOf(source, sources)))
                 }
                 if field.trimmingCharacters(in: .whitespaces).isEmpty {
-                    out.append(SettingsProblem(field: "texts.\(name).extraFields", message: "choose the Megaplan field for \(source)"))
+                    out.append(SettingsProblem(field: "texts.\(name).extraFields", MPSays.chooseField(source)))
                 }
             }
         }
@@ -133,7 +133,7 @@ public struct MegaplanTextOptions: Codable, Sendable, Equatable {
                                          ("process.event", options.chats.process.event, rules.chats.createDeal)] where on {
                 if let moment, !told.contains(moment) {
                     out.append(SettingsProblem(field: "texts.chats.\(record)",
-                                               message: "add \(moment.rawValue) to texts.chats.alsoAt, or chats never reach Megaplan at that moment"))
+                                               MPSays.addAlsoAt(moment.rawValue)))
                 }
             }
         }
@@ -217,7 +217,7 @@ public enum MegaplanTexts {
             client = try await knownClient(text, api: api, jobs: jobs, integrationId: integrationId)
             try await d.ledger.keep([knownKey: client.map { JSON.string($0) } ?? ""])
             if text.hasContactDetails {
-                log.note(client.map { "Megaplan knows the visitor: \($0.contentType) \($0.id)" } ?? "Megaplan has no client with the visitor's phone or e-mail")
+                log.note(client.map { MPSays.knowsVisitor(kind: $0.contentType, id: $0.id) } ?? MPSays.noVisitorClient)
             }
         }
         if client == nil, let made = d.ledger["client"] { client = try? JSON.decode(MegaplanClientRef.self, from: made) }
@@ -243,9 +243,9 @@ public enum MegaplanTexts {
                     // second client (the guide warns such chats make duplicates anyway).
                     try await knownClient(text, api: api, jobs: jobs, integrationId: integrationId).map { ["client": JSON.string($0)] }
                 }, write: {
-                    let answer = try await api.post(path, body, what: "create the client")
+                    let answer = try await api.post(path, body, what: .createClient)
                     guard let id = answer.object?["id"].map({ "\($0)" }) else {
-                        throw DeliveryError.retryable("Megaplan's answer to \(path) has no id")
+                        throw DeliveryError.retryable(MPSays.noId(path).phrase)
                     }
                     return ["client": JSON.string(MegaplanClientRef(contentType: MegaplanFacts.newClientType, id: id,
                                                                     responsible: responsible.isEmpty ? nil : responsible))]
@@ -260,7 +260,7 @@ public enum MegaplanTexts {
                 var body: [String: Any] = ["contentType": known.contentType]
                 for (k, v) in fields { body[k] = v }
                 try await d.ledger.once("fields", find: { _ in nil }, write: {
-                    _ = try await api.post(known.path, body, what: "update the client's fields")
+                    _ = try await api.post(known.path, body, what: .updateClientFields)
                     return ["fields": known.id]
                 })
             }
@@ -296,11 +296,11 @@ public enum MegaplanTexts {
             let path = client.map { "\($0.path)/todos" } ?? MegaplanFacts.todoPath
             try await d.ledger.once("todo", find: { _ in
                 let list = try await api.get(path, ["limit": 100, "sortBy": [["contentType": "SortField", "fieldName": "timeCreated", "desc": true]]],
-                                             what: "find the todo of the communication")
+                                             what: .findCommunicationTodo)
                 return list.list.first { ($0["description"] as? String)?.contains(mark) == true }?["id"].map { ["todo": "\($0)"] }
             }, write: {
-                let answer = try await api.post(path, body, what: "create the todo")
-                guard let id = answer.object?["id"].map({ "\($0)" }) else { throw DeliveryError.retryable("Megaplan's answer to \(path) has no id") }
+                let answer = try await api.post(path, body, what: .createTodo)
+                guard let id = answer.object?["id"].map({ "\($0)" }) else { throw DeliveryError.retryable(MPSays.noId(path).phrase) }
                 return ["todo": id]
             })
         }
@@ -313,7 +313,7 @@ public enum MegaplanTexts {
                                        "name": title, "description": summary + "\n" + mark]
             if let person = who(part.process.responsible) { body["manager"] = MegaplanCallJobs.employee(person) }
             if let client { body["contractor"] = client.link }
-            try await MegaplanCallJobs.process(body, program: program, marker: mark, of: "the communication", api: api, ledger: &d.ledger)
+            try await MegaplanCallJobs.process(body, program: program, marker: mark, of: .findProcess(ofCall: false), api: api, ledger: &d.ledger)
         }
 
         // The transcript, when the chat finishes: in the client's history, and on the process the chat made.
@@ -322,7 +322,7 @@ public enum MegaplanTexts {
             var places: [(kind: String, path: String)] = []
             if let client { places.append(("transcript", client.path)) }
             if let process = d.ledger["process"] { places.append(("transcript.process", "deal/\(process)")) }
-            if places.isEmpty { log.note("the transcript is not written: Megaplan has no client or process for this chat") }
+            if places.isEmpty { log.note(MPSays.transcriptNoPlace) }
             for place in places {
                 try await d.ledger.once(place.kind, find: { _ in
                     try await comment(on: place.path, content: content, kind: place.kind, api: api)
@@ -340,7 +340,7 @@ public enum MegaplanTexts {
         guard MegaplanFacts.clientSearchByEmail, let email = text.email?.trimmingCharacters(in: .whitespaces).lowercased(), !email.isEmpty else {
             return nil
         }
-        let found = try await api.get(MegaplanFacts.clientSearchPath, ["q": email, "limit": 50], what: "find the client by e-mail")
+        let found = try await api.get(MegaplanFacts.clientSearchPath, ["q": email, "limit": 50], what: .findClientByEmail)
         for o in found.list {
             guard let type = o["contentType"] as? String, let id = o["id"].map({ "\($0)" }) else { continue }
             let emails = (o["contactInfo"] as? [[String: Any]])?.filter { $0["type"] as? String == "email" }
@@ -360,14 +360,14 @@ public enum MegaplanTexts {
 
     static func addComment(on path: String, content: String, kind: String, api: MegaplanClient) async throws -> [String: String] {
         let answer = try await api.post("\(path)/comments", ["contentType": "Comment", MegaplanFacts.commentField: content],
-                                        what: kind == "note" ? "write the request on the client" : "write the chat's transcript")
-        guard let id = answer.object?["id"].map({ "\($0)" }) else { throw DeliveryError.retryable("Megaplan's answer to comments has no id") }
+                                        what: kind == "note" ? .writeRequest : .writeTranscript)
+        guard let id = answer.object?["id"].map({ "\($0)" }) else { throw DeliveryError.retryable(MPSays.noId("comments").phrase) }
         return [kind: id]
     }
 
     /// The comment with `content` an interrupted attempt wrote.
     static func comment(on path: String, content: String, kind: String, api: MegaplanClient) async throws -> [String: String]? {
-        let list = try await api.get("\(path)/comments", ["limit": 100], what: "look for the comment an interrupted attempt wrote")
+        let list = try await api.get("\(path)/comments", ["limit": 100], what: .findCommentMade)
         return list.list.first { $0[MegaplanFacts.commentField] as? String == content }?["id"].map { [kind: "\($0)"] }
     }
 }

@@ -102,7 +102,7 @@ public struct MoySkladClient: Sendable {
 
     func secret() async throws -> CRMSecret {
         guard let s = try await credentials.secret(tenantId: tenantId, id: credential.id) else {
-            throw DeliveryError.permanent("the MoySklad credentials have no access key")
+            throw DeliveryError.permanent(MSSays.noAccessKey.phrase)
         }
         return s
     }
@@ -117,35 +117,35 @@ public struct MoySkladClient: Sendable {
     func bearer(force: Bool) async throws -> String {
         let s = try await secret()
         guard let password = s.password, !password.isEmpty else {
-            throw DeliveryError.permanent("the MoySklad credentials have no JSON API access: add a login and password (or a token)")
+            throw DeliveryError.permanent(MSSays.noJSONAccess.phrase)
         }
         guard let login = s.login, !login.isEmpty else { return password }
         let client = self
         return try await TokenKeeper(credentials: credentials, tenantId: tenantId, credentialId: credential.id)
-            .accessToken(force: force, what: "MoySklad") { current in try await client.issue(current) }
+            .accessToken(force: force, what: MoySklad.title) { current in try await client.issue(current) }
     }
 
     /// `POST security/token` with Basic authentication (under the credential's lease); the token is kept sealed.
     func issue(_ current: CRMSecret) async throws -> String {
         let store = credentials, t = tenantId, id = credential.id
-        func giveUp(_ status: String, _ detail: String?) async { try? await store.storeRefreshed(tenantId: t, id: id, secret: nil, status: status, detail: detail) }
+        func giveUp(_ status: String, _ detail: Phrase?) async { try? await store.storeRefreshed(tenantId: t, id: id, secret: nil, status: status, detail: detail) }
         let basic = Data("\(current.login ?? ""):\(current.password ?? "")".utf8).base64EncodedString()
         let answer: Answer
         do {
             answer = try await send(.json, .POST, "/security/token", body: nil, auth: ("Authorization", "Basic " + basic),
                                     shown: "POST /api/remap/1.2/security/token", record: false)
         } catch {
-            await giveUp(credential.status, credential.statusDetail)
+            await giveUp(credential.status, credential.statusPhrase)
             throw error
         }
         guard answer.status == 200, let token = answer.json.object["access_token"] as? String, !token.isEmpty else {
             let failure = Self.failure(answer)
             if answer.status == 401 || answer.status == 403 {
-                await giveUp("reconnect", "MoySklad refused the login and password (\(failure)): enter them again")
-                throw DeliveryError.permanent("MoySklad refused the login and password: \(failure)")
+                await giveUp("reconnect", MSSays.loginRefusedState("\(failure)").phrase)
+                throw DeliveryError.permanent(MSSays.loginRefused("\(failure)").phrase)
             }
-            await giveUp(credential.status, credential.statusDetail)
-            throw Self.mapped(answer, failure, what: "issue an access token")
+            await giveUp(credential.status, credential.statusPhrase)
+            throw Self.mapped(answer, failure, what: .issueToken)
         }
         var secret = current
         secret.accessToken = token
@@ -158,7 +158,7 @@ public struct MoySkladClient: Sendable {
     // MARK: requests
 
     /// A JSON API request (`path` after `/api/remap/1.2`); a refused issued token is issued again once.
-    public func json(_ method: HTTPMethod, _ path: String, _ body: Any? = nil, what: String) async throws -> JSONBox {
+    public func json(_ method: HTTPMethod, _ path: String, _ body: Any? = nil, what: MSRequest) async throws -> JSONBox {
         var token = try await bearer(force: false)
         var answer = try await send(.json, method, path, body: body, auth: ("Authorization", "Bearer " + token))
         if answer.status == 401, let s = try? await secret(), !(s.login ?? "").isEmpty {
@@ -169,9 +169,9 @@ public struct MoySkladClient: Sendable {
     }
 
     /// A Phone API request (`path` after `/api/phone/1.0`), with the access key.
-    public func phone(_ method: HTTPMethod, _ path: String, _ body: Any? = nil, what: String) async throws -> JSONBox {
+    public func phone(_ method: HTTPMethod, _ path: String, _ body: Any? = nil, what: MSRequest) async throws -> JSONBox {
         guard let key = try await secret().token, !key.isEmpty else {
-            throw DeliveryError.permanent("the MoySklad credentials have no access key (\"Ключ доступа\")")
+            throw DeliveryError.permanent(MSSays.noAccessKeyNamed.phrase)
         }
         let answer = try await send(.phone, method, path, body: body, auth: ("Lognex-Phone-Auth-Token", key))
         return try await result(answer, api: .phone, what: what)
@@ -184,26 +184,24 @@ public struct MoySkladClient: Sendable {
     }
 
     /// 429 (codes 1049 and 1073) waits for `X-Lognex-Retry-After` (ms); 5xx and 408 are retried; the rest is permanent.
-    static func mapped(_ answer: Answer, _ failure: Failure, what: String) -> DeliveryError {
-        let reason = "MoySklad answered \(failure) while trying to \(what)"
+    static func mapped(_ answer: Answer, _ failure: Failure, what: MSRequest) -> DeliveryError {
+        let reason = MSSays.answered("\(failure)", what).phrase
         return DeliveryError.forHTTPStatus(answer.status, reason: reason,
                                            retryAfter: answer.retryAfterMs.map { .milliseconds(Int64(max($0, 100))) })
     }
 
-    func result(_ answer: Answer, api: API, what: String) async throws -> JSONBox {
+    func result(_ answer: Answer, api: API, what: MSRequest) async throws -> JSONBox {
         if (200..<300).contains(answer.status) { return answer.json }
         let failure = Self.failure(answer)
         if answer.status == 401 || failure.code == 55008 {
-            let detail = api == .phone
-                ? "MoySklad refused the access key (\(failure)): copy \"Ключ доступа\" from the telephony application again"
-                : "MoySklad refused the JSON API access (\(failure)): enter the login and password again"
-            try await credentials.setStatus(tenantId: tenantId, id: credential.id, status: "reconnect", detail: detail)
+            let detail = api == .phone ? MSSays.keyRefused("\(failure)").phrase : MSSays.jsonRefused("\(failure)").phrase
+            try await credentials.setStatus(tenantId: tenantId, id: credential.id, status: .reconnect, detail: detail)
             throw DeliveryError.permanent(detail)
         }
         // Not found is the caller's to judge (a call not created yet); other refusals of the request are final.
         if answer.status == 404 { throw failure }
         if (400..<500).contains(answer.status) && answer.status != 408 && answer.status != 429 {
-            throw DeliveryError.permanent("MoySklad refused to \(what): \(failure)")
+            throw DeliveryError.permanent(MSSays.refusedTo(what, "\(failure)").phrase)
         }
         throw Self.mapped(answer, failure, what: what)
     }
@@ -228,7 +226,7 @@ public struct MoySkladClient: Sendable {
             request.body = .bytes(ByteBuffer(bytes: data))
         }
         let line = shown ?? "\(method.rawValue) \(prefix)\(path) \(bodyText.prefix(2000))".trimmingCharacters(in: .whitespaces)
-        let reply = try await ConnectorHTTP.exchange(request, line: line, crm: "MoySklad", http: http, observe: observe, log: log,
+        let reply = try await ConnectorHTTP.exchange(request, line: line, crm: MoySklad.title, http: http, observe: observe, log: log,
                                                      record: record, gzip: true)
         let (status, bytes, text) = (reply.status, reply.body, reply.text)
         if !record { log?.record(Exchange(request: line, status: status, response: "(token response not recorded)")) }

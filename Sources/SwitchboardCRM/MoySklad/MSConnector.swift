@@ -84,13 +84,13 @@ public struct MSConnector: Sendable {
         let api = client(tenantId: integration.tenantId, credential: credential, log: nil)
         guard try await api.hasJSONAccess() else { return }
         try await Self.ensureWebhooks(api, url: eventsURL(credential), entityType: "counterparty", actions: ["UPDATE"],
-                                      what: "subscribe to counterparty changes")
+                                      what: .subscribeCounterparties)
     }
 
     /// MoySklad's webhooks to `url` on `entityType` for each action, made when missing (MoySklad refuses a second one with
     /// the same url, entityType and action).
-    static func ensureWebhooks(_ api: MoySkladClient, url: String, entityType: String, actions: [String], what: String) async throws {
-        let hooks = try await api.json(.GET, "/entity/webhook?limit=1000", what: "list the webhooks").rows
+    static func ensureWebhooks(_ api: MoySkladClient, url: String, entityType: String, actions: [String], what: MSRequest) async throws {
+        let hooks = try await api.json(.GET, "/entity/webhook?limit=1000", what: .listWebhooks).rows
         for action in actions where !hooks.contains(where: {
             $0["url"] as? String == url && $0["entityType"] as? String == entityType && $0["action"] as? String == action
         }) {
@@ -150,7 +150,7 @@ public struct MSConnector: Sendable {
                                                                           db: env.db, vault: env.vault)
         if let direct = byUser.values.first(where: { $0.extension_ == src }) { return direct }
         let api = client(tenantId: integration.tenantId, credential: credential, log: nil)
-        let found = try await api.phone(.GET, "/employee?filter=extention=\(FormURLEncoding.escape(src))", what: "find the extension")
+        let found = try await api.phone(.GET, "/employee?filter=extention=\(FormURLEncoding.escape(src))", what: .findExtension)
         for e in found.object["employees"] as? [[String: Any]] ?? [] where (e["extention"] as? String) == src {
             if let id = MoySkladClient.id(of: e), let employee = byUser[id] { return employee }
         }
@@ -160,33 +160,33 @@ public struct MSConnector: Sendable {
     // MARK: credentials
 
     /// CORE-1 "test": "account X, N employees, M with extensions".
-    public func check(_ c: CRMCredential) async -> (ok: Bool, message: String) {
+    public func check(_ c: CRMCredential) async -> (ok: Bool, message: Phrase) {
         let api = client(tenantId: c.tenantId, credential: c, log: nil)
         do {
             if c.authKind == .password {
                 // MS-1: the deals import's own login and password reach the JSON API only.
-                let org = try await api.json(.GET, "/entity/organization?limit=1", what: "read the account").rows.first?["name"] as? String
-                try await credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "ok", detail: nil)
-                return (true, "the login works: account \(org ?? "?"); its customer orders can be imported")
+                let org = try await api.json(.GET, "/entity/organization?limit=1", what: .readAccount).rows.first?["name"] as? String
+                try await credentials.setStatus(tenantId: c.tenantId, id: c.id, status: .ok, detail: nil)
+                return (true, MSSays.loginWorks(account: org ?? "?").phrase)
             }
-            let phone = try await api.phone(.GET, "/employee", what: "test the access key")
+            let phone = try await api.phone(.GET, "/employee", what: .testAccessKey)
             let withExtensions = (phone.object["employees"] as? [[String: Any]] ?? []).count
-            var message: String
+            let message: Phrase
             if try await api.hasJSONAccess() {
-                let org = try await api.json(.GET, "/entity/organization?limit=1", what: "read the account").rows.first?["name"] as? String
-                let people = try await api.json(.GET, "/entity/employee?limit=1", what: "count the employees")
+                let org = try await api.json(.GET, "/entity/organization?limit=1", what: .readAccount).rows.first?["name"] as? String
+                let people = try await api.json(.GET, "/entity/employee?limit=1", what: .countEmployees)
                 let total = (people.object["meta"] as? [String: Any])?["size"] as? Int ?? people.rows.count
-                message = "connection works, account \(org ?? "?"), \(total) employees, \(withExtensions) with extensions in the telephony application"
+                message = MSSays.works(account: org ?? "?", employees: total, withExtensions: withExtensions).phrase
             } else {
-                message = "the access key works: \(withExtensions) employees with extensions; no JSON API access, so counterparties, orders and tasks need a login and password"
+                message = MSSays.keyWorks(withExtensions: withExtensions).phrase
             }
-            try await credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "ok", detail: nil)
+            try await credentials.setStatus(tenantId: c.tenantId, id: c.id, status: .ok, detail: nil)
             return (true, message)
         } catch {
-            let message = (error as? DeliveryError)?.description ?? "\(error)"
+            let message = CRMFailure.phrase(of: error)
             let stored = try? await credentials.get(tenantId: c.tenantId, id: c.id)
             if stored?.status != "reconnect" {
-                try? await credentials.setStatus(tenantId: c.tenantId, id: c.id, status: "failed", detail: message)
+                try? await credentials.setStatus(tenantId: c.tenantId, id: c.id, status: .failed, detail: message)
             }
             return (false, message)
         }
@@ -197,7 +197,7 @@ public struct MSConnector: Sendable {
     public func users(_ c: CRMCredential) async throws -> [CRMUserSummary] {
         let api = client(tenantId: c.tenantId, credential: c, log: nil)
         var extensions: [String: String] = [:]
-        for e in try await api.phone(.GET, "/employee", what: "list the extensions").object["employees"] as? [[String: Any]] ?? [] {
+        for e in try await api.phone(.GET, "/employee", what: .listExtensions).object["employees"] as? [[String: Any]] ?? [] {
             if let id = MoySkladClient.id(of: e), let ext = e["extention"] as? String, !ext.isEmpty { extensions[id] = ext }
         }
         guard try await api.hasJSONAccess() else {
@@ -206,7 +206,7 @@ public struct MSConnector: Sendable {
         var out: [CRMUserSummary] = []
         var offset = 0
         while true {
-            let page = try await api.json(.GET, "/entity/employee?limit=1000&offset=\(offset)", what: "list the employees")
+            let page = try await api.json(.GET, "/entity/employee?limit=1000&offset=\(offset)", what: .listEmployees)
             for e in page.rows {
                 guard let id = e["id"] as? String else { continue }
                 let name = (e["fullName"] as? String) ?? (e["name"] as? String) ?? (e["uid"] as? String) ?? id

@@ -23,7 +23,7 @@ extension MSConnector {
             return nil
         }
         guard let credential = try await credentials.get(tenantId: integration.tenantId, id: id), credential.crm == .moysklad else {
-            throw DeliveryError.permanent("the deals import's MoySklad credentials (\(id)) are gone: add the login and password again")
+            throw DeliveryError.permanent(MSSays.dealsCredentialsGone(id).phrase)
         }
         return credential
     }
@@ -40,14 +40,14 @@ extension MSConnector {
     var dealSpec: DealSpec {
         var spec = DealSpec(fetch: { integration, ids, log in
             guard let credential = try await dealsCredential(integration) else {
-                log?.note("the deals import is off: no orders are read")
+                log?.note(MSSays.dealsOff)
                 return []
             }
             let api = client(tenantId: integration.tenantId, credential: credential, log: log)
             var out: [DealRecord] = []
             for id in ids where UUID(uuidString: id) != nil {
                 do {
-                    let order = try await api.json(.GET, "/entity/customerorder/\(id)?expand=\(Self.orderExpand)", what: "read the order")
+                    let order = try await api.json(.GET, "/entity/customerorder/\(id)?expand=\(Self.orderExpand)", what: .readOrder)
                     if let record = Self.record(order.object) { out.append(record) }
                 } catch let failure as MoySkladClient.Failure where failure.status == 404 {
                     continue  // deleted since: left out
@@ -59,7 +59,7 @@ extension MSConnector {
             let api = client(tenantId: integration.tenantId, credential: credential, log: log)
             let offset = Int(cursor ?? "") ?? 0
             let page = try await api.json(.GET, "/entity/customerorder?limit=100&offset=\(offset)&expand=\(Self.orderExpand)",
-                                          what: "read the orders from \(offset)")
+                                          what: .readOrders(from: offset))
             let size = (page.object["meta"] as? [String: Any])?["size"] as? Int ?? 0
             let next = offset + 100 < size && !page.rows.isEmpty ? String(offset + 100) : nil
             return DealPage(deals: page.rows.compactMap(Self.record), next: next)
@@ -75,7 +75,7 @@ extension MSConnector {
     public func subscribeDeals(_ integration: Integration) async throws {
         guard integration.active, let credential = try await dealsCredential(integration) else { return }
         try await Self.ensureWebhooks(client(tenantId: integration.tenantId, credential: credential, log: nil), url: dealsURL(integration),
-                                      entityType: "customerorder", actions: ["CREATE", "UPDATE"], what: "subscribe to order changes")
+                                      entityType: "customerorder", actions: ["CREATE", "UPDATE"], what: .subscribeOrders)
     }
 
     /// A webhook delivery on orders: `{"auditContext":…, "events":[{"meta":{"type":"customerorder","href":…}, "action"}]}`.

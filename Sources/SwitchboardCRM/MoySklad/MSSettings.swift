@@ -142,27 +142,27 @@ public struct MSSettings: Codable, Sendable, Equatable {
         var out: [SettingsProblem] = []
         if (defaultResponsible ?? "").isEmpty {
             out.append(SettingsProblem(field: "defaultResponsible",
-                                       message: "choose the MoySklad employee responsible for missed calls and unmapped employees"))
+                                       MSSays.chooseResponsible))
         }
         if !(1...43_200).contains(taskDueMinutes) {
-            out.append(SettingsProblem(field: "taskDueMinutes", message: "a task is due between 1 minute and 30 days after the call"))
+            out.append(SettingsProblem(field: "taskDueMinutes", MSSays.taskDue))
         }
         for line in lines where line.filter(\.isNumber).count < 5 {
-            out.append(SettingsProblem(field: "lines", message: "\"\(line)\" is not a phone number"))
+            out.append(SettingsProblem(field: "lines", InputProblem.notAPhoneNumber(line)))
         }
         for number in ignoredNumbers where number.filter(\.isNumber).count < 5 {
-            out.append(SettingsProblem(field: "ignoredNumbers", message: "\"\(number)\" is not a phone number"))
+            out.append(SettingsProblem(field: "ignoredNumbers", InputProblem.notAPhoneNumber(number)))
         }
         for f in extraFields {
             if f.attribute.isEmpty {
-                out.append(SettingsProblem(field: "extraFields", message: "choose the counterparty's field for \(f.source)"))
+                out.append(SettingsProblem(field: "extraFields", MSSays.chooseField(f.source)))
             }
             if !ExtraField.sources.contains(f.source) {
-                out.append(SettingsProblem(field: "extraFields", message: "\(f.source) is not one of \(ExtraField.sources.joined(separator: ", "))"))
+                out.append(SettingsProblem(field: "extraFields", InputProblem.notOneOf(f.source, ExtraField.sources)))
             }
         }
         for line in utmByLine.keys where line.filter(\.isNumber).count < 5 {
-            out.append(SettingsProblem(field: "utmByLine", message: "\"\(line)\" is not a phone number"))
+            out.append(SettingsProblem(field: "utmByLine", InputProblem.notAPhoneNumber(line)))
         }
         return out
     }
@@ -170,7 +170,7 @@ public struct MSSettings: Codable, Sendable, Equatable {
     /// What a tenant must fix before orders can be imported (kept apart from `validate`, which calls depend on).
     public func dealsProblems() -> [SettingsProblem] {
         dealsImport.enabled && dealsImport.credentialId == nil
-            ? [SettingsProblem(field: "dealsImport.credentialId", message: "add MoySklad's login and password for the deals import")] : []
+            ? [SettingsProblem(field: "dealsImport.credentialId", MSSays.addDealsLogin)] : []
     }
 
     /// The rule for a call of this direction and result.
@@ -183,26 +183,16 @@ public struct MSSettings: Codable, Sendable, Equatable {
         }
     }
 
-    static func sameNumber(_ a: String, _ b: String) -> Bool {
-        let x = a.filter(\.isNumber), y = b.filter(\.isNumber)
-        return !x.isEmpty && x.suffix(10) == y.suffix(10)
-    }
-
     /// CORE-11: whether a call on `line` belongs to this integration (an outgoing call has no line: it does).
-    public func takes(line: String?) -> Bool {
-        guard !lines.isEmpty, let line, !line.filter(\.isNumber).isEmpty else { return true }
-        return lines.contains { Self.sameNumber($0, line) }
-    }
+    public func takes(line: String?) -> Bool { CallRuleKit.onLines(line, lines, lineless: true) }
 
     /// CORE-11: whether entities may be made for this client number.
-    public func ignores(client: PhoneNumber) -> Bool {
-        ignoredNumbers.contains { Self.sameNumber($0, client.digits) }
-    }
+    public func ignores(client: PhoneNumber) -> Bool { CallRuleKit.isFiltered(client, ignoredNumbers) }
 
     /// The extra fields' values for a call (attribute id → value), empty values left out.
     public func extraValues(line: String?, client: PhoneNumber) -> [String: String] {
         var out: [String: String] = [:]
-        let utm = line.flatMap { l in utmByLine.first { Self.sameNumber($0.key, l) }?.value } ?? [:]
+        let utm = CallRuleKit.lineEntry(line, in: utmByLine) ?? [:]
         for f in extraFields {
             let value: String?
             switch f.source {
@@ -213,5 +203,13 @@ public struct MSSettings: Codable, Sendable, Equatable {
             if let value, !value.isEmpty { out[f.attribute] = value }
         }
         return out
+    }
+}
+
+extension MSSettings: CRMSettings {
+    /// The lines of the integration (CORE-11, empty: all) and "Показывать внутренние звонки" (MS-5).
+    public var common: CommonSettings {
+        CommonSettings(personalManager: personalManager, clickToCall: clickToCall, virtualNumbers: lines.isEmpty ? nil : lines,
+                       internalCalls: showInternalCalls)
     }
 }

@@ -55,8 +55,7 @@ public struct MSTextOptions: Codable, Sendable, Equatable {
             for (field, user, on) in [("requests", rules.requests.defaultResponsible, rules.requests.enabled),
                                       ("chats", rules.chats.defaultResponsible, rules.chats.enabled)] where on {
                 if let user, UUID(uuidString: user) == nil {
-                    out.append(SettingsProblem(field: "texts.\(field).defaultResponsible",
-                                               message: "choose a MoySklad employee: \"\(user)\" is not a MoySklad employee id"))
+                    out.append(SettingsProblem(field: "texts.\(field).defaultResponsible", MSSays.notEmployeeId(user)))
                 }
             }
         }
@@ -64,18 +63,18 @@ public struct MSTextOptions: Codable, Sendable, Equatable {
         do {
             options = try of(settings: settings)
         } catch {
-            return out + [SettingsProblem(field: "texts", message: "MoySklad's text options cannot be read: \(error)")]
+            return out + [SettingsProblem(field: "texts", TextJobNote.ownOptionsUnreadable(what: MSSays.textOptions.phrase, error: "\(error)"))]
         }
         if !(1...43_200).contains(options.taskDueMinutes) {
-            out.append(SettingsProblem(field: "texts.taskDueMinutes", message: "a task is due between 1 minute and 30 days later"))
+            out.append(SettingsProblem(field: "texts.taskDueMinutes", MSSays.textTaskDue))
         }
         for f in options.extraFields {
             if f.attribute.isEmpty {
-                out.append(SettingsProblem(field: "texts.extraFields", message: "choose the counterparty's field for \(f.source)"))
+                out.append(SettingsProblem(field: "texts.extraFields", MSSays.chooseField(f.source)))
             }
             if !sources.contains(f.source) {
                 out.append(SettingsProblem(field: "texts.extraFields",
-                                           message: "\(f.source) is not one of \(sources.joined(separator: ", "))"))
+                                           InputProblem.notOneOf(f.source, sources)))
             }
         }
         return out
@@ -152,7 +151,7 @@ enum MSTexts {
     static func deliver(_ d: inout TextDelivery, ms: MSConnector, log: AttemptLog) async throws {
         let api = ms.client(tenantId: d.integration.tenantId, credential: d.credential, log: log)
         guard try await api.hasJSONAccess() else {
-            throw DeliveryError.permanent("the MoySklad credentials have no JSON API access: requests and chats need a login and password (or a token)")
+            throw DeliveryError.permanent(MSSays.textsNoJSON.phrase)
         }
         let options = try MSTextOptions.of(settings: d.settings)
         let part = d.text.kind == .request ? options.requests : options.chats
@@ -163,7 +162,7 @@ enum MSTexts {
         if d.ledger["known.counterparty"] == nil {
             let known = try await knownCounterparty(text, api: api, jobs: jobs)
             try await d.ledger.keep(["known.counterparty": known ?? ""])
-            log.note(known.map { "MoySklad knows the sender: counterparty \($0)" } ?? "MoySklad has no counterparty with the sender's phone or e-mail")
+            log.note(known.map { MSSays.knowsSender($0) } ?? MSSays.noSenderCounterparty)
         }
         var counterpartyId = d.ledger["known.counterparty"].flatMap { $0.isEmpty ? nil : $0 } ?? d.ledger["counterparty"]
 
@@ -176,25 +175,25 @@ enum MSTexts {
             if !extra.isEmpty { body["attributes"] = MSCallJobs.attributes(extra, api: api) }
             counterpartyId = try await d.ledger.once("counterparty", find: { _ in
                 let rows = try await api.json(.GET, "/entity/counterparty?filter=description~\(FormURLEncoding.escape(marker))",
-                                              what: "look for the counterparty an interrupted attempt made").rows
+                                              what: .findCounterpartyMade).rows
                 return MSCallJobs.marked(rows, marker).map { ["counterparty": $0] }
             }, write: {
-                let made = try await api.json(.POST, "/entity/counterparty", body, what: "create the counterparty")
-                guard let id = made.object["id"] as? String else { throw DeliveryError.retryable("MoySklad's answer has no counterparty id") }
+                let made = try await api.json(.POST, "/entity/counterparty", body, what: .createCounterparty)
+                guard let id = made.object["id"] as? String else { throw DeliveryError.retryable(MSSays.noId("counterparty").phrase) }
                 return ["counterparty": id]
             })
         } else if d.makesRecords, counterpartyId == nil {
-            log.note("no counterparty: the rules make none for this \(text.kind.rawValue)")
+            log.note(MSSays.noCounterpartyForText(text.kind))
         }
 
         if d.wantsDeal {
             if let agent = counterpartyId {
                 guard let organization = try await jobs.organization(integrationId: d.integration.id, configured: options.organizationId, api: api) else {
-                    throw DeliveryError.permanent("the MoySklad account has no organization for the order")
+                    throw DeliveryError.permanent(MSSays.noOrganization.phrase)
                 }
                 let state = try await jobs.stateId(integrationId: d.integration.id, name: part.orderState, api: api)
                 if part.orderState != nil && state == nil {
-                    log.note("MoySklad has no order status \"\(part.orderState ?? "")\": the order gets none")
+                    log.note(MSSays.noOrderStatus(part.orderState ?? ""))
                 }
                 let agentHref = "\(api.root)/api/remap/1.2/entity/counterparty/\(agent)"
                 var body: [String: Any] = ["organization": api.ref("organization", organization), "agent": api.ref("counterparty", agent),
@@ -202,14 +201,14 @@ enum MSTexts {
                 if let state { body["state"] = MSCallJobs.stateRef(api, state) }
                 try await d.ledger.once("order", find: { _ in
                     MSCallJobs.marked(try await api.json(.GET, "/entity/customerorder?filter=agent=\(agentHref)",
-                                                         what: "look for the order an interrupted attempt made").rows, marker).map { ["order": $0] }
+                                                         what: .findOrderMade).rows, marker).map { ["order": $0] }
                 }, write: {
-                    let made = try await api.json(.POST, "/entity/customerorder", body, what: "create the order")
-                    guard let id = made.object["id"] as? String else { throw DeliveryError.retryable("MoySklad's answer has no order id") }
+                    let made = try await api.json(.POST, "/entity/customerorder", body, what: .createOrder)
+                    guard let id = made.object["id"] as? String else { throw DeliveryError.retryable(MSSays.noId("order").phrase) }
                     return ["order": id]
                 })
             } else {
-                log.note("no order: the sender has no counterparty in MoySklad")
+                log.note(MSSays.noOrderNoSender)
             }
         }
 
@@ -228,18 +227,18 @@ enum MSTexts {
                                        "dueToDate": MSTime.format(Date().addingTimeInterval(Double(options.taskDueMinutes) * 60))]
             if let agent = counterpartyId { body["agent"] = api.ref("counterparty", agent) }
             try await d.ledger.once("task", find: { _ in
-                MSCallJobs.marked(try await api.json(.GET, "/entity/task?search=\(text.id)", what: "look for the task an interrupted attempt made").rows,
+                MSCallJobs.marked(try await api.json(.GET, "/entity/task?search=\(text.id)", what: .findTaskMade).rows,
                                   marker).map { ["task": $0] }
             }, write: {
-                let made = try await api.json(.POST, "/entity/task", body, what: "create the task")
-                guard let id = made.object["id"] as? String else { throw DeliveryError.retryable("MoySklad's answer has no task id") }
+                let made = try await api.json(.POST, "/entity/task", body, what: .createTask)
+                guard let id = made.object["id"] as? String else { throw DeliveryError.retryable(MSSays.noId("task").phrase) }
                 return ["task": id]
             })
         }
 
         if d.wantsTranscript {
             guard let owner = counterpartyId else {
-                log.note("the transcript is not written: MoySklad has no counterparty for this chat")
+                log.note(MSSays.transcriptNoCounterparty)
                 return
             }
             // A long chat takes several notes, each with its part's marker.
@@ -249,12 +248,12 @@ enum MSTexts {
                 let mark = pieces.count == 1 ? marker : "\(marker) · \(i + 1)/\(pieces.count)"
                 try await d.ledger.once(kind, find: { _ in
                     let rows = try await api.json(.GET, "/entity/counterparty/\(owner)/notes",
-                                                  what: "look for the transcript an interrupted attempt wrote").rows
+                                                  what: .findTranscriptMade).rows
                     return rows.first { ($0["description"] as? String)?.hasSuffix("(\(mark))") == true }.flatMap { $0["id"] as? String }
                         .map { [kind: $0] }
                 }, write: {
                     let made = try await api.json(.POST, "/entity/counterparty/\(owner)/notes", ["description": "\(piece)\n(\(mark))"],
-                                                  what: "write the chat's transcript")
+                                                  what: .writeTranscript)
                     let first = (made.value as? [[String: Any]])?.first ?? made.object
                     return [kind: first["id"] as? String ?? "?"]
                 })
@@ -267,7 +266,7 @@ enum MSTexts {
         if let phone = text.phoneNumber(), let id = try await jobs.counterparty(phone, api: api)?.id { return id }
         guard let email = text.email?.trimmingCharacters(in: .whitespaces), !email.isEmpty else { return nil }
         let rows = try await api.json(.GET, "/entity/counterparty?filter=email=\(FormURLEncoding.escape(email))&limit=100",
-                                      what: "find the sender by e-mail").rows
+                                      what: .findSenderByEmail).rows
         return rows.first { ($0["email"] as? String)?.lowercased() == email.lowercased() }?["id"] as? String
     }
 }

@@ -28,6 +28,7 @@ public enum MoySklad {
         c.credentialLinks = { $0.authKind == .password ? [:] : ["webhookURL": ms.providerURL($0)] }
         c.users = { try await ms.users($0) }
         c.madeKinds = madeKinds
+        c.phrases = phrases
         c.recordURL = recordURL
         return c
     }

@@ -27,7 +27,7 @@ public struct CRMConnector: Sendable {
     public var inbound: [InboundEndpoint] = []
     /// CORE-1 "test": whether the credentials work, in words for the tenant ("portal X, N users, …"); the credential's
     /// status follows.
-    public var check: (@Sendable (CRMCredential) async -> (ok: Bool, message: String))? = nil
+    public var check: (@Sendable (CRMCredential) async -> (ok: Bool, message: Phrase))? = nil
     /// Addresses a tenant pastes into the CRM for these credentials (an application's handler), by name.
     public var credentialLinks: @Sendable (CRMCredential) -> [String: String] = { _ in [:] }
     /// CORE-3: the CRM's users, for the employee mapping.
@@ -45,6 +45,14 @@ public struct CRMConnector: Sendable {
     public var lineCampaigns: (@Sendable (JSONValue) -> [String: String])? = nil
     /// CORE-15: requests and chats from the tenant's sites (set with `adopt(texts:env:)`).
     public var texts: TextSpec? = nil
+    /// CORE-1 "connect": the authorization-code flow, when the CRM connects through an OAuth application.
+    public var oauth: OAuthSpec? = nil
+    /// Every sentence this CRM's connector can say to a tenant, with sample values (the catalogue test checks that
+    /// each has its own code and both languages).
+    public var phrases: [Phrase] = []
+
+    /// The CRM's name in both languages, for sentences that name it.
+    public var titlePhrase: Phrase { Phrase(code: "crm.\(kind.rawValue)", en: title, ru: titleRU) }
 
     public init(kind: CRMKind, title: String, titleRU: String, handlers: [String: any JobHandler] = [:],
                 managerLookup: (any ManagerLookup)? = nil,
@@ -67,7 +75,7 @@ public struct CRMConnector: Sendable {
             do {
                 return validate(try JSON.decode(Settings.self, from: JSON.string(json)))
             } catch {
-                return [SettingsProblem(field: "", message: "the settings cannot be read: \(error)")]
+                return [SettingsProblem(field: "", InputProblem.settingsUnreadable(error: "\(error)"))]
             }
         }
     }

@@ -18,36 +18,22 @@ public enum ConnectorHTTP {
         public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    /// For CRMs that answer only gzip (MoySklad): a client that decompresses answers and, like the outbound one, never
-    /// follows a redirect; the URL still passes the outbound policy first.
-    public static let decompressing: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.decompression = .enabled(limit: .ratio(200))
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
-
     /// `record: false` leaves the journal to the caller (an answer that carries tokens); `gzip` reads compressed answers;
     /// `what` (what the request was for) goes into the error when no answer comes.
-    public static func exchange(_ request: HTTPClientRequest, line: String, crm title: String, http: OutboundHTTP,
+    public static func exchange(_ request: HTTPClientRequest, line: String, crm title: Phrase, http: OutboundHTTP,
                                 observe: @Sendable (String) -> Void, log: AttemptLog?, record: Bool = true,
-                                timeout: TimeAmount = .seconds(30), gzip: Bool = false, what: String? = nil) async throws -> Reply {
+                                timeout: TimeAmount = .seconds(30), gzip: Bool = false, what: Phrase? = nil) async throws -> Reply {
         let response: HTTPClientResponse
         do {
-            if gzip {
-                try await http.admit(request.url)
-                response = try await decompressing.execute(request, timeout: timeout)
-            } else {
-                response = try await http.execute(request, timeout: timeout)
-            }
+            response = try await http.execute(request, timeout: timeout, gzip: gzip)
         } catch let refused as OutboundPolicy.Problem {
             observe("refused")
             log?.record(Exchange(request: line, note: "not sent: \(refused)"))
-            throw DeliveryError.permanent("the \(title) account's address is refused: \(refused)")
+            throw DeliveryError.permanent(CRMFailure.addressRefused(crm: title, reason: refused).phrase)
         } catch {
             observe("error")
             log?.record(Exchange(request: line, note: "no answer: \(error)"))
-            throw DeliveryError.retryable("\(title) unreachable" + (what.map { " while trying to \($0)" } ?? "") + ": \(error)")
+            throw DeliveryError.retryable(CRMFailure.unreachable(crm: title, what: what, error: "\(error)").phrase)
         }
         var buffer = try await response.body.collect(upTo: 8 << 20)
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []

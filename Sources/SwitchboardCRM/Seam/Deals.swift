@@ -33,9 +33,9 @@ extension DealSpec {
     }
 
     /// The credentials an integration's deals are read with; a permanent failure when it has none.
-    public static func credential(_ integration: Integration, _ credentials: CredentialStore, crm: String) async throws -> CRMCredential {
+    public static func credential(_ integration: Integration, _ credentials: CredentialStore, crm: Phrase) async throws -> CRMCredential {
         guard let id = integration.credentialId, let credential = try await credentials.get(tenantId: integration.tenantId, id: id) else {
-            throw DeliveryError.permanent("the integration has no \(crm) credentials")
+            throw DeliveryError.permanent(ContextProblem.noCredentials(crm: crm).phrase)
         }
         return credential
     }
@@ -89,20 +89,18 @@ public enum DealJobs {
 
     static func integration(_ job: Job, _ payload: Payload, _ integrations: IntegrationStore, log: AttemptLog) async throws -> Integration? {
         guard let integration = try await integrations.get(tenantId: job.tenantId, id: payload.integrationId) else {
-            log.note("the integration was deleted; no deals are imported")
+            log.note(DealNote.integrationDeleted)
             return nil
         }
         guard integration.active else {
-            log.note("the integration is switched off (CORE-2); no deals are imported")
+            log.note(DealNote.switchedOff)
             return nil
         }
         return integration
     }
 
-    static func summary(_ outcomes: [DealStore.Outcome]) -> String {
-        let counts = Dictionary(grouping: outcomes, by: { $0 }).mapValues(\.count)
-        return [DealStore.Outcome.created, .moved, .updated, .stale].compactMap { o in counts[o].map { "\($0) \(o.rawValue)" } }
-            .joined(separator: ", ")
+    static func counts(_ outcomes: [DealStore.Outcome]) -> [String: Int] {
+        Dictionary(grouping: outcomes, by: \.rawValue).mapValues(\.count)
     }
 
     /// Reads deals and stores them: the named ones (a sync), or every page of the account (a backfill).
@@ -122,8 +120,7 @@ public enum DealJobs {
                 let records = try await spec.fetch(integration, payload.dealIds, log)
                 let outcomes = try await store(records)
                 let missing = Set(payload.dealIds).subtracting(records.map(\.id))
-                log.note("deals \(payload.dealIds.joined(separator: ", ")): \(DealJobs.summary(outcomes))"
-                         + (missing.isEmpty ? "" : "; not found in the CRM: \(missing.sorted().joined(separator: ", "))"))
+                log.note(DealNote.synced(ids: payload.dealIds, counts: DealJobs.counts(outcomes), missing: missing.sorted()))
                 return
             }
             // Each page is stored as it comes (storing is idempotent, so a retry that reads again changes nothing).
@@ -134,7 +131,7 @@ public enum DealJobs {
                 outcomes += try await store(page.deals)
                 cursor = page.next
             } while cursor != nil
-            log.note("backfill: \(outcomes.count) deals read (\(DealJobs.summary(outcomes)))")
+            log.note(DealNote.backfilled(read: outcomes.count, counts: DealJobs.counts(outcomes)))
         }
     }
 }

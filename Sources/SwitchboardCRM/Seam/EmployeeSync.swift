@@ -52,18 +52,46 @@ public enum EmployeeSync {
         }
     }
 
-    public enum Failure: Error, CustomStringConvertible {
+    public enum Failure: Error, CustomStringConvertible, PhraseCatalog {
         case unsupported(String)
         case noConnection
         case noCredentials
 
-        public var description: String {
+        public var description: String { phrase.en }
+
+        public var phrase: Phrase {
             switch self {
-            case .unsupported(let crm): return "\(crm) cannot list its users, so its employees cannot be synchronised"
-            case .noConnection: return "the integration has no PBX connection to add employees to"
-            case .noCredentials: return "the integration has no CRM credentials"
+            case .unsupported(let crm):
+                Phrase(code: "sync.unsupported", en: "\(crm) cannot list its users, so its employees cannot be synchronised",
+                       ru: "\(crm) не отдаёт список пользователей, поэтому сотрудников не синхронизировать")
+            case .noConnection:
+                Phrase(code: "sync.noConnection", en: "the integration has no PBX connection to add employees to",
+                       ru: "у интеграции нет подключения к АТС, куда добавлять сотрудников")
+            case .noCredentials:
+                Phrase(code: "sync.noCredentials", en: "the integration has no CRM credentials", ru: "у интеграции не выбраны учётные данные CRM")
             }
         }
+
+        public static var samples: [Failure] { [.unsupported("CRM"), .noConnection, .noCredentials] }
+    }
+
+    /// What the employee-sync job says in the journal.
+    public enum Note: PhraseCatalog, Equatable {
+        case switchedOff
+        case done(Report)
+
+        public var phrase: Phrase {
+            switch self {
+            case .switchedOff: Phrase(code: "sync.off", en: "employee sync is switched off", ru: "синхронизация сотрудников выключена")
+            case .done(let r):
+                Phrase(code: "sync.done", en: "employee sync: \(r.summary)",
+                       ru: "синхронизация сотрудников: создано \(r.created.count), обновлено \(r.updated.count), "
+                           + "сопоставлено \(r.mapped.count), без изменений \(r.unchanged)"
+                           + (r.skipped.isEmpty ? "" : ", пропущено \(r.skipped.count): \(r.skipped.joined(separator: ", "))"))
+            }
+        }
+
+        public static var samples: [Note] { [.switchedOff, .done(Report())] }
     }
 
     /// Brings the integration's PBX employees and mapping in line with the selected CRM users.
@@ -155,18 +183,18 @@ public struct EmployeeSyncHandler: JobHandler {
     public func run(_ job: Job, log: AttemptLog) async throws {
         let payload = try JSON.decode([String: String].self, from: job.payload)
         guard let integration = try await IntegrationStore(db: db).get(tenantId: job.tenantId, id: payload["integrationId"] ?? "") else {
-            log.note("the integration was deleted; nothing to do")
+            log.note(CallSkip.integrationDeleted)
             return
         }
         guard integration.active, EmployeeSync.Settings.of(integration).enabled else {
-            log.note("employee sync is switched off")
+            log.note(EmployeeSync.Note.switchedOff)
             return
         }
         do {
             let report = try await EmployeeSync.run(integration, registry: registry, db: db, vault: vault)
-            log.note("employee sync: \(report.summary)")
+            log.note(EmployeeSync.Note.done(report))
         } catch let failure as EmployeeSync.Failure {
-            throw DeliveryError.permanent(failure.description)
+            throw DeliveryError.permanent(failure.phrase)
         }
         try await queue.enqueue(EmployeeSync.job(integration, at: Date().addingTimeInterval(EmployeeSync.interval)))
     }

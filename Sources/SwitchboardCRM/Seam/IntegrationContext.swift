@@ -16,26 +16,26 @@ public struct IntegrationContext<Settings: Decodable & Sendable>: Sendable {
     public let employeeByUser: [String: Employee]
 
     /// nil when there is nothing to do (the integration was deleted or is off); the reason is in the journal.
-    public static func load(tenantId: String, integrationId: String, crm title: String, db: any Database, vault: CredentialVault,
+    public static func load(tenantId: String, integrationId: String, crm title: Phrase, db: any Database, vault: CredentialVault,
                             log: AttemptLog) async throws -> IntegrationContext? {
         let integrations = IntegrationStore(db: db)
         guard let integration = try await integrations.get(tenantId: tenantId, id: integrationId) else {
-            log.note("the integration was deleted; nothing to do")
+            log.note(CallSkip.integrationDeleted)
             return nil
         }
         guard integration.active else {
-            log.note("the integration is switched off (CORE-2); nothing sent to \(title)")
+            log.note(CallSkip.switchedOff(crm: title))
             return nil
         }
         guard let credentialId = integration.credentialId,
               let credential = try await CredentialStore(db: db, vault: vault).get(tenantId: tenantId, id: credentialId) else {
-            throw DeliveryError.permanent("the integration has no \(title) credentials")
+            throw DeliveryError.permanent(ContextProblem.noCredentials(crm: title).phrase)
         }
         let settings: Settings
         do {
             settings = try JSON.decode(Settings.self, from: JSON.string(integration.settings))
         } catch {
-            throw DeliveryError.permanent("the \(title) settings cannot be read: \(error)")
+            throw DeliveryError.permanent(ContextProblem.settingsUnreadable(crm: title, error: "\(error)").phrase)
         }
         let (byLogin, byUser) = try await mapping(tenantId: tenantId, integrationId: integration.id, db: db, vault: vault)
         return IntegrationContext(integration: integration, credential: credential, settings: settings,

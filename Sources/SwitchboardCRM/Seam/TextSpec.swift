@@ -27,27 +27,27 @@ public struct TextSpec: Sendable {
 
     /// The usual check of a CRM's part of the block: its user ids are numbers, and its own options (`Own`, `what` in
     /// words) read from the `texts` block.
-    public static func problems<Own: Decodable & SendableMetatype>(numericUsers crm: String, own: Own.Type, what: String) -> @Sendable (JSONValue) -> [SettingsProblem] {
+    public static func problems<Own: Decodable & SendableMetatype>(numericUsers crm: Phrase, own: Own.Type, what: Phrase) -> @Sendable (JSONValue) -> [SettingsProblem] {
         { settings in
             guard let rules = try? TextRules.of(settings: settings) else { return [] }
             var out: [SettingsProblem] = []
             for (field, user, on) in [("requests", rules.requests.defaultResponsible, rules.requests.enabled),
                                       ("chats", rules.chats.defaultResponsible, rules.chats.enabled)] where on {
                 if let user, Int(user) == nil {
-                    out.append(SettingsProblem(field: "texts.\(field).defaultResponsible", message: "a \(crm) user id is a number"))
+                    out.append(SettingsProblem(field: "texts.\(field).defaultResponsible", InputProblem.userIdNotNumber(crm: crm)))
                 }
             }
             do {
                 _ = try JSON.decode(Own.self, from: JSON.string(settings["texts"] ?? .object([:])))
             } catch {
-                out.append(SettingsProblem(field: "texts", message: "\(what) cannot be read: \(error)"))
+                out.append(SettingsProblem(field: "texts", TextJobNote.ownOptionsUnreadable(what: what, error: "\(error)")))
             }
             return out
         }
     }
 
     /// The job handlers for `kind`'s text jobs, one runner per event.
-    public func handlers(kind: CRMKind, title: String, env: ConnectorEnvironment,
+    public func handlers(kind: CRMKind, title: Phrase, env: ConnectorEnvironment,
                          afterWrite: (@Sendable (String) throws -> Void)? = nil) -> [String: any JobHandler] {
         let runner = TextJobRunner(title: title, db: env.db, vault: env.vault, spec: self, afterWrite: afterWrite)
         return Dictionary(uniqueKeysWithValues: events.map { (TextJobKind.kind(kind, $0), runner as any JobHandler) })
@@ -135,7 +135,7 @@ public struct TextDelivery {
 /// rules when it runs, checks the filters again (the rules may have changed since), opens the ledger, and hands over
 /// to the CRM's `deliver`.
 struct TextJobRunner: JobHandler {
-    let title: String
+    let title: Phrase
     let db: any Database
     let vault: CredentialVault
     let spec: TextSpec
@@ -146,21 +146,21 @@ struct TextJobRunner: JobHandler {
         guard let ctx = try await IntegrationContext<JSONValue>.load(tenantId: job.tenantId, integrationId: payload.integrationId,
                                                                      crm: title, db: db, vault: vault, log: log) else { return }
         guard let text = try await TextStore(db: db).get(tenantId: job.tenantId, id: payload.textId) else {
-            throw DeliveryError.permanent("text communication \(payload.textId) not found")
+            throw DeliveryError.permanent(TextJobNote.textNotFound(id: payload.textId).phrase)
         }
         let rules: TextRules
         do {
             rules = try TextRules.of(settings: ctx.settings)
         } catch {
-            throw DeliveryError.permanent("the text rules (settings.texts) cannot be read: \(error)")
+            throw DeliveryError.permanent(TextJobNote.rulesUnreadable(error: "\(error)").phrase)
         }
         if let reason = rules.skipReason(text, siteId: text.siteId, at: payload.event) {
-            log.note(reason + "; nothing sent to \(title)")
+            log.note(TextJobNote.skipped(reason, crm: title))
             return
         }
         let problems = rules.problems() + spec.problems(ctx.settings)
         if !problems.isEmpty {
-            throw DeliveryError.permanent("the \(title) text rules are incomplete: " + problems.map(\.description).joined(separator: "; "))
+            throw DeliveryError.permanent(TextJobNote.rulesIncomplete(crm: title, problems: problems).phrase)
         }
         let defaultResponsible = text.kind == .request ? rules.requests.defaultResponsible : rules.chats.defaultResponsible
         let ledger = try await WriteLedger.open(store: CRMEntityStore(db: db), owner: ctx.integration.id, scope: "text:\(text.id)",
@@ -168,7 +168,7 @@ struct TextJobRunner: JobHandler {
         var delivery = TextDelivery(integration: ctx.integration, credential: ctx.credential, text: text, event: payload.event,
                                     rules: rules, settings: ctx.settings, responsible: defaultResponsible ?? "",
                                     employeeByUser: ctx.employeeByUser, ledger: ledger)
-        log.note("\(text.kind == .request ? "request" : "chat") from \(text.site) at \(payload.event.rawValue): rules apply")
+        log.note(TextJobNote.rulesApply(kind: text.kind, site: text.site, event: payload.event.rawValue))
         try await spec.deliver(&delivery, log)
     }
 }
@@ -178,14 +178,14 @@ extension CRMConnector {
     /// the settings' problems (so the API and the cabinet refuse incomplete rules when they are written).
     public mutating func adopt(texts spec: TextSpec, env: ConnectorEnvironment, afterWrite: (@Sendable (String) throws -> Void)? = nil) {
         texts = spec
-        handlers.merge(spec.handlers(kind: kind, title: title, env: env, afterWrite: afterWrite)) { existing, _ in existing }
+        handlers.merge(spec.handlers(kind: kind, title: titlePhrase, env: env, afterWrite: afterWrite)) { existing, _ in existing }
         let own = settingsProblems
         settingsProblems = { json in
             let shared: [SettingsProblem]
             do {
                 shared = try TextRules.of(settings: json).problems()
             } catch {
-                return own(json) + [SettingsProblem(field: "texts", message: "the text rules cannot be read: \(error)")]
+                return own(json) + [SettingsProblem(field: "texts", InputProblem.textRulesUnreadable(error: "\(error)"))]
             }
             return own(json) + shared + spec.problems(json)
         }

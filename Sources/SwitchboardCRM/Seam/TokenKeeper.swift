@@ -28,7 +28,7 @@ public struct TokenKeeper: Sendable {
     /// A usable access token: the stored one while it lives (unless `force`), else a renewed one. `renew` runs under
     /// the lease with the current secret; it exchanges the refresh token and stores the result with
     /// `CredentialStore.storeRefreshed` (which gives the lease up), and on failure gives the lease up too.
-    public func accessToken(force: Bool = false, what crm: String,
+    public func accessToken(force: Bool = false, what crm: Phrase,
                             renew: @Sendable (CRMSecret) async throws -> String) async throws -> String {
         let current = try await credentials.secret(tenantId: tenantId, id: credentialId)
         if !force, let token = fresh(current, besides: nil) { return token }
@@ -48,6 +48,6 @@ public struct TokenKeeper: Sendable {
                 return token
             }
         }
-        throw DeliveryError.retryable("another worker is still renewing the \(crm) token")
+        throw DeliveryError.retryable(ContextProblem.refreshBusy(crm: crm).phrase)
     }
 }

@@ -120,7 +120,7 @@ public struct AmoSettings: Codable, Sendable, Equatable {
     public func validate() -> [Problem] {
         var problems: [Problem] = []
         if defaultResponsibleUserId == nil {
-            problems.append(Problem(field: "defaultResponsibleUserId", message: "choose the default responsible user in amoCRM"))
+            problems.append(Problem(field: "defaultResponsibleUserId", AmoReason.chooseDefaultResponsible))
         }
         for (dirName, dir) in [("incoming", incoming), ("outgoing", outgoing)] {
             for (name, rule, known) in [("answeredUnknown", dir.answeredUnknown, false), ("missedUnknown", dir.missedUnknown, false),
@@ -128,26 +128,30 @@ public struct AmoSettings: Codable, Sendable, Equatable {
                 let field = "\(dirName).\(name)"
                 let allowed: [AmoAction] = known ? [.deal, .unsorted, .dealAlways] : [.contactAndDeal, .unsorted, .contactOnly]
                 guard allowed.contains(rule.action) else {
-                    problems.append(Problem(field: "\(field).action",
-                                            message: "for \(known ? "an existing client" : "an unknown number") choose one of " +
-                                                allowed.map(\.rawValue).joined(separator: ", ")))
+                    problems.append(Problem(field: "\(field).action", AmoReason.chooseAction(known: known, allowed: allowed.map(\.rawValue))))
                     continue
                 }
                 guard rule.enabled else { continue }
                 switch rule.action {
                 case .contactAndDeal, .deal, .dealAlways:
-                    if rule.pipelineId == nil { problems.append(Problem(field: "\(field).pipelineId", message: "choose a pipeline")) }
-                    if rule.statusId == nil { problems.append(Problem(field: "\(field).statusId", message: "choose a stage")) }
+                    if rule.pipelineId == nil { problems.append(Problem(field: "\(field).pipelineId", AmoReason.choosePipeline)) }
+                    if rule.statusId == nil { problems.append(Problem(field: "\(field).statusId", AmoReason.chooseStage)) }
                 case .unsorted:
-                    if rule.pipelineId == nil { problems.append(Problem(field: "\(field).pipelineId", message: "choose a pipeline")) }
+                    if rule.pipelineId == nil { problems.append(Problem(field: "\(field).pipelineId", AmoReason.choosePipeline)) }
                 case .contactOnly:
                     break
                 }
             }
             for number in dir.filterNumbers where PhoneNumber.parse(number).last10 == nil {
-                problems.append(Problem(field: "\(dirName).filterNumbers", message: "\"\(number)\" is not a phone number"))
+                problems.append(Problem(field: "\(dirName).filterNumbers", InputProblem.notAPhoneNumber(number)))
             }
         }
         return problems
     }
+}
+
+extension AmoSettings: CRMSettings {
+    /// amoCRM keeps `personalManager` and `clickToCall` at the top, as every CRM does; it has no virtual-number filter
+    /// and sends no internal calls.
+    public var common: CommonSettings { CommonSettings(personalManager: personalManager, clickToCall: clickToCall) }
 }

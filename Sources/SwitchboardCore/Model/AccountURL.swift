@@ -3,21 +3,27 @@ import Foundation
 /// CORE-1: a CRM account address typed with or without protocol, normalised to `https://host[:port]` and checked
 /// against the installation's `OutboundPolicy` (the account's token is sent there).
 public enum AccountURL {
-    public enum Problem: Error, Equatable, CustomStringConvertible {
+    public enum Problem: Error, Equatable, CustomStringConvertible, PhraseCatalog {
         case empty
         case malformed(String)
         case insecure(String)
         /// The outbound policy refuses the address; the reason says why.
-        case refused(String)
+        case refused(OutboundPolicy.Problem)
 
-        public var description: String {
+        public var description: String { phrase.en }
+
+        public var phrase: Phrase {
             switch self {
-            case .empty: return "the account address is required"
-            case .malformed(let s): return "\"\(s)\" is not an account address such as https://account.example.com"
-            case .insecure(let s): return "\(s) must use https (http is accepted only on this machine's loopback addresses)"
-            case .refused(let reason): return reason
+            case .empty: Phrase(code: "account.empty", en: "the account address is required", ru: "укажите адрес аккаунта")
+            case .malformed(let s):
+                Phrase(code: "account.malformed", en: "\"\(s)\" is not an account address such as https://account.example.com",
+                       ru: "«\(s)» — не адрес аккаунта (пример: https://account.example.com)")
+            case .insecure(let s): OutboundPolicy.Problem.insecure(s).phrase
+            case .refused(let reason): reason.phrase
             }
         }
+
+        public static var samples: [Problem] { [.empty, .malformed("x")] }
     }
 
     public static func normalize(_ input: String, policy: OutboundPolicy) throws(Problem) -> String {
@@ -32,12 +38,12 @@ public enum AccountURL {
         }
         let port = c.port.map { ":\($0)" } ?? ""
         let normalized = "\(scheme)://\(host)\(port)"
-        guard c.user == nil, c.password == nil else { throw .refused(OutboundPolicy.Problem.userinfo(input).description) }
+        guard c.user == nil, c.password == nil else { throw .refused(.userinfo(input)) }
         do {
             _ = try policy.check(normalized)
         } catch {
             if case .insecure = error { throw .insecure(input) }
-            throw .refused(error.description)
+            throw .refused(error)
         }
         return normalized
     }

@@ -76,13 +76,24 @@ public struct CRMCredential: Codable, Sendable, Equatable {
     public var authKind: CRMAuthKind
     /// `unchecked`, `ok`, `failed`, `reconnect` (access revoked; the tenant must connect again).
     public var status: String
+    /// The state's detail in English (the API's); `statusPhrase` has it in the tenant's languages.
     public var statusDetail: String?
+    /// The detail as a phrase; nil when there is none or it was stored as plain English before phrases were.
+    public var statusPhrase: Phrase? = nil
     public var hasSecret: Bool
     public var createdAt: Date
     public var updatedAt: Date
 
+    enum CodingKeys: String, CodingKey {
+        case id, tenantId, crm, name, baseURL, authKind, status, statusDetail, hasSecret, createdAt, updatedAt
+    }
+
+    /// The state in the tenant's languages, when `status` is one Switchboard knows.
+    public var state: CredentialStatus? { CredentialStatus(rawValue: status) }
+
     public init(id: String, tenantId: String, crm: CRMKind, name: String, baseURL: String, authKind: CRMAuthKind,
-                status: String, statusDetail: String?, hasSecret: Bool, createdAt: Date, updatedAt: Date) {
+                status: String, statusDetail: String?, statusPhrase: Phrase? = nil, hasSecret: Bool, createdAt: Date,
+                updatedAt: Date) {
         self.id = id
         self.tenantId = tenantId
         self.crm = crm
@@ -91,6 +102,7 @@ public struct CRMCredential: Codable, Sendable, Equatable {
         self.authKind = authKind
         self.status = status
         self.statusDetail = statusDetail
+        self.statusPhrase = statusPhrase
         self.hasSecret = hasSecret
         self.createdAt = createdAt
         self.updatedAt = updatedAt

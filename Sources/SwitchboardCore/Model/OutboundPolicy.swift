@@ -113,25 +113,42 @@ public struct OutboundPolicy: Sendable, Equatable {
         self.allowPrivateNetworks = allowPrivateNetworks
     }
 
-    public enum Problem: Error, Equatable, CustomStringConvertible {
+    public enum Problem: Error, Equatable, CustomStringConvertible, PhraseCatalog {
         case malformed(String)
         case scheme(String)
         case insecure(String)
         case userinfo(String)
-        case address(host: String, address: String, kind: String)
+        case address(host: String, address: String, kind: IPAddress.Kind)
         case unresolved(String)
 
-        public var description: String {
+        public var description: String { phrase.en }
+
+        public var phrase: Phrase {
             switch self {
-            case .malformed(let url): return "\"\(url)\" is not an http(s) address with a host"
-            case .scheme(let s): return "the \(s) scheme is not allowed: use https"
-            case .insecure(let url): return "\(url) must use https (http is accepted only on this machine's loopback addresses)"
-            case .userinfo(let url): return "\(url) must not carry a user name or password"
+            case .malformed(let url):
+                Phrase(code: "outbound.malformed", en: "\"\(url)\" is not an http(s) address with a host", ru: "«\(url)» — не адрес http(s) с именем хоста")
+            case .scheme(let s):
+                Phrase(code: "outbound.scheme", en: "the \(s) scheme is not allowed: use https", ru: "схема \(s) не допускается: используйте https")
+            case .insecure(let url):
+                Phrase(code: "outbound.insecure", en: "\(url) must use https (http is accepted only on this machine's loopback addresses)",
+                       ru: "\(url): нужен https (http допускается только для адресов этой машины)")
+            case .userinfo(let url):
+                Phrase(code: "outbound.userinfo", en: "\(url) must not carry a user name or password",
+                       ru: "\(url): в адресе не должно быть имени пользователя и пароля")
+            case .address(let host, let address, let kind) where host == address:
+                Phrase(code: "outbound.address", en: "\(host) is a \(kind.rawValue) address, where Switchboard does not send requests",
+                       ru: "\(host) — адрес \(kind.russian), туда Switchboard запросы не отправляет")
             case .address(let host, let address, let kind):
-                return host == address ? "\(host) is a \(kind) address, where Switchboard does not send requests"
-                    : "\(host) leads to \(address), a \(kind) address, where Switchboard does not send requests"
-            case .unresolved(let host): return "\(host) does not resolve to any address"
+                Phrase(code: "outbound.addressVia", en: "\(host) leads to \(address), a \(kind.rawValue) address, where Switchboard does not send requests",
+                       ru: "\(host) ведёт на \(address) — адрес \(kind.russian), туда Switchboard запросы не отправляет")
+            case .unresolved(let host):
+                Phrase(code: "outbound.unresolved", en: "\(host) does not resolve to any address", ru: "у имени \(host) нет ни одного адреса")
             }
+        }
+
+        public static var samples: [Problem] {
+            [.malformed("x"), .scheme("ftp"), .insecure("http://a.example"), .userinfo("https://u@a.example"),
+             .address(host: "a", address: "a", kind: .loopback), .address(host: "a", address: "b", kind: .private), .unresolved("a")]
         }
     }
 
@@ -160,7 +177,7 @@ public struct OutboundPolicy: Sendable, Equatable {
         if let literal {
             try admit(literal, destination)
         } else if destination.isLocalhostName {
-            guard allowLoopback else { throw .address(host: host, address: host, kind: IPAddress.Kind.loopback.rawValue) }
+            guard allowLoopback else { throw .address(host: host, address: host, kind: IPAddress.Kind.loopback) }
         } else if scheme == "http" {
             throw .insecure(url)
         }
@@ -175,7 +192,7 @@ public struct OutboundPolicy: Sendable, Equatable {
 
     func admit(_ address: IPAddress, _ d: Destination) throws(Problem) {
         let kind = address.kind
-        let refused = Problem.address(host: d.host, address: address.description, kind: kind.rawValue)
+        let refused = Problem.address(host: d.host, address: address.description, kind: kind)
         switch kind {
         case .public:
             break
@@ -223,4 +240,19 @@ public struct CRMDomains: Sendable, Equatable {
     }
 
     public var listed: String { suffixes.map { "*." + $0 }.joined(separator: ", ") }
+}
+
+extension IPAddress.Kind {
+    /// The kind in a Russian sentence ("адрес <kind>").
+    public var russian: String {
+        switch self {
+        case .public: "публичный"
+        case .loopback: "этой машины (loopback)"
+        case .private: "частной сети"
+        case .linkLocal: "локального сегмента (link-local)"
+        case .unspecified: "неопределённый"
+        case .multicast: "групповой рассылки"
+        case .reserved: "зарезервированный"
+        }
+    }
 }

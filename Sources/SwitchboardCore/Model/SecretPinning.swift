@@ -25,7 +25,21 @@ public enum SecretPinning {
         return (apiKey ?? "").isEmpty
     }
 
-    public static func message(field: String) -> String {
-        "changing the address requires the \(field) again: a stored secret is sent only to the address it was entered for"
+    public static func message(field: String) -> String { SecretMoved(field: field).phrase.en }
+}
+
+/// A stored secret's address changed without the secret: the secret field `field` must come again.
+public struct SecretMoved: PhraseCatalog, Equatable {
+    public var field: String
+
+    public init(field: String) { self.field = field }
+
+    public var phrase: Phrase {
+        let ru = ["token": "токен", "apiKey": "ключ API", "password": "пароль", "login": "логин"][field] ?? field
+        return Phrase(code: "secret.moved",
+                      en: "changing the address requires the \(field) again: a stored secret is sent only to the address it was entered for",
+                      ru: "при смене адреса нужно заново ввести \(ru): сохранённый секрет отправляется только на адрес, для которого его ввели")
     }
+
+    public static var samples: [SecretMoved] { [SecretMoved(field: "token")] }
 }

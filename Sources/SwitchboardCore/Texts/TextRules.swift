@@ -129,9 +129,8 @@ public struct TextRules: Codable, Sendable, Equatable {
     }
 
     /// Why these rules do not act on a communication at an event, for the journal (nil when they do).
-    public func skipReason(_ text: TextCommunication, siteId: String, at event: TextEvent) -> String? {
-        wants(text, siteId: siteId, at: event) ? nil
-            : "the \(text.kind.rawValue) from \(text.site) does not pass this integration's filters (site, type, channel, tags) for \(event.rawValue)"
+    public func skipReason(_ text: TextCommunication, siteId: String, at event: TextEvent) -> TextSkip? {
+        wants(text, siteId: siteId, at: event) ? nil : .filtered(kind: text.kind, site: text.site, event: event.rawValue)
     }
 
     static func matches(_ allowed: [String], _ values: [String]) -> Bool {
@@ -144,12 +143,10 @@ public struct TextRules: Codable, Sendable, Equatable {
     public func problems() -> [SettingsProblem] {
         var out: [SettingsProblem] = []
         if requests.enabled && requests.defaultResponsible == nil {
-            out.append(SettingsProblem(field: "texts.requests.defaultResponsible",
-                                       message: "choose the CRM user responsible for what requests create"))
+            out.append(SettingsProblem(field: "texts.requests.defaultResponsible", InputProblem.requestsResponsible))
         }
         if chats.enabled && chats.defaultResponsible == nil {
-            out.append(SettingsProblem(field: "texts.chats.defaultResponsible",
-                                       message: "choose the CRM user responsible for what chats create"))
+            out.append(SettingsProblem(field: "texts.chats.defaultResponsible", InputProblem.chatsResponsible))
         }
         return out
     }
@@ -171,4 +168,20 @@ extension JSONValue {
         for (key, value) in before where new[key] == nil { new[key] = value }
         return .object(new)
     }
+}
+
+/// Why the text rules leave a request or a chat alone.
+public enum TextSkip: PhraseCatalog, Equatable {
+    case filtered(kind: TextKind, site: String, event: String)
+
+    public var phrase: Phrase {
+        switch self {
+        case .filtered(let kind, let site, let event):
+            Phrase(code: "texts.filtered",
+                   en: "the \(kind.rawValue) from \(site) does not pass this integration's filters (site, type, channel, tags) for \(event)",
+                   ru: "\(kind == .request ? "заявка" : "чат") с сайта \(site) не проходит фильтры интеграции (сайт, тип, канал, метки) для события \(event)")
+        }
+    }
+
+    public static var samples: [TextSkip] { [.filtered(kind: .request, site: "s", event: "e")] }
 }

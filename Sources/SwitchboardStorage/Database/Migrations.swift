@@ -215,6 +215,11 @@ public enum Migrations {
             "CREATE INDEX calls_tenant_client_started ON calls (tenant_id, client_number, started_at)",
             "DROP INDEX calls_tenant_client",
         ]),
+        Migration(version: 10, name: "failure reasons in the tenant's languages", statements: [
+            // A failure's reason as a phrase (code, English, Russian, JSON) beside its English; NULL for older rows.
+            "ALTER TABLE jobs ADD COLUMN last_error_phrase TEXT",
+            "ALTER TABLE job_attempts ADD COLUMN detail_phrase TEXT",
+        ]),
     ]
 
     /// Applies every migration not applied yet; safe to call from several instances at once.

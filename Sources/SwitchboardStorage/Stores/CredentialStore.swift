@@ -66,10 +66,12 @@ public struct CredentialStore: Sendable {
         return changed ? try await get(tenantId: tenantId, id: id) : nil
     }
 
-    public func setStatus(tenantId: String, id: String, status: String, detail: String?) async throws {
+    /// Sets the state and its detail; the detail is stored as a phrase (JSON), so the cabinet shows it in the
+    /// tenant's language.
+    public func setStatus(tenantId: String, id: String, status: CredentialStatus, detail: Phrase?) async throws {
         _ = try await db.transaction { tx in
             try await tx.execute("UPDATE crm_credentials SET status = ?, status_detail = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
-                                 [.text(status), .of(detail), .of(Date()), .text(tenantId), .text(id)])
+                                 [.text(status.rawValue), .of(detail.map(JSON.string)), .of(Date()), .text(tenantId), .text(id)])
         }
     }
 
@@ -91,11 +93,12 @@ public struct CredentialStore: Sendable {
     }
 
     static func credential(_ row: SQLRow) -> CRMCredential {
-        CRMCredential(id: row.string("id")!, tenantId: row.string("tenant_id")!,
+        let detail = statusDetail(row.string("status_detail"))
+        return CRMCredential(id: row.string("id")!, tenantId: row.string("tenant_id")!,
                       crm: CRMKind(row.string("crm") ?? ""), name: row.string("name") ?? "",
                       baseURL: row.string("base_url") ?? "",
                       authKind: CRMAuthKind(rawValue: row.string("auth_kind") ?? "") ?? .token,
-                      status: row.string("status") ?? "unchecked", statusDetail: row.string("status_detail"),
+                      status: row.string("status") ?? "unchecked", statusDetail: detail.english, statusPhrase: detail.phrase,
                       hasSecret: row["secret"] != .null, createdAt: row.date("created_at") ?? Date(),
                       updatedAt: row.date("updated_at") ?? Date())
     }
@@ -122,15 +125,24 @@ extension CredentialStore {
     }
 
     /// Stores a refreshed secret, sets the status, and gives up the refresh lease, in one transaction.
-    public func storeRefreshed(tenantId: String, id: String, secret: CRMSecret?, status: String, detail: String?) async throws {
+    public func storeRefreshed(tenantId: String, id: String, secret: CRMSecret?, status: String, detail: Phrase?) async throws {
         let sealed = try secret.map { try vault.seal(json: $0, context: Self.context(tenantId, id)) }
         _ = try await db.transaction { tx in
             try await tx.execute("""
                 UPDATE crm_credentials SET secret = COALESCE(?, secret), status = ?, status_detail = ?, refresh_lock_until = NULL,
                   token_expires_at = COALESCE(?, token_expires_at), updated_at = ?
                 WHERE tenant_id = ? AND id = ?
-                """, [.of(sealed), .text(status), .of(detail), .of(secret?.accessTokenExpiresAt), .of(Date()),
+                """, [.of(sealed), .text(status), .of(detail.map(JSON.string)), .of(secret?.accessTokenExpiresAt), .of(Date()),
                       .text(tenantId), .text(id)])
         }
+    }
+}
+
+extension CredentialStore {
+    /// A stored state detail: a phrase's JSON, or plain English written before phrases were (shown as it is).
+    static func statusDetail(_ stored: String?) -> (english: String?, phrase: Phrase?) {
+        guard let stored else { return (nil, nil) }
+        if stored.hasPrefix("{"), let phrase = try? JSON.decode(Phrase.self, from: stored) { return (phrase.en, phrase) }
+        return (stored, nil)
     }
 }

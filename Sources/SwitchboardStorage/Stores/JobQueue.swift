@@ -44,6 +44,8 @@ public struct Job: Codable, Sendable, Equatable {
     public var leaseOwner: String?
     public var leaseExpiresAt: Date?
     public var lastError: String?
+    /// `lastError` in the tenant's languages; nil for a job that failed before phrases were stored.
+    public var lastErrorPhrase: Phrase? = nil
     public var callId: String?
     /// Consecutive attempts that failed for the remote's outage.
     public var failures: Int = 0
@@ -59,13 +61,17 @@ public struct Exchange: Codable, Sendable, Equatable {
     public var status: Int?
     public var response: String?
     public var note: String?
+    /// The note in the tenant's languages (absent in exchanges stored before phrases were).
+    public var phrase: Phrase?
 
-    public init(at: Date = Date(), request: String, status: Int? = nil, response: String? = nil, note: String? = nil) {
+    public init(at: Date = Date(), request: String, status: Int? = nil, response: String? = nil, note: String? = nil,
+                phrase: Phrase? = nil) {
         self.at = at
         self.request = request
         self.status = status
         self.response = response
         self.note = note
+        self.phrase = phrase
     }
 }
 
@@ -77,6 +83,8 @@ public struct JobAttempt: Codable, Sendable, Equatable {
     /// `done`, `retry`, `dead` or `released` (worker shut down mid-job).
     public var outcome: String
     public var detail: String?
+    /// `detail` in the tenant's languages; nil for attempts recorded before phrases were.
+    public var detailPhrase: Phrase? = nil
     public var exchanges: [Exchange]
 }
 
@@ -85,8 +93,8 @@ public enum AttemptResult: Sendable {
     case done
     /// Back to the queue until `at`. `outage` says the remote failed (5xx, unreachable): it raises the job's
     /// failure streak, the backoff's exponent; a rate limit or a transient conflict does not.
-    case retry(at: Date, reason: String, outage: Bool = true)
-    case dead(reason: String)
+    case retry(at: Date, reason: String, outage: Bool = true, phrase: Phrase? = nil)
+    case dead(reason: String, phrase: Phrase? = nil)
     /// Handed back without counting the attempt (graceful shutdown).
     case released
 }
@@ -283,16 +291,20 @@ public struct JobQueue: Sendable {
         let dialect = db.dialect
         return try await finisher.run { tx in
             let update: (String, [SQLValue], String, String?)
+            var phrase: String?
             switch result {
             case .done:
-                update = ("state = 'done', finished_at = ?, last_error = NULL", [.of(now)], "done", nil)
-            case .retry(let at, let reason, let outage):
+                update = ("state = 'done', finished_at = ?, last_error = NULL, last_error_phrase = NULL", [.of(now)], "done", nil)
+            case .retry(let at, let reason, let outage, let p):
                 let reason = Self.storable(reason)
-                update = ("state = 'queued', run_at = ?, last_error = ?, failures = failures + ?",
-                          [.of(at), .text(reason), .int(outage ? 1 : 0)], "retry", reason)
-            case .dead(let reason):
+                phrase = p.map { Self.storable(JSON.string($0)) }
+                update = ("state = 'queued', run_at = ?, last_error = ?, last_error_phrase = ?, failures = failures + ?",
+                          [.of(at), .text(reason), .of(phrase), .int(outage ? 1 : 0)], "retry", reason)
+            case .dead(let reason, let p):
                 let reason = Self.storable(reason)
-                update = ("state = 'dead', finished_at = ?, last_error = ?", [.of(now), .text(reason)], "dead", reason)
+                phrase = p.map { Self.storable(JSON.string($0)) }
+                update = ("state = 'dead', finished_at = ?, last_error = ?, last_error_phrase = ?",
+                          [.of(now), .text(reason), .of(phrase)], "dead", reason)
             case .released:
                 update = ("state = 'queued', attempts = attempts - 1", [], "released", "worker shut down; job handed back")
             }
@@ -302,10 +314,11 @@ public struct JobQueue: Sendable {
                 """, update.1 + [.of(now), .int(job.id), .text(worker)])
             guard !rows.isEmpty else { return (false, nil) }
             try await tx.execute("""
-                INSERT INTO job_attempts (job_id, tenant_id, attempt, worker, started_at, finished_at, outcome, detail, exchanges)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO job_attempts (job_id, tenant_id, attempt, worker, started_at, finished_at, outcome, detail,
+                  detail_phrase, exchanges)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [.int(job.id), .text(job.tenantId), .int(Int64(job.attempts)), .text(worker), .of(startedAt), .of(now),
-                      .text(update.2), .of(update.3), .text(JSON.string(exchanges))])
+                      .text(update.2), .of(update.3), .of(phrase), .text(JSON.string(exchanges))])
             var next: Job?
             if let lease, update.2 == "done" || update.2 == "dead" {
                 next = try await Self.takeHead(of: job.partitionKey, worker: worker, lease: lease, now: now, in: tx, dialect: dialect)
@@ -372,6 +385,7 @@ public struct JobQueue: Sendable {
                 JobAttempt(attempt: $0.int("attempt") ?? 0, worker: $0.string("worker") ?? "",
                            startedAt: $0.date("started_at") ?? Date(), finishedAt: $0.date("finished_at") ?? Date(),
                            outcome: $0.string("outcome") ?? "", detail: $0.string("detail"),
+                           detailPhrase: Self.phrase($0.string("detail_phrase")),
                            exchanges: (try? JSON.decode([Exchange].self, from: $0.string("exchanges") ?? "[]")) ?? [])
             }
         }
@@ -408,13 +422,18 @@ public struct JobQueue: Sendable {
         reason.contains("\0") ? reason.replacingOccurrences(of: "\0", with: "\\0") : reason
     }
 
+    /// A stored phrase; nil when there is none or it cannot be read (the English beside it is shown then).
+    static func phrase(_ json: String?) -> Phrase? {
+        json.flatMap { try? JSON.decode(Phrase.self, from: $0) }
+    }
+
     static func job(_ row: SQLRow) -> Job {
         Job(id: row.int64("id") ?? 0, tenantId: row.string("tenant_id") ?? "", partitionKey: row.string("partition_key") ?? "",
             kind: row.string("kind") ?? "", payload: row.string("payload") ?? "",
             state: JobState(rawValue: row.string("state") ?? "") ?? .queued, attempts: row.int("attempts") ?? 0,
             maxAttempts: row.int("max_attempts") ?? 0, runAt: row.date("run_at") ?? Date(),
             leaseOwner: row.string("lease_owner"), leaseExpiresAt: row.date("lease_expires_at"),
-            lastError: row.string("last_error"), callId: row.string("call_id"), failures: row.int("failures") ?? 0,
+            lastError: row.string("last_error"), lastErrorPhrase: phrase(row.string("last_error_phrase")), callId: row.string("call_id"), failures: row.int("failures") ?? 0,
             createdAt: row.date("created_at") ?? Date(), updatedAt: row.date("updated_at") ?? Date(),
             finishedAt: row.date("finished_at"))
     }

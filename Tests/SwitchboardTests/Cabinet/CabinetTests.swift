@@ -78,7 +78,8 @@ struct CabinetTests {
                                                                                     payload: "{}", callId: outcome.call.id)))
                         let claimed = try await sb.queue.claim(worker: "w", limit: 1, lease: .seconds(30))
                         try await sb.queue.finish(claimed[0], worker: "w", startedAt: Date(), result: .dead(reason: "amoCRM refused: pipeline 42"),
-                                                  exchanges: [Exchange(request: "", note: "task for the employee who answered"),
+                                                  exchanges: [Exchange(request: "", note: AmoReason.taskForAnswerer.phrase.en,
+                                                                       phrase: AmoReason.taskForAnswerer.phrase),
                                                               Exchange(request: "POST /api/v4/leads", status: 400, response: "{}")])
                         #expect(claimed[0].id == jobId)
                     }

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Testing
 @testable import SwitchboardApp
 import SwitchboardCore
+import SwitchboardCRM
 import SwitchboardPBX
 import SwitchboardStorage
 
@@ -204,8 +205,9 @@ struct CallJournalTests {
             try await sb.entities.remember(integrationId: b24.id, scope: call.id, ["register": "externalCall.1", "created.LEAD": "7"])
             while let job = try await sb.queue.claim(worker: "w", limit: 1, lease: .seconds(30)).first {
                 let dead = job.kind == "bitrix24.call.finished"
+                let refused = B24Says.finishRefused("ACCESS_DENIED").phrase
                 try await sb.queue.finish(job, worker: "w", startedAt: Date(),
-                                          result: dead ? .dead(reason: "Bitrix24 refused to finish the call: ACCESS_DENIED") : .done,
+                                          result: dead ? .dead(reason: refused.en, phrase: refused) : .done,
                                           exchanges: [])
             }
             let deadJob = try #require(try await sb.queue.list(tenantId: tenant.id, state: .dead).first)
@@ -220,7 +222,7 @@ struct CallJournalTests {
                     #expect(html.contains(">amoCRM: карточка показана<"))
                     #expect(html.contains("href=\"https://acme.bitrix24.ru/crm/lead/details/7/\"") && html.contains(">Bitrix24: лид<"))
                     #expect(html.contains("<span class=\"badge bad\">Bitrix24: звонок завершён — не удалось</span>"))
-                    #expect(html.contains("<small class=\"error\">\(esc(Lang.ru.say("Bitrix24 refused to finish the call: ACCESS_DENIED")))</small>"))
+                    #expect(html.contains("<small class=\"error\">Битрикс24 отказался завершить звонок: ACCESS_DENIED</small>"))
                     // No bare status badges, no bookkeeping rows.
                     #expect(!html.contains(">выполнено<") && !html.contains("intent") && !html.contains("contactId"))
                     #expect(html.contains("<td>Анна Смирнова</td>") && html.contains("<td>1 мин 5 с</td>"))

@@ -60,7 +60,7 @@ struct MegaplanIdempotencyTests {
                 let jobs = MegaplanCallJobs(connector: c)
                 var ledger = try await WriteLedger.open(store: c.entities, owner: w.integration.id, scope: call.id, afterWrite: c.afterWrite)
                 let ctx = try #require(try await IntegrationContext<MegaplanSettings>.load(
-                    tenantId: w.fx.tenant.id, integrationId: w.integration.id, crm: "Megaplan", db: c.env.db, vault: c.env.vault,
+                    tenantId: w.fx.tenant.id, integrationId: w.integration.id, crm: Megaplan.title, db: c.env.db, vault: c.env.vault,
                     log: AttemptLog()))
                 try await jobs.ring(call, client: try #require(call.client), user: MegaplanWorld.ANNA, ctx: ctx,
                                     api: c.client(tenantId: w.fx.tenant.id, credential: w.credential, log: nil), ledger: &ledger)

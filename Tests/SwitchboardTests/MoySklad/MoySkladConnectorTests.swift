@@ -51,13 +51,13 @@ struct MoySkladConnectorTests {
     func rules() {
         var s = MSSettings()
         s.defaultResponsible = "D"
-        #expect(MSCallRules.responsible(direction: .inbound, answered: true, talkerUsers: ["A", "B"], dialler: nil, settings: s) == "A")
+        #expect(MSCallRules.responsible(Self.facts(.inbound, answered: true, talkers: ["A", "B"]), settings: s) == "A")
         s.responsibleTalker = .last
-        #expect(MSCallRules.responsible(direction: .inbound, answered: true, talkerUsers: ["A", "B"], dialler: nil, settings: s) == "B")
-        #expect(MSCallRules.responsible(direction: .inbound, answered: false, talkerUsers: [], dialler: nil, settings: s) == "D")
-        #expect(MSCallRules.responsible(direction: .inbound, answered: true, talkerUsers: [], dialler: nil, settings: s) == "D")
-        #expect(MSCallRules.responsible(direction: .outbound, answered: false, talkerUsers: [], dialler: "C", settings: s) == "C")
-        #expect(MSCallRules.responsible(direction: .outbound, answered: false, talkerUsers: [], dialler: nil, settings: s) == "D")
+        #expect(MSCallRules.responsible(Self.facts(.inbound, answered: true, talkers: ["A", "B"]), settings: s) == "B")
+        #expect(MSCallRules.responsible(Self.facts(.inbound, answered: false), settings: s) == "D")
+        #expect(MSCallRules.responsible(Self.facts(.inbound, answered: true), settings: s) == "D")
+        #expect(MSCallRules.responsible(Self.facts(.outbound, answered: false, dialler: "C"), settings: s) == "C")
+        #expect(MSCallRules.responsible(Self.facts(.outbound, answered: false), settings: s) == "D")
         s.lines = ["8 (495) 123-45-67"]
         s.ignoredNumbers = ["+7 903 111-22-33"]
         #expect(s.takes(line: "74951234567") && !s.takes(line: "74990000000") && s.takes(line: nil) && s.takes(line: ""))
@@ -85,13 +85,72 @@ struct MoySkladConnectorTests {
 
     @Test("the connection test, the settings problems and the journal's job kinds read in Russian")
     func russian() {
-        let texts = ["connection works, account ООО \"Демо\", 3 employees, 3 with extensions in the telephony application",
-                     "MoySklad answered 429 1049: Превышено ограничение while trying to create the task",
-                     "moysklad.call.answered"] + MSSettings().validate().map(\.message)
-        for text in texts {
-            let ru = Messages.russian(text)
-            #expect(ru != nil, "no Russian for: \(text)")
-            #expect(ru?.range(of: "(account|employees|answered|while|choose)", options: .regularExpression) == nil, "English left in: \(ru ?? text)")
+        let phrases = [MSSays.works(account: "ООО \"Демо\"", employees: 3, withExtensions: 3).phrase,
+                       MSSays.answered("429 1049: Превышено ограничение", .createTask).phrase] + MSSettings().validate().map(\.phrase)
+        #expect(phrases[0].en == "connection works, account ООО \"Демо\", 3 employees, 3 with extensions in the telephony application")
+        for p in phrases {
+            #expect(p.ru.range(of: "(account|employees|answered|while|choose)", options: .regularExpression) == nil, "English left in: \(p.ru)")
         }
+    }
+
+    static func facts(_ direction: CallDirection, answered: Bool, talkers: [String] = [], dialler: String? = nil,
+                      number: String = "+79101234567", line: String? = nil) -> CallFacts {
+        CallFacts(callId: "c1", direction: direction, result: answered ? .answered : (direction == .outbound ? .noAnswer : .missed),
+                  client: PhoneNumber.parse(number), virtualNumber: line,
+                  talkers: talkers.map { CallPerson(login: "e\($0)", crmUser: $0) },
+                  dialler: direction == .outbound ? CallPerson(login: "d", crmUser: dialler) : nil,
+                  startedAt: Date(timeIntervalSince1970: 1_800_000_000), talkSec: answered ? 30 : 0)
+    }
+
+    struct PlanCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let facts: CallFacts
+        let caller: CallerKnowledge<NoKnowledge>?
+        let steps: [PlanStep<MSStep>]
+        var testDescription: String { name }
+    }
+
+    static let unknown = CallerKnowledge(own: NoKnowledge())
+    static let known = CallerKnowledge(contact: "K", owner: "O", own: NoKnowledge())
+
+    static let planCases: [PlanCase] = [
+        PlanCase(name: "incoming missed, unknown caller: counterparty with its fields, task, the call closed with nobody's employee",
+                 facts: facts(.inbound, answered: false, line: "74951234567"), caller: unknown,
+                 steps: [.common(.createContact(responsible: "D", fields: ["attr-src": "ya", "attr-line": "+74951234567"], tags: [])),
+                         .own(.customerOrder(owner: "D")),
+                         .common(.createTask(responsible: "D", text: "Перезвонить: Входящий звонок, пропущен, +79101234567 (Switchboard c1)",
+                                             dueMinutes: 60)),
+                         .own(.closeCall(employee: nil, comment: "Входящий звонок, пропущен"))]),
+        PlanCase(name: "incoming answered, known caller: fields updated (update always), the last talker's call",
+                 facts: facts(.inbound, answered: true, talkers: ["A", "B"], line: "74951234567"), caller: known,
+                 steps: [.common(.updateContactFields(["attr-src": "ya", "attr-line": "+74951234567"])),
+                         .own(.closeCall(employee: "B", comment: "Входящий звонок, разговор 30 с"))]),
+        PlanCase(name: "outgoing missed, unknown, the rule makes no counterparty: the dialler's call and a task to call back",
+                 facts: facts(.outbound, answered: false, dialler: "C"), caller: unknown,
+                 steps: [.common(.createTask(responsible: "C",
+                                             text: "Связаться с клиентом: Исходящий звонок, клиент не ответил, +79101234567 (Switchboard c1)",
+                                             dueMinutes: 60)),
+                         .own(.closeCall(employee: "C", comment: "Исходящий звонок, клиент не ответил"))]),
+        PlanCase(name: "no JSON API access: only the call is closed", facts: facts(.inbound, answered: true, talkers: ["A"]), caller: nil,
+                 steps: [.own(.closeCall(employee: "A", comment: "Входящий звонок, разговор 30 с"))]),
+        PlanCase(name: "an ignored number: only the call is closed", facts: facts(.inbound, answered: false, number: "8 903 111-22-33"),
+                 caller: unknown, steps: [.own(.closeCall(employee: nil, comment: "Входящий звонок, пропущен"))]),
+    ]
+
+    @Test("a finished call's plan, from the neutral facts and what MoySklad knew", arguments: planCases)
+    func plan(_ c: PlanCase) {
+        var s = MSSettings()
+        s.defaultResponsible = "D"
+        s.responsibleTalker = .last
+        s.incomingMissed = MSSettings.Rule(createCounterparty: true, createOrder: true, createTask: true)
+        s.outgoingMissed = MSSettings.Rule(createCounterparty: false, createTask: true)
+        s.ignoredNumbers = ["+7 903 111-22-33"]
+        s.extraFields = [MSSettings.ExtraField(attribute: "attr-src", source: "utm_source"), MSSettings.ExtraField(attribute: "attr-line", source: "line")]
+        s.extraFieldsUpdateAlways = true
+        s.utmByLine = ["8 (495) 123-45-67": ["utm_source": "ya"]]
+        let plan = MSCallRules.plan(c.facts, c.caller, s)
+        #expect(plan.steps == c.steps)
+        #expect(plan.journal.allSatisfy { !$0.ru.isEmpty && $0.ru != $0.en })
+        if c.facts.client?.raw == "8 903 111-22-33" { #expect(plan.reasons.map(\.en).contains { $0.contains("without entities") || $0.contains("CORE-11") }) }
     }
 }

@@ -441,7 +441,7 @@ struct MoySkladScenarioTests {
             #expect(users.count == 3 && users.first { $0.id == MSWorld.BORIS }?.extension_ == "102")
         }
         try await MSWorld.with(backend, login: nil, password: nil) { w in
-            #expect(await w.sb.connectors[.moysklad]?.check?(w.credential).message.contains("no JSON API access") == true)
+            #expect(await w.sb.connectors[.moysklad]?.check?(w.credential).message.en.contains("no JSON API access") == true)
         }
     }
 }

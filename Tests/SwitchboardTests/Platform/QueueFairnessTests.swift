@@ -114,8 +114,8 @@ struct QueueFairnessTests {
                 let fate = plan[job.id] ?? []
                 let n = job.attempts - 1
                 guard n < fate.count else { return }
-                if fate[n] == 0 { throw DeliveryError.retryable("503") }
-                throw DeliveryError.rateLimited("429", retryAfter: .milliseconds(5))
+                if fate[n] == 0 { throw DeliveryError.retryable(.test("503")) }
+                throw DeliveryError.rateLimited(.test("429"), retryAfter: .milliseconds(5))
             }
             let fast = Backoff(base: .milliseconds(5), cap: .milliseconds(20))
             // Three "instances" in turn: the first is cancelled mid-run (a restart), a crashed one takes jobs and
@@ -237,7 +237,7 @@ struct QueueFairnessTests {
     func outageOutlivesMaxAttempts(_ backend: Backend) async throws {
         try await withSwitchboard(backend) { sb in
             let id = try #require(try await sb.queue.enqueue(spec(partition: "crm:A", payload: "x", maxAttempts: 3)))
-            let handler = RecordingHandler { job in if job.attempts <= 6 { throw DeliveryError.retryable("503") } }
+            let handler = RecordingHandler { job in if job.attempts <= 6 { throw DeliveryError.retryable(.test("503")) } }
             try await runWorker(sb, handler) { try await sb.queue.get(tenantId: "ten_q", id: id)?.state == .done }
             #expect(try await sb.queue.get(tenantId: "ten_q", id: id)?.attempts == 7)
         }
@@ -262,11 +262,11 @@ struct RetryDecisionTests {
     func rateLimitApartFromOutage() async throws {
         let w = try await worker()
         let now = Date()
-        let outage = w.decide(job(attempts: 12, failures: 11, now: now), .retryable("503"), now: now)
-        let limited = w.decide(job(attempts: 12, failures: 11, now: now), .rateLimited("429"), now: now)
-        let asked = w.decide(job(attempts: 12, failures: 11, now: now), .rateLimited("429", retryAfter: .seconds(3)), now: now)
-        guard case .retry(let outageAt, _, let isOutage) = outage, case .retry(let limitedAt, _, let limitedOutage) = limited,
-              case .retry(let askedAt, _, _) = asked else {
+        let outage = w.decide(job(attempts: 12, failures: 11, now: now), .retryable(.test("503")), now: now)
+        let limited = w.decide(job(attempts: 12, failures: 11, now: now), .rateLimited(.test("429")), now: now)
+        let asked = w.decide(job(attempts: 12, failures: 11, now: now), .rateLimited(.test("429"), retryAfter: .seconds(3)), now: now)
+        guard case .retry(let outageAt, _, let isOutage, _) = outage, case .retry(let limitedAt, _, let limitedOutage, _) = limited,
+              case .retry(let askedAt, _, _, _) = asked else {
             Issue.record("expected retries"); return
         }
         #expect(isOutage && !limitedOutage)
@@ -290,17 +290,17 @@ struct RetryDecisionTests {
         #expect(DeliveryError.retryAfter(header: "Tue, 14 Nov 2023 22:13:50 GMT", now: now) == .seconds(30))
         #expect(DeliveryError.retryAfter(header: "soon", now: now) == nil)
         #expect(DeliveryError.retryAfter(header: "-3", now: now) == nil)
-        #expect(DeliveryError.forHTTPStatus(429, reason: "").isRateLimited)
-        #expect(!DeliveryError.forHTTPStatus(503, reason: "").isRateLimited)
+        #expect(DeliveryError.forHTTPStatus(429, reason: .test("")).isRateLimited)
+        #expect(!DeliveryError.forHTTPStatus(503, reason: .test("")).isRateLimited)
     }
 
     @Test("dead only after both the attempts and the give-up time are spent")
     func giveUp() async throws {
         let w = try await worker()
         let now = Date()
-        let young = w.decide(job(attempts: 40, failures: 40, maxAttempts: 30, age: 3600, now: now), .retryable("503"), now: now)
-        let old = w.decide(job(attempts: 40, failures: 40, maxAttempts: 30, age: 90_000, now: now), .retryable("503"), now: now)
-        let fewTries = w.decide(job(attempts: 3, failures: 3, maxAttempts: 30, age: 90_000, now: now), .retryable("503"), now: now)
+        let young = w.decide(job(attempts: 40, failures: 40, maxAttempts: 30, age: 3600, now: now), .retryable(.test("503")), now: now)
+        let old = w.decide(job(attempts: 40, failures: 40, maxAttempts: 30, age: 90_000, now: now), .retryable(.test("503")), now: now)
+        let fewTries = w.decide(job(attempts: 3, failures: 3, maxAttempts: 30, age: 90_000, now: now), .retryable(.test("503")), now: now)
         if case .retry = young {} else { Issue.record("a job an hour into an outage must be retried") }
         if case .dead = old {} else { Issue.record("a job past both limits must be dead-lettered") }
         if case .retry = fewTries {} else { Issue.record("a job with attempts left must be retried") }

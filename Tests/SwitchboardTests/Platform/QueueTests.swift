@@ -112,7 +112,7 @@ struct QueueTests {
             let id = try #require(try await sb.queue.enqueue(spec(tenant: "ten_r", partition: "crm:A", payload: "x")))
             let later = try #require(try await sb.queue.enqueue(spec(tenant: "ten_r", partition: "crm:A", payload: "after")))
             let handler = RecordingHandler { job in
-                if job.payload == "x" && job.attempts < 3 { throw DeliveryError.retryable("CRM answered 503") }
+                if job.payload == "x" && job.attempts < 3 { throw DeliveryError.retryable(.test("CRM answered 503")) }
             }
             try await runWorker(sb, handler) { try await sb.queue.get(tenantId: "ten_r", id: later)?.state == .done }
             let job = try #require(try await sb.queue.get(tenantId: "ten_r", id: id))
@@ -139,10 +139,10 @@ struct QueueTests {
         #expect(backoff.delay(afterAttempt: 1, retryAfter: .seconds(30)).seconds >= 30)
         let delays = Set((0..<20).map { _ in backoff.delay(afterAttempt: 6, retryAfter: nil).seconds })
         #expect(delays.count > 1)  // jitter spreads retries
-        #expect(DeliveryError.forHTTPStatus(429, reason: "").isRetryable)
-        #expect(DeliveryError.forHTTPStatus(503, reason: "").isRetryable)
-        #expect(!DeliveryError.forHTTPStatus(400, reason: "").isRetryable)
-        #expect(!DeliveryError.forHTTPStatus(404, reason: "").isRetryable)
+        #expect(DeliveryError.forHTTPStatus(429, reason: .test("")).isRetryable)
+        #expect(DeliveryError.forHTTPStatus(503, reason: .test("")).isRetryable)
+        #expect(!DeliveryError.forHTTPStatus(400, reason: .test("")).isRetryable)
+        #expect(!DeliveryError.forHTTPStatus(404, reason: .test("")).isRetryable)
     }
 
     @Test("permanent errors go to the dead letters with the reason; replay runs them again", arguments: Backend.available)
@@ -151,7 +151,7 @@ struct QueueTests {
             let id = try #require(try await sb.queue.enqueue(spec(tenant: "ten_d", partition: "crm:A", payload: "bad")))
             let fixed = LockedValue(false)
             let handler = RecordingHandler { _ in
-                if !fixed.value { throw DeliveryError.permanent("amoCRM refused: pipeline 42 no longer exists") }
+                if !fixed.value { throw DeliveryError.permanent(.test("amoCRM refused: pipeline 42 no longer exists")) }
             }
             try await runWorker(sb, handler) { try await sb.queue.get(tenantId: "ten_d", id: id)?.state == .dead }
             var job = try #require(try await sb.queue.get(tenantId: "ten_d", id: id))
@@ -176,7 +176,7 @@ struct QueueTests {
     func exhaustedRetries(_ backend: Backend) async throws {
         try await withSwitchboard(backend) { sb in
             let id = try #require(try await sb.queue.enqueue(spec(partition: "crm:A", payload: "x", maxAttempts: 3)))
-            let handler = RecordingHandler { _ in throw DeliveryError.retryable("timeout") }
+            let handler = RecordingHandler { _ in throw DeliveryError.retryable(.test("timeout")) }
             try await runWorker(sb, handler, giveUpAfter: .zero) { try await sb.queue.get(tenantId: "ten_q", id: id)?.state == .dead }
             let job = try #require(try await sb.queue.get(tenantId: "ten_q", id: id))
             #expect(job.attempts == 3)

@@ -22,7 +22,7 @@ final class BlockingJob: JobHandler, @unchecked Sendable {
             try await Task.sleep(for: .seconds(3600))
         } catch {
             lock.withLock { _cancelled += 1 }
-            throw DeliveryError.retryable("the CRM request was cancelled")
+            throw DeliveryError.retryable(.test("the CRM request was cancelled"))
         }
     }
 }

@@ -37,9 +37,9 @@ struct TextsIdempotencyTests {
 
     /// Runs `job` with the fault at `kind`, then again without it.
     static func abortAndRerun(_ spec: TextSpec, crm: CRMKind, env: ConnectorEnvironment, job: Job, at kind: String) async throws {
-        let crashing = spec.handlers(kind: crm, title: crm.rawValue, env: env, afterWrite: { if $0 == kind { throw Aborted() } })
+        let crashing = spec.handlers(kind: crm, title: .test(crm.rawValue), env: env, afterWrite: { if $0 == kind { throw Aborted() } })
         await #expect(throws: Aborted.self) { try await crashing[job.kind]!.run(job, log: AttemptLog()) }
-        try await spec.handlers(kind: crm, title: crm.rawValue, env: env)[job.kind]!.run(job, log: AttemptLog())
+        try await spec.handlers(kind: crm, title: .test(crm.rawValue), env: env)[job.kind]!.run(job, log: AttemptLog())
     }
 
     enum AmoStep: String, CaseIterable, Sendable { case lead, leadOfKnownClient, unsorted, note, task, transcript }
