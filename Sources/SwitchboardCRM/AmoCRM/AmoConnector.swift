@@ -143,13 +143,14 @@ struct AmoCallFinishedHandler: JobHandler {
         }
         var ledger = run.ledger
 
-        let plan = AmoRules.plan(CallFacts.make(call, userByLogin: ctx.userIds), caller.knowledge, ctx.settings)
+        let facts = CallFacts.make(call, userByLogin: ctx.userIds)
+        let plan = AmoRules.plan(facts, caller.knowledge, ctx.settings)
         run.journal(plan, log: log)
 
         var contactId = caller.contactId ?? (ledger["contact"] ?? ledger["unsorted.contact"]).flatMap { Int($0) }
         var leadId = caller.openLeadId.flatMap { open in plan.steps.contains(.own(.reuseLead(leadId: open))) ? open : nil }
             ?? (ledger["lead"] ?? ledger["unsorted"]).flatMap { Int($0) }
-        let name = "\(call.direction == .outbound ? "Исходящий" : "Входящий") звонок \(client.display)"
+        let name = CallRuleKit.callName(facts)
         let look = AmoReconcile(api: ctx.api, client: client, callId: call.id)
 
         for step in plan.steps {

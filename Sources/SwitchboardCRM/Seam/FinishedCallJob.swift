@@ -8,7 +8,7 @@ import SwitchboardStorage
 /// integration's context (`IntegrationContext`), the stored call, the CRM's reasons to skip it, the settings checked,
 /// the call's `WriteLedger` opened and the neutral `CallFacts` made. The CRM then asks what it knows of the caller
 /// (`knowledge`, frozen per call), plans (pure), lists the plan in the journal (`journal`) and executes it.
-public struct FinishedCallJob<Settings: CRMSettings & Decodable> {
+public struct FinishedCallJob<Settings: CRMSettings> {
     public let context: IntegrationContext<Settings>
     public let call: Call
     public let facts: CallFacts

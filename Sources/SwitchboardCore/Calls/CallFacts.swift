@@ -135,7 +135,4 @@ public struct CallFacts: Codable, Sendable, Equatable {
 
     /// The CRM users of the employees who talked, in order, the unmapped left out.
     public var talkerUsers: [String] { talkers.compactMap(\.crmUser) }
-
-    /// The "Входящий"/"Исходящий" word the CRMs' entity names start with.
-    public var isOutgoing: Bool { direction == .outbound }
 }

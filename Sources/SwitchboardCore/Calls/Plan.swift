@@ -97,6 +97,4 @@ public struct Plan<Own: Codable & Sendable & Equatable & StepDescribing>: Codabl
     public var journal: [Phrase] {
         reasons + steps.map(\.summary)
     }
-
-    public func contains(where match: (PlanStep<Own>) -> Bool) -> Bool { steps.contains(where: match) }
 }
