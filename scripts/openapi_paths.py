@@ -150,7 +150,8 @@ schemas["AmoSettings"] = obj({
     "responsibleTalker": {"enum": ["first", "last"], "description": "CORE-8: after a transfer (default last)"},
     "clickToCall": ref("ClickToCallSettings")})
 paths.update({
-    "/api/v1/credentials/{id}/oauth": {"post": op("Start amoCRM OAuth: the address where the tenant grants access",
+    "/api/v1/credentials/{id}/oauth": {"post": op("Start the OAuth connection of a CRM that connects through an OAuth application "
+                                                  "(amoCRM): the address where the tenant grants access",
                                                   {**ok(obj({"authorizeURL": S})), **errs(404, 409, 422)}, params=ID, tag="CRM")},
     "/api/v1/credentials/{id}/amocrm/pipelines": {"get": op("amoCRM pipelines and stages, read live",
                                                             {**ok(arr(ref("AmoPipeline"))), **errs(404, 422, 429, 502)}, params=ID, tag="CRM")},
@@ -159,10 +160,12 @@ paths.update({
     "/api/v1/integrations/{id}/amocrm/widget": {"get": op("What to paste into the amoCRM widget's settings, and the webhook URL for amoCRM",
                                                           {**ok(obj({"clickToCallURL": S, "widgetKey": S, "webhookURL": S})), **errs(404)},
                                                           params=ID, tag="CRM")},
-    "/oauth/amocrm/callback": {"get": {"summary": "amoCRM sends the tenant's browser back here with the authorization code",
-                                       "tags": ["CRM"], "security": [],
-                                       "parameters": [{"name": n, "in": "query", "required": n != "referer", "schema": S}
-                                                      for n in ("code", "state", "referer")],
+    "/oauth/{crm}/callback": {"get": {"summary": "The CRM (amoCRM: /oauth/amocrm/callback) sends the tenant's browser back "
+                                                 "here with the authorization code",
+                                      "tags": ["CRM"], "security": [],
+                                      "parameters": [{"name": "crm", "in": "path", "required": True, "schema": ref("CRMKind")}] +
+                                                    [{"name": n, "in": "query", "required": n != "referer", "schema": S}
+                                                     for n in ("code", "state", "referer")],
                                        "responses": {"200": {"description": "Connected", "content": {"text/html": {"schema": S}}},
                                                      "400": ERRB, "404": ERRB, "422": ERRB, "502": ERRB}}},
     "/integrations/amocrm/{id}/click-to-call": {"post": {

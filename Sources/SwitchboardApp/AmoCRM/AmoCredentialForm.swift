@@ -40,17 +40,12 @@ extension CredentialForm {
             return (connect, "")
         },
         actions: ["oauth": { cabinet, req, s, c in
-            let sb = cabinet.sb
-            guard let oauth = sb.amoOAuth else {
-                let ru = cabinet.lang(req, s) == .ru
-                return try await cabinet.credentialsPage(req, s, crm: c.crm,
-                                                         message: (false, ru ? "OAuth-приложение amoCRM не настроено в этой установке"
-                                                                             : "This installation has no amoCRM OAuth application"),
-                                                         status: .conflict)
+            switch Result(catching: { () throws(OAuthService.Refusal) -> String in try OAuthService(sb: cabinet.sb).start(c) }) {
+            case .success(let url):
+                return cabinet.redirect(url)
+            case .failure(let refusal):
+                return try await cabinet.credentialsPage(req, s, crm: c.crm, message: (false, cabinet.lang(req, s).say(refusal.phrase)),
+                                                         status: refusal.status)
             }
-            if let refusal = AmoOAuthApp.refusal(accountURL: c.baseURL, policy: sb.config.outboundPolicy) {
-                return try await cabinet.credentialsPage(req, s, crm: c.crm, message: (false, cabinet.lang(req, s).say(refusal)), status: .unprocessableContent)
-            }
-            return cabinet.redirect(AmoRoutes.authorizeURL(sb, oauth, c))
         }])
 }

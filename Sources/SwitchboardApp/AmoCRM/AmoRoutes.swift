@@ -8,8 +8,8 @@ import SwitchboardDelivery
 import SwitchboardPBX
 import SwitchboardStorage
 
-/// amoCRM-specific endpoints: connection test, OAuth, live pipelines and users, the webhook that keeps routing
-/// fresh, and the widget's click-to-call.
+/// amoCRM-specific endpoints: live pipelines and users, the webhook that keeps routing fresh, and the widget's
+/// click-to-call (OAuth goes through the generic flow, `OAuthService`).
 struct AmoRoutes {
     let sb: Switchboard
 
@@ -23,20 +23,6 @@ struct AmoRoutes {
             let (_, amo) = try await amoAPI(req, ctx)
             return jsonResponse(try await crm { try await amo.pipelines() })
         }
-        v1.post("credentials/:id/oauth") { req, ctx in
-            let t = try ctx.tenant()
-            guard let c = try await sb.credentials.get(tenantId: t, id: try ctx.param("id")), c.crm == .amocrm else {
-                throw APIError(.notFound, "amoCRM credentials not found")
-            }
-            guard let oauth = sb.amoOAuth else {
-                throw APIError(.conflict, "this installation has no amoCRM OAuth application (SWITCHBOARD_AMOCRM_CLIENT_ID and _SECRET)")
-            }
-            if let refusal = AmoOAuthApp.refusal(accountURL: c.baseURL, policy: sb.config.outboundPolicy) {
-                throw APIError(.unprocessableContent, refusal.en, field: "baseURL")
-            }
-            return jsonResponse(["authorizeURL": Self.authorizeURL(sb, oauth, c)])
-        }
-        router.get("oauth/amocrm/callback") { req, ctx in try await oauthCallback(req) }
         router.post("webhooks/amocrm/:integration/:key") { req, ctx in try await webhook(req, ctx) }
         router.post("integrations/amocrm/:integration/click-to-call") { req, ctx in try await clickToCall(req, ctx) }
         v1.get("integrations/:id/amocrm/widget") { req, ctx in
@@ -48,11 +34,6 @@ struct AmoRoutes {
                                  "widgetKey": widgetKey(i.id),
                                  "webhookURL": sb.amoWebhookURL(i.id)])
         }
-    }
-
-    static func authorizeURL(_ sb: Switchboard, _ oauth: AmoOAuthApp, _ c: CRMCredential) -> String {
-        let state = "\(c.tenantId).\(c.id).\(sb.vault.mac("\(c.tenantId).\(c.id)", purpose: "oauth-state"))"
-        return oauth.authorizeURL(accountURL: c.baseURL, state: state)
     }
 
     func widgetKey(_ integrationId: String) -> String { sb.vault.mac(integrationId, purpose: "amocrm-widget") }
@@ -74,41 +55,6 @@ struct AmoRoutes {
         guard let check = sb.connectors[.amocrm]?.check else { return (false, "amoCRM is not served") }
         let result = await check(c)
         return (result.ok, result.message.en)
-    }
-
-    func oauthCallback(_ req: Request) async throws -> Response {
-        let q = req.uri.queryParameters
-        guard let code = q["code"].map(String.init), let state = q["state"].map(String.init) else {
-            throw APIError(.badRequest, "code and state are required")
-        }
-        let parts = state.split(separator: ".", maxSplits: 2).map(String.init)
-        guard parts.count == 3, Hashing.constantTimeEquals(sb.vault.mac("\(parts[0]).\(parts[1])", purpose: "oauth-state"), parts[2]) else {
-            throw APIError(.badRequest, "the state does not match: start the connection again")
-        }
-        guard let credential = try await sb.credentials.get(tenantId: parts[0], id: parts[1]),
-              let oauth = sb.amoOAuth else {
-            throw APIError(.notFound, "credentials not found")
-        }
-        if let refusal = AmoOAuthApp.refusal(accountURL: credential.baseURL, policy: sb.config.outboundPolicy) {
-            throw APIError(.unprocessableContent, refusal.en)
-        }
-        let secret: CRMSecret
-        do {
-            secret = try await AmoClient.exchangeCode(code, accountURL: credential.baseURL, oauth: oauth, http: sb.outbound)
-        } catch {
-            try await sb.credentials.setStatus(tenantId: credential.tenantId, id: credential.id, status: .failed,
-                                               detail: CRMFailure.phrase(of: error))
-            // amoCRM refusing the code (expired, used, made up) is the request's fault, not a failing gateway.
-            if case .permanent(let why)? = error as? DeliveryError {
-                throw APIError(.badRequest, "amoCRM did not accept the authorization: \(why); start the connection again")
-            }
-            throw APIError(.badGateway, "amoCRM did not accept the authorization: \(error)")
-        }
-        _ = try await sb.credentials.update(tenantId: credential.tenantId, id: credential.id, name: nil, baseURL: nil, secret: secret)
-        try await sb.credentials.storeRefreshed(tenantId: credential.tenantId, id: credential.id, secret: nil, status: "ok", detail: nil)
-        let html = "<!doctype html><meta charset=utf-8><title>Switchboard</title><p>amoCRM подключена. Можно закрыть это окно.</p>" +
-            "<p>amoCRM is connected. You may close this window.</p>"
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     /// amoCRM's webhooks (contact responsible changed): every instance's routing cache forgets what it knew.

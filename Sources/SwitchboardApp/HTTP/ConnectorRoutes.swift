@@ -40,6 +40,22 @@ struct ConnectorRoutes {
         let v1 = router.managementAPI(sb.tenants)
         let credentials = CredentialService(sb: sb)
         let mappings = MappingService(sb: sb)
+        // CORE-1 "connect" for every CRM that connects through an OAuth application (`CRMConnector.oauth`).
+        let oauth = OAuthService(sb: sb)
+        v1.post("credentials/:id/oauth") { req, ctx in
+            guard let c = try await sb.credentials.get(tenantId: try ctx.tenant(), id: try ctx.param("id")) else {
+                throw APIError(.notFound, "credentials not found")
+            }
+            return jsonResponse(["authorizeURL": try oauth.start(c)])
+        }
+        router.get("oauth/:crm/callback") { req, ctx in
+            let q = req.uri.queryParameters
+            let connected = try await oauth.callback(crm: CRMKind(try ctx.param("crm")), code: q["code"].map(String.init),
+                                                     state: q["state"].map(String.init))
+            let html = "<!doctype html><meta charset=utf-8><title>Switchboard</title><p>\(esc(connected.ru))</p>" +
+                "<p>\(esc(connected.en))</p>"
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        }
         v1.post("credentials/:id/test") { req, ctx in
             let (c, connector) = try await credential(req, ctx)
             let result = try await credentials.test(c, connector)

@@ -89,6 +89,8 @@ public enum AmoSays: PhraseCatalog, Equatable {
     case transcriptNoContact
     case works(account: String, users: Int)
     case textOptions
+    case noOAuthApp
+    case connected
 
     public var phrase: Phrase {
         let (code, en, ru): (String, String, String) = switch self {
@@ -149,12 +151,14 @@ public enum AmoSays: PhraseCatalog, Equatable {
         case .works(let account, let users):
             ("works", "connection works, account \(account), \(users) users", "подключение работает: аккаунт \(account), пользователей: \(users)")
         case .textOptions: ("textOptions", "the pipeline and stage", "воронка и этап")
+        case .noOAuthApp: ("noOAuthApp", "this installation has no amoCRM OAuth application", "OAuth-приложение amoCRM не настроено в этой установке")
+        case .connected: ("connected", "amoCRM is connected. You may close this window.", "amoCRM подключена. Можно закрыть это окно.")
         }
         return Phrase(code: "amo." + code, en: en, ru: ru)
     }
 
     public static var samples: [AmoSays] {
-        [.noToken(credential: "c"), .noLongLivedToken, .wrongAuthKind("k"), .noRefreshToken, .cannotRefresh,
+        [.noOAuthApp, .connected, .noToken(credential: "c"), .noLongLivedToken, .wrongAuthKind("k"), .noRefreshToken, .cannotRefresh,
          .oauthDomains(listed: "l", account: "a"), .tokenEndpointAnswered(500), .revokedStatus(400), .revoked,
          .addressRefused(.unresolved("h")), .codeRefused(400), .tokenRefusedState, .tokenRefused, .blocked,
          .refusedTo(.logCall, status: 400, explanation: "e"), .refusedToLogCall("e"), .rateLimited(.logCall), .answered(500, .logCall),

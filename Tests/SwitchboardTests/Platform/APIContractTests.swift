@@ -123,7 +123,7 @@ struct APIContractTests {
             .contains { $0.contains("without its required body") })
         #expect(contract.violations(exchange("DELETE", "/api/v1/credentials/{id}", 204, request: "{}"))
             .contains { $0.contains("does not take") })
-        #expect(contract.violations(exchange("GET", "/oauth/amocrm/callback", 200, query: [("state", "s")])).contains {
+        #expect(contract.violations(exchange("GET", "/oauth/{crm}/callback", 200, query: [("state", "s")])).contains {
             $0.contains("required query parameter code")
         })
         #expect(contract.violations(exchange("GET", "/api/v1/credentials", 200, response: "[]", authorized: false))
