@@ -51,13 +51,15 @@ struct CallPeriod: Equatable {
     }
 }
 
-extension ManagementAPI {
-    /// `GET /api/v1/analytics/calls`: the call dashboard's numbers.
-    func registerAnalytics(_ api: RouterGroup<AppRequestContext>) {
+/// `GET /api/v1/analytics/calls`: the call dashboard's numbers.
+struct AnalyticsController {
+    let analytics: CallAnalyticsStore
+
+    func register(_ api: RouterGroup<AppRequestContext>) {
         api.get("analytics/calls") { req, ctx in
             let t = try ctx.tenant()
             let period = try CallPeriod.parse(from: try req.query("from"), to: try req.query("to"))
-            return jsonResponse(try await period.report(CallAnalyticsStore(db: sb.db), tenantId: t))
+            return jsonResponse(try await period.report(analytics, tenantId: t))
         }
     }
 }

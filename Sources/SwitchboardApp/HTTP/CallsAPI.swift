@@ -4,8 +4,14 @@ import SwitchboardCore
 import SwitchboardPBX
 import SwitchboardStorage
 
-/// The call journal and the commands a tenant sends to its PBX.
-extension ManagementAPI {
+/// `/api/v1/calls` and the PBX commands a tenant sends: the call journal, click-to-call, DND, the PBX's accounts, the
+/// events and lines a connection has sent.
+struct CallsController {
+    let calls: CallStore
+    let queue: JobQueue
+    let pbx: PBXStore
+    let clickToCall: ClickToCallService
+
     struct CallDetail: Encodable {
         struct StoredEvent: Encodable {
             var event: CallEvent
@@ -31,7 +37,7 @@ extension ManagementAPI {
         var waitSec: Int?
     }
 
-    func registerCalls(_ api: RouterGroup<AppRequestContext>) {
+    func register(_ api: RouterGroup<AppRequestContext>) {
         api.get("calls") { req, ctx in
             let t = try ctx.tenant()
             var filter = CallStore.Filter()
@@ -52,20 +58,20 @@ extension ManagementAPI {
             filter.employee = try req.query("employee")
             filter.connectionId = try req.query("pbxConnectionId")
             filter.limit = try req.limit()
-            let calls = try await sb.calls.list(tenantId: t, filter: filter)
+            let calls = try await calls.list(tenantId: t, filter: filter)
             return jsonResponse(calls.map { CallSummary(call: $0, result: $0.result, talkSec: $0.talkSec, waitSec: $0.waitSec) })
         }
         api.get("calls/:id") { req, ctx in
             let t = try ctx.tenant()
-            guard let call = try await sb.calls.get(tenantId: t, id: try ctx.param("id")) else {
+            guard let call = try await calls.get(tenantId: t, id: try ctx.param("id")) else {
                 throw APIError(.notFound, "call not found")
             }
-            let events = try await sb.calls.events(tenantId: t, callId: call.id).map {
+            let events = try await calls.events(tenantId: t, callId: call.id).map {
                 CallDetail.StoredEvent(event: $0.event, raw: $0.raw, receivedAt: $0.receivedAt)
             }
             var jobs: [CallDetail.JobDetail] = []
-            for job in try await sb.queue.list(tenantId: t, callId: call.id) {
-                jobs.append(.init(job: job, attempts: try await sb.queue.attempts(tenantId: t, jobId: job.id)))
+            for job in try await queue.list(tenantId: t, callId: call.id) {
+                jobs.append(.init(job: job, attempts: try await queue.attempts(tenantId: t, jobId: job.id)))
             }
             return jsonResponse(CallDetail(call: call, result: call.result, talkSec: call.talkSec, waitSec: call.waitSec,
                                            events: events, jobs: jobs))
@@ -76,7 +82,6 @@ extension ManagementAPI {
             var phone: String
             var integrationId: String?
         }
-        let clickToCall = ClickToCallService(sb: sb)
         let connections = clickToCall.connections
         api.post("calls/originate") { req, ctx in
             let t = try ctx.tenant()
@@ -99,30 +104,30 @@ extension ManagementAPI {
         }
         api.get("pbx-connections/:id/accounts") { req, ctx in
             let t = try ctx.tenant()
-            guard let connection = try await sb.pbx.get(tenantId: t, id: try ctx.param("id")) else {
+            guard let connection = try await pbx.get(tenantId: t, id: try ctx.param("id")) else {
                 throw APIError(.notFound, "PBX connection not found")
             }
             return jsonResponse(try await connections.command(connection) { try await $0.accounts() })
         }
         api.get("pbx-connections/:id/events") { req, ctx in
             let t = try ctx.tenant()
-            guard let connection = try await sb.pbx.get(tenantId: t, id: try ctx.param("id")) else {
+            guard let connection = try await pbx.get(tenantId: t, id: try ctx.param("id")) else {
                 throw APIError(.notFound, "PBX connection not found")
             }
             struct Recent: Encodable {
                 var event: CallEvent
                 var receivedAt: Date
             }
-            return jsonResponse(try await sb.calls.recentEvents(tenantId: t, connectionId: connection.id).map {
+            return jsonResponse(try await calls.recentEvents(tenantId: t, connectionId: connection.id).map {
                 Recent(event: $0.event, receivedAt: $0.receivedAt)
             })
         }
         api.get("pbx-connections/:id/lines") { req, ctx in
             let t = try ctx.tenant()
-            guard let connection = try await sb.pbx.get(tenantId: t, id: try ctx.param("id")) else {
+            guard let connection = try await pbx.get(tenantId: t, id: try ctx.param("id")) else {
                 throw APIError(.notFound, "PBX connection not found")
             }
-            return jsonResponse(try await sb.calls.lineNumbers(tenantId: t, connectionId: connection.id))
+            return jsonResponse(try await calls.lineNumbers(tenantId: t, connectionId: connection.id))
         }
     }
 

@@ -6,7 +6,8 @@ import SwitchboardPBX
 import SwitchboardStorage
 
 /// The JSON management API under /api/v1: everything the cabinet does. Every query is scoped by the
-/// tenant the presented token belongs to.
+/// tenant the presented token belongs to (`TenantAuthMiddleware`). This is the composition of its controllers: each
+/// gets the services and stores it uses, not the composition root.
 struct ManagementAPI {
     let sb: Switchboard
 
@@ -16,20 +17,30 @@ struct ManagementAPI {
             Response(status: .ok, headers: [.contentType: "application/json"],
                      body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
         }
-        api.get("tenant") { req, ctx in
-            let t = try ctx.tenant()
-            guard let tenant = try await sb.tenants.get(t) else { throw APIError(.notFound, "tenant not found") }
-            return jsonResponse(tenant)
-        }
-        registerTokens(api)
-        registerUsers(api)
+        TenantController(tenants: sb.tenants).register(api)
         PBXController(connections: ConnectionService(sb: sb)).register(api)
         CredentialsController(credentials: CredentialService(sb: sb)).register(api)
         IntegrationsController(integrations: IntegrationService(sb: sb), mappings: MappingService(sb: sb)).register(api)
         JobsController(journal: JournalService(sb: sb)).register(api)
-        registerCalls(api)
-        SitesAPI(sb: sb).register(api)
-        registerAnalytics(api)
+        CallsController(calls: sb.calls, queue: sb.queue, pbx: sb.pbx, clickToCall: ClickToCallService(sb: sb)).register(api)
+        SitesAPI(sites: SiteService(sb: sb), texts: TextStore(db: sb.db, queue: sb.queue)).register(api)
+        ChatsAPI(sb: sb).register(api)
+        AnalyticsController(analytics: CallAnalyticsStore(db: sb.db)).register(api)
+    }
+}
+
+/// `/api/v1/tenant`, its API tokens and its cabinet users.
+struct TenantController {
+    let tenants: TenantStore
+
+    func register(_ api: RouterGroup<AppRequestContext>) {
+        api.get("tenant") { req, ctx in
+            let t = try ctx.tenant()
+            guard let tenant = try await tenants.get(t) else { throw APIError(.notFound, "tenant not found") }
+            return jsonResponse(tenant)
+        }
+        registerTokens(api)
+        registerUsers(api)
     }
 
     // MARK: tokens and users
@@ -38,16 +49,16 @@ struct ManagementAPI {
     struct NewUser: Decodable { var email: String; var password: String; var locale: String? }
 
     func registerTokens(_ api: RouterGroup<AppRequestContext>) {
-        api.get("tokens") { req, ctx in jsonResponse(try await sb.tenants.tokens(tenantId: try ctx.tenant())) }
+        api.get("tokens") { req, ctx in jsonResponse(try await tenants.tokens(tenantId: try ctx.tenant())) }
         api.post("tokens") { req, ctx in
             let t = try ctx.tenant()
             let body = try await req.decodeJSON(NewToken.self)
-            let (token, secret) = try await sb.tenants.createToken(tenantId: t, name: body.name)
+            let (token, secret) = try await tenants.createToken(tenantId: t, name: body.name)
             struct Created: Encodable { var token: TenantStore.APIToken; var secret: String }
             return jsonResponse(Created(token: token, secret: secret), status: .created)
         }
         api.delete("tokens/:id") { req, ctx in
-            guard try await sb.tenants.deleteToken(tenantId: try ctx.tenant(), id: try ctx.param("id")) else {
+            guard try await tenants.deleteToken(tenantId: try ctx.tenant(), id: try ctx.param("id")) else {
                 throw APIError(.notFound, "token not found")
             }
             return Response(status: .noContent)
@@ -55,7 +66,7 @@ struct ManagementAPI {
     }
 
     func registerUsers(_ api: RouterGroup<AppRequestContext>) {
-        api.get("users") { req, ctx in jsonResponse(try await sb.tenants.users(tenantId: try ctx.tenant())) }
+        api.get("users") { req, ctx in jsonResponse(try await tenants.users(tenantId: try ctx.tenant())) }
         api.post("users") { req, ctx in
             let t = try ctx.tenant()
             let body = try await req.decodeJSON(NewUser.self)
@@ -64,7 +75,7 @@ struct ManagementAPI {
                 throw APIError(.unprocessableContent, "the password needs at least 8 characters", field: "password")
             }
             let user = try await mapStoreError {
-                try await sb.tenants.addUser(tenantId: t, email: body.email, passwordHash: Passwords.hash(body.password),
+                try await tenants.addUser(tenantId: t, email: body.email, passwordHash: Passwords.hash(body.password),
                                              locale: body.locale ?? "ru")
             }
             return jsonResponse(user, status: .created)

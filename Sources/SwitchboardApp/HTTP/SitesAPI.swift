@@ -6,10 +6,8 @@ import SwitchboardStorage
 /// `/api/v1/sites`: a tenant's sites (the key each site's script tag and form posts carry, the origins browsers may
 /// post from, the request types its forms offer) and the requests and chats they sent (CORE-15).
 struct SitesAPI {
-    let sb: Switchboard
-
-    var texts: TextStore { TextStore(db: sb.db, queue: sb.queue) }
-    var sites: SiteService { SiteService(sb: sb) }
+    let sites: SiteService
+    let texts: TextStore
 
     struct NewSite: Decodable { var name: String; var origins: [String]?; var requestTypes: [String]? }
     struct SitePatch: Decodable { var name: String?; var origins: [String]?; var requestTypes: [String]? }
@@ -71,7 +69,6 @@ struct SitesAPI {
             }
             return Response(status: .noContent)
         }
-        ChatsAPI(sb: sb).register(api)
         api.get("texts") { req, ctx in
             let t = try ctx.tenant()
             var kind: TextKind?
