@@ -76,8 +76,8 @@ extension Switchboard {
         PBXRoutes(sb: self).register(on: router)
         for pages in AppConnectors.pages.values { pages.routes?(self, router) }
         ConnectorRoutes(sb: self).register(on: router)
-        DealsRoutes(sb: self).register(on: router)
-        PublicTexts(sb: self, limiter: SiteRateLimiter()).register(on: router)
+        DealsRoutes(tenants: tenants, deals: deals, analytics: DealAnalyticsService(sb: self)).register(on: router)
+        PublicTexts(service: TextService(sb: self), limiter: SiteRateLimiter()).register(on: router)
         Cabinet(sb: self, limiter: signInLimiter).register(on: router)
         return router
     }
@@ -101,7 +101,7 @@ extension Switchboard {
                     router: makeRouter(),
                     server: .guardedHTTP1WebSocket(limits: HTTPLimits(config), drain: drain, logger: logger,
                                                    webSocket: LiveChats.configuration,
-                                                   shouldUpgrade: LiveChats(sb: self).shouldUpgrade),
+                                                   shouldUpgrade: LiveChats(service: TextService(sb: self)).shouldUpgrade),
                     configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Switchboard"),
                     services: backgroundServices(workers: workers, drain: drain),
                     onServerRunning: { channel in

@@ -7,7 +7,9 @@ import SwitchboardStorage
 
 /// Raw data → Deals (CORE-16) and end-to-end analytics (CORE-17) in the management API.
 struct DealsRoutes {
-    let sb: Switchboard
+    let tenants: TenantStore
+    let deals: DealStore
+    let analytics: DealAnalyticsService
 
     /// A deal as the API lists it.
     struct DealItem: Encodable {
@@ -66,7 +68,7 @@ struct DealsRoutes {
     }
 
     func register(on router: Router<AppRequestContext>) {
-        let v1 = router.managementAPI(sb.tenants)
+        let v1 = router.managementAPI(tenants)
         v1.get("deals") { req, ctx in
             let t = try ctx.tenant()
             var filter = DealStore.Filter(limit: try req.limit())
@@ -82,15 +84,15 @@ struct DealsRoutes {
                 guard let n = Int(v), n >= 0 else { throw APIError(.badRequest, "offset is a whole number from 0", field: "offset") }
                 filter.offset = n
             }
-            return jsonResponse(try await sb.deals.list(tenantId: t, filter: filter).map(DealItem.init))
+            return jsonResponse(try await deals.list(tenantId: t, filter: filter).map(DealItem.init))
         }
         v1.get("deals/:integration/:id") { req, ctx in
             let t = try ctx.tenant()
             let integration = try ctx.param("integration"), id = try ctx.param("id")
-            guard let stored = try await sb.deals.get(tenantId: t, integrationId: integration, dealId: id) else {
+            guard let stored = try await deals.get(tenantId: t, integrationId: integration, dealId: id) else {
                 throw APIError(.notFound, "deal not found")
             }
-            let history = try await sb.deals.history(tenantId: t, integrationId: integration, dealId: id)
+            let history = try await deals.history(tenantId: t, integrationId: integration, dealId: id)
             return jsonResponse(DealDetail(deal: DealItem(stored), history: history, raw: stored.deal.raw))
         }
         v1.get("analytics/deals") { req, ctx in
@@ -98,7 +100,7 @@ struct DealsRoutes {
             let by = try Self.choice(req, "by", DealAnalytics.Dimension.line)
             let attribution = try Self.choice(req, "attribution", DealAnalytics.Attribution.first)
             let (from, to) = try Self.period(try Self.time(req, "from"), try Self.time(req, "to"))
-            let report = try await sb.dealAnalytics(tenantId: t, from: from, to: to, by: by, attribution: attribution)
+            let report = try await analytics.report(tenantId: t, from: from, to: to, by: by, attribution: attribution)
             if try req.query("format") == "csv" { return Self.csv(report, from: from, to: to) }
             return jsonResponse(AnalyticsAnswer(from: from, to: to, report: report))
         }
@@ -176,22 +178,9 @@ struct DealsRoutes {
 }
 
 extension Switchboard {
-    /// CORE-17 over the tenant's calls, requests, chats and deals in [from, to); calls' campaigns from every
-    /// integration's call tracking, requests' and chats' from their `utm_campaign`.
+    /// CORE-17 over the tenant's calls, requests, chats and deals in [from, to) (`DealAnalyticsService`).
     public func dealAnalytics(tenantId: String, from: Date, to: Date, by: DealAnalytics.Dimension,
                               attribution: DealAnalytics.Attribution) async throws -> DealAnalytics.Report {
-        var campaigns: [String: String] = [:]
-        for integration in try await integrations.list(tenantId: tenantId) {
-            guard let read = connectors[integration.crm]?.lineCampaigns else { continue }
-            for (line, campaign) in read(integration.settings) { campaigns[String(line.filter(\.isNumber).suffix(10))] = campaign }
-        }
-        let touches = try await deals.analyticsTouches(tenantId: tenantId, from: from, to: to).map { t in
-            var t = t
-            t.campaign = t.line.flatMap { campaigns[String($0.filter(\.isNumber).suffix(10))] }
-            return t
-        }
-        let texts = try await deals.analyticsTextTouches(tenantId: tenantId, from: from, to: to)
-        let found = try await deals.analyticsDeals(tenantId: tenantId, from: from, to: to)
-        return DealAnalytics.report(touches: touches + texts, deals: found, by: by, attribution: attribution)
+        try await DealAnalyticsService(sb: self).report(tenantId: tenantId, from: from, to: to, by: by, attribution: attribution)
     }
 }

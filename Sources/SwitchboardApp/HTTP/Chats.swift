@@ -10,15 +10,13 @@ import SwitchboardStorage
 /// (`/workspace`) through `/api/v1/chats…`. Both sides are pushed what changes over WebSocket (`LiveChats`) and poll
 /// these routes while a socket is not open; the transcript goes to the CRMs when the chat finishes.
 struct ChatRoutes {
-    let sb: Switchboard
+    let service: TextService
     let limiter: SiteRateLimiter
     let publicTexts: PublicTexts
 
-    var texts: TextStore { TextStore(db: sb.db, queue: sb.queue, signals: sb.chatSignals) }
+    var texts: TextStore { service.texts }
 
-    /// The visitor's proof that a chat is theirs: a keyed tag of the chat's id, handed out when it starts.
-    func visitorToken(_ chatId: String) -> String { Self.visitorToken(sb, chatId) }
-    static func visitorToken(_ sb: Switchboard, _ chatId: String) -> String { sb.vault.mac(chatId, purpose: "chat-visitor") }
+    func visitorToken(_ chatId: String) -> String { service.visitorToken(chatId) }
 
     static let chatFields: Set<String> = ["text", "name", "phone", "email", "page", "utm", "campaign",
                                           "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"]
@@ -56,7 +54,7 @@ struct ChatRoutes {
                                                 messages: Array(chat.transcript.dropFirst(after)), total: chat.transcript.count))
             }
         }
-        site.get("chat.js") { _, ctx in try await publicTexts.script(ctx) { SiteForm.chatScript(site: $0, base: sb.baseURL) } }
+        site.get("chat.js") { _, ctx in try await publicTexts.script(ctx) { SiteForm.chatScript(site: $0, base: service.baseURL()) } }
         router.get("workspace") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: SiteForm.resource("workspace", "html"))))
@@ -70,7 +68,7 @@ struct ChatRoutes {
         guard let text = try f.text("text", max: 5000) else { throw APIError(.unprocessableContent, "text is required", field: "text") }
         draft.channel = "site"
         draft.transcript = [ChatMessage(at: Date(), author: .visitor, name: draft.name, text: text)]
-        let got = try await texts.receive(draft, event: .chatStarted, handled: sb.ingestor.handledKinds)
+        let got = try await texts.receive(draft, event: .chatStarted, handled: service.handledKinds())
         return jsonResponse(VisitorView(chatId: got.text.id, token: visitorToken(got.text.id), state: got.text.state,
                                         messages: got.text.transcript, total: got.text.transcript.count), status: .created)
     }
@@ -96,7 +94,7 @@ struct ChatRoutes {
         }
         let got = try await mapStoreError {
             try await texts.addMessages(tenantId: site.tenantId, id: chat.id, messages, name: given.name, phone: given.phone,
-                                        email: given.email, handled: sb.ingestor.handledKinds)
+                                        email: given.email, handled: service.handledKinds())
         }
         let now = got?.text ?? chat
         if !messages.isEmpty && now.state == "finished" { throw APIError(.conflict, "the chat is finished") }
@@ -107,9 +105,12 @@ struct ChatRoutes {
 /// `/api/v1/chats`: what operators do from the workspace (or any tool with an API token): the chats waiting and in
 /// progress, an answer, tags, the end.
 struct ChatsAPI {
-    let sb: Switchboard
+    let service: TextService
 
-    var texts: TextStore { TextStore(db: sb.db, queue: sb.queue, signals: sb.chatSignals) }
+    init(service: TextService) { self.service = service }
+    init(sb: Switchboard) { service = TextService(sb: sb) }
+
+    var texts: TextStore { service.texts }
 
     struct Answer: Decodable { var text: String; var name: String? }
     struct NewWorkspaceToken: Decodable { var minutes: Int? }
@@ -121,7 +122,7 @@ struct ChatsAPI {
     /// tenant until it expires, and nothing else. Signed, not stored: `wst_<tenant>.<expiry>.<tag>`.
     func workspaceToken(tenantId: String, expires: Date) -> String {
         let expiry = String(Int(expires.timeIntervalSince1970))
-        return Self.workspacePrefix + "\(tenantId).\(expiry)." + sb.vault.mac("\(tenantId).\(expiry)", purpose: "workspace")
+        return Self.workspacePrefix + "\(tenantId).\(expiry)." + service.vault.mac("\(tenantId).\(expiry)", purpose: "workspace")
     }
 
     /// The tenant of the request: a workspace token's, while it lives, or an API token's.
@@ -133,7 +134,7 @@ struct ChatsAPI {
     /// The tenant of a token given otherwise than in a header (the live socket's first message): a workspace or API token's.
     func tenantId(token: String) async throws -> String {
         if token.hasPrefix(Self.workspacePrefix) { return try workspaceTenant(token) }
-        guard let tenantId = try await sb.tenants.tenantForToken(token) else { throw APIError(.unauthorized, "the API token is not valid") }
+        guard let tenantId = try await service.tenants.tenantForToken(token) else { throw APIError(.unauthorized, "the API token is not valid") }
         return tenantId
     }
 
@@ -164,7 +165,7 @@ struct ChatsAPI {
             }
             let expires = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + Double(minutes * 60)).rounded(.down))
             let token = workspaceToken(tenantId: t, expires: expires)
-            return jsonResponse(WorkspaceToken(token: token, expiresAt: expires, url: "\(sb.baseURL)/workspace#token=\(token)"), status: .created)
+            return jsonResponse(WorkspaceToken(token: token, expiresAt: expires, url: "\(service.baseURL())/workspace#token=\(token)"), status: .created)
         }
         api.get("chats") { req, ctx in
             let t = try tenantId(req, ctx)
@@ -196,7 +197,7 @@ struct ChatsAPI {
         let message = ChatMessage(at: Date(), author: .operator_, name: body.name.map { String($0.prefix(200)) }, text: text)
         let id = try await chat(t, chatId).id
         guard let got = try await mapStoreError({
-            try await texts.addMessages(tenantId: t, id: id, [message], handled: sb.ingestor.handledKinds)
+            try await texts.addMessages(tenantId: t, id: id, [message], handled: service.handledKinds())
         }) else { throw APIError(.notFound, "chat not found") }
         return got.text
     }
@@ -206,7 +207,7 @@ struct ChatsAPI {
             throw APIError(.unprocessableContent, "at most 20 tags of 1 to 50 characters", field: "tags")
         }
         let id = try await chat(t, chatId).id
-        guard let got = try await texts.tag(tenantId: t, id: id, body.tags, handled: sb.ingestor.handledKinds) else {
+        guard let got = try await texts.tag(tenantId: t, id: id, body.tags, handled: service.handledKinds()) else {
             throw APIError(.notFound, "chat not found")
         }
         return got.text
@@ -214,7 +215,7 @@ struct ChatsAPI {
 
     func finish(_ t: String, _ chatId: String) async throws -> TextCommunication {
         let id = try await chat(t, chatId).id
-        guard let got = try await texts.finish(tenantId: t, id: id, handled: sb.ingestor.handledKinds) else {
+        guard let got = try await texts.finish(tenantId: t, id: id, handled: service.handledKinds()) else {
             throw APIError(.notFound, "chat not found")
         }
         return got.text

@@ -21,7 +21,7 @@ import SwitchboardStorage
 /// chat token), within ten seconds: not the address, which proxies and access logs keep, and a browser cannot set
 /// headers on a WebSocket. A bad token closes the socket with 1008 (policy violation) and the reason.
 struct LiveChats: Sendable {
-    let sb: Switchboard
+    let service: TextService
 
     static let operatorPath = "/api/v1/chats/live"
     static let authTimeout: Duration = .seconds(10)
@@ -30,7 +30,7 @@ struct LiveChats: Sendable {
     static let maxMessage = 64 << 10
     static let configuration = WebSocketServerConfiguration(maxFrameSize: maxMessage, autoPing: .enabled(timePeriod: .seconds(30)))
 
-    var texts: TextStore { TextStore(db: sb.db, queue: sb.queue, signals: sb.chatSignals) }
+    var texts: TextStore { service.texts }
 
     typealias Handler = WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
 
@@ -49,7 +49,7 @@ struct LiveChats: Sendable {
               p[8] == "live", !p[7].isEmpty, let site = try await texts.site(key: p[4]) else { return .dontUpgrade }
         // A browser elsewhere than the site's origins is refused, as the widget's routes refuse it.
         if let origin = head.headerFields[.origin],
-           !PublicTexts(sb: sb, limiter: SiteRateLimiter()).allows(origin: origin, site) { return .dontUpgrade }
+           !PublicTexts(service: service, limiter: SiteRateLimiter()).allows(origin: origin, site) { return .dontUpgrade }
         let chatId = p[7]
         return .upgrade([:]) { inbound, outbound, context in
             try await visitorSocket(site: site, chatId: chatId, inbound, outbound, logger: context.logger)
@@ -106,7 +106,7 @@ struct LiveChats: Sendable {
     func operatorSocket(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, logger: Logger) async throws {
         var messages = inbound.messages(maxSize: Self.maxMessage).makeAsyncIterator()
         guard let auth = try await credential(&messages, outbound), let token = auth.token else { return }
-        let api = ChatsAPI(sb: sb)
+        let api = ChatsAPI(service: service)
         let tenantId: String
         do {
             tenantId = try await api.tenantId(token: token)
@@ -115,7 +115,7 @@ struct LiveChats: Sendable {
             return
         }
         // Listening before the first read: a change in between is pushed, not lost.
-        let changes = sb.chatSignals.subscribe(tenantId: tenantId)
+        let changes = service.signals.subscribe(tenantId: tenantId)
         try await send(outbound, Chats(chats: try await openChats(tenantId)))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -190,9 +190,9 @@ struct LiveChats: Sendable {
                        logger: Logger) async throws {
         var messages = inbound.messages(maxSize: Self.maxMessage).makeAsyncIterator()
         guard let auth = try await credential(&messages, outbound), let token = auth.token else { return }
-        let changes = sb.chatSignals.subscribe(tenantId: site.tenantId, chatId: chatId)
+        let changes = service.signals.subscribe(tenantId: site.tenantId, chatId: chatId)
         // As the widget's routes: a chat is not confirmed to strangers.
-        guard Hashing.constantTimeEquals(token, ChatRoutes.visitorToken(sb, chatId)),
+        guard Hashing.constantTimeEquals(token, service.visitorToken(chatId)),
               let chat = try await texts.get(tenantId: site.tenantId, id: chatId), chat.siteId == site.id, chat.kind == .chat else {
             try await outbound.close(.policyViolation, reason: "chat not found")
             return

@@ -24,7 +24,7 @@ struct ManagementAPI {
         JobsController(journal: JournalService(sb: sb)).register(api)
         CallsController(calls: sb.calls, queue: sb.queue, pbx: sb.pbx, clickToCall: ClickToCallService(sb: sb)).register(api)
         SitesAPI(sites: SiteService(sb: sb), texts: TextStore(db: sb.db, queue: sb.queue)).register(api)
-        ChatsAPI(sb: sb).register(api)
+        ChatsAPI(service: TextService(sb: sb)).register(api)
         AnalyticsController(analytics: CallAnalyticsStore(db: sb.db)).register(api)
     }
 }

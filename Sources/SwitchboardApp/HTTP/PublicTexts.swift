@@ -8,10 +8,10 @@ import SwitchboardStorage
 /// forms, chats from its own chat, and Switchboard's embeddable request form (`form.js`). The site key is public;
 /// browsers may post only from the site's origins (CORS), each key has a request budget, and every field is checked.
 struct PublicTexts {
-    let sb: Switchboard
+    let service: TextService
     let limiter: SiteRateLimiter
 
-    var texts: TextStore { TextStore(db: sb.db, queue: sb.queue, signals: sb.chatSignals) }
+    var texts: TextStore { service.texts }
 
     func register(on router: Router<AppRequestContext>) {
         let site = router.group("public/v1/sites/:siteKey")
@@ -29,10 +29,10 @@ struct PublicTexts {
         site.get("preview") { _, ctx in
             guard let s = try await texts.site(key: try ctx.param("siteKey")) else { throw APIError(.notFound, "unknown site key") }
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: SiteForm.preview(site: s, base: sb.baseURL))))
+                            body: .init(byteBuffer: ByteBuffer(string: SiteForm.preview(site: s, base: service.baseURL()))))
         }
-        ChatRoutes(sb: sb, limiter: limiter, publicTexts: self).register(on: router)
-        site.get("form.js") { _, ctx in try await script(ctx) { SiteForm.script(site: $0, base: sb.baseURL) } }
+        ChatRoutes(service: service, limiter: limiter, publicTexts: self).register(on: router)
+        site.get("form.js") { _, ctx in try await script(ctx) { SiteForm.script(site: $0, base: service.baseURL()) } }
     }
 
     /// One of Switchboard's scripts for the site of the path (an unknown key says so in the browser's console).
@@ -73,7 +73,7 @@ struct PublicTexts {
     /// Switchboard's own pages (the form's preview).
     func allows(origin: String, _ site: Site) -> Bool {
         let normalized = origin.lowercased()
-        let own = URLComponents(string: sb.baseURL).map { c in "\(c.scheme ?? "http")://\(c.host ?? "")" + (c.port.map { ":\($0)" } ?? "") }
+        let own = URLComponents(string: service.baseURL()).map { c in "\(c.scheme ?? "http")://\(c.host ?? "")" + (c.port.map { ":\($0)" } ?? "") }
         return site.origins.isEmpty || site.origins.contains(normalized) || normalized == own?.lowercased()
     }
 
@@ -113,7 +113,7 @@ struct PublicTexts {
         guard text.phoneNumber() != nil || !(text.email ?? "").isEmpty else {
             throw APIError(.unprocessableContent, "a request needs a phone number or an e-mail to answer", field: "phone")
         }
-        let got = try await texts.receive(text, event: .requestReceived, handled: sb.ingestor.handledKinds)
+        let got = try await texts.receive(text, event: .requestReceived, handled: service.handledKinds())
         struct Answer: Encodable { var id: String; var status: String; var duplicate: Bool }
         return jsonResponse(Answer(id: got.text.id, status: "received", duplicate: !got.created), status: got.created ? .created : .ok)
     }
@@ -133,7 +133,7 @@ struct PublicTexts {
         let messages = try f.messages()
         let tags = try f.list("tags", max: 20, length: 50)
         let finished = try f.bool("finished") ?? false
-        let handled = sb.ingestor.handledKinds
+        let handled = service.handledKinds()
         draft.transcript = messages
         draft.tags = tags
         let started = try await texts.receive(draft, event: .chatStarted, handled: handled)
