@@ -89,7 +89,7 @@ struct AmoWorld {
 
     /// Waits until the tenant's jobs have all run (none queued or running).
     func settled(_ what: String = "the CRM jobs to finish") async throws {
-        try await eventually(timeout: .seconds(60), what) {
+        try await eventually(timeout: .seconds(180), what) {
             let jobs = try await sb.queue.list(tenantId: fx.tenant.id, limit: 1000)
             return !jobs.isEmpty && jobs.allSatisfy { $0.state == .done || $0.state == .dead }
         }

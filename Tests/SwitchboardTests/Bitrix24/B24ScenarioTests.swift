@@ -88,7 +88,7 @@ struct B24World {
         }
     }
 
-    func settled(_ what: String = "the Bitrix24 jobs to finish", timeout: Duration = .seconds(90)) async throws {
+    func settled(_ what: String = "the Bitrix24 jobs to finish", timeout: Duration = .seconds(180)) async throws {
         try await eventually(timeout: timeout, what) {
             let jobs = try await sb.queue.list(tenantId: fx.tenant.id, limit: 1000)
             return !jobs.isEmpty && jobs.allSatisfy { $0.state == .done || $0.state == .dead }

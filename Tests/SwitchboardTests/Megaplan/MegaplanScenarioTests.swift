@@ -81,7 +81,7 @@ struct MegaplanWorld {
     }
 
     func settled(_ what: String = "the Megaplan jobs to finish") async throws {
-        try await eventually(timeout: .seconds(90), what) {
+        try await eventually(timeout: .seconds(180), what) {
             let jobs = try await sb.queue.list(tenantId: fx.tenant.id, limit: 1000)
             return !jobs.isEmpty && jobs.allSatisfy { $0.state == .done || $0.state == .dead }
         }

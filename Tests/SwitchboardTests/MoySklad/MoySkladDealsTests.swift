@@ -49,7 +49,7 @@ struct MoySkladDealsTests {
             #expect(!w.state.webhooks.contains { $0.entityType == "customerorder" })
 
             _ = try await Self.switchOn(w)
-            try await eventually(timeout: .seconds(60), "the backfill") {
+            try await eventually(timeout: .seconds(120), "the backfill") {
                 try await w.sb.deals.list(tenantId: w.fx.tenant.id, filter: .init(limit: 500)).count == 101
             }
             #expect(w.state.requests["GET /api/remap/1.2/entity/customerorder"] == 2)

@@ -81,7 +81,7 @@ struct MSWorld {
     }
 
     func settled(_ what: String = "the MoySklad jobs to finish") async throws {
-        try await eventually(timeout: .seconds(90), what) {
+        try await eventually(timeout: .seconds(180), what) {
             let jobs = try await sb.queue.list(tenantId: fx.tenant.id, limit: 1000)
             return !jobs.isEmpty && jobs.allSatisfy { $0.state == .done || $0.state == .dead }
         }
@@ -96,7 +96,7 @@ struct MSWorld {
     func playPaced(_ steps: [SimStep]) async throws {
         for step in steps {
             try await player.play([step])
-            try await eventually(timeout: .seconds(60), "the due MoySklad jobs to finish") {
+            try await eventually(timeout: .seconds(120), "the due MoySklad jobs to finish") {
                 let later = Date().addingTimeInterval(5)
                 return try await sb.queue.list(tenantId: fx.tenant.id, limit: 1000)
                     .allSatisfy { $0.state == .done || $0.state == .dead || $0.runAt > later }

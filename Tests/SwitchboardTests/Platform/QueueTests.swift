@@ -297,7 +297,7 @@ struct QueueTests {
         // B's first (empty) claim has long happened; it now sleeps on its ten-minute poll.
         try await Task.sleep(for: .seconds(1))
         try await a.queue.enqueue(spec(partition: "crm:A", payload: "x"))
-        try await eventually(timeout: .seconds(60), "B to run A's job") { handler.count == 1 }
+        try await eventually(timeout: .seconds(120), "B to run A's job") { handler.count == 1 }
         worker.stop()
         listener.cancel()
         await running.value

@@ -124,7 +124,7 @@ extension ByteBuffer {
 func body(_ json: String) -> ByteBuffer { ByteBuffer(string: json) }
 
 /// Waits until `condition` holds, polling; fails after `timeout` (a safety net against hangs, not a timing assertion).
-func eventually(timeout: Duration = .seconds(30), _ what: String = "condition",
+func eventually(timeout: Duration = .seconds(120), _ what: String = "condition",
                 _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
