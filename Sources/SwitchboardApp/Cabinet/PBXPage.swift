@@ -120,9 +120,9 @@ extension Cabinet {
                 return try await pbxPage(req, s, message: (false, ru ? "Укажите адрес API АТС и ключ, чтобы загрузить сотрудников"
                                                                     : "Set the PBX API address and key to import employees"),
                                          status: .conflict)
-            } catch ServiceError.upstream(let message, _) {
+            } catch ServiceError.upstream(let why, _) {
                 return try await pbxPage(req, s, message: (false, (ru ? "АТС не отдала список сотрудников: " : "The PBX did not list its employees: ")
-                                                              + message), status: .badGateway)
+                                                              + why.text(ru ? .ru : .en)), status: .badGateway)
             }
             return try await pbxPage(req, s, message: (true, ru ? "Загружено сотрудников: \(count)" : "Employees imported: \(count)"))
         default:

@@ -139,7 +139,7 @@ struct ConnectionService: Sendable {
             return value
         } catch let error as PBXCommandError {
             metrics.countOutbound(target: "pbx", status: error.status.map(String.init) ?? "error")
-            throw ServiceError.upstream(error.message, retryable: error.retryable)
+            throw ServiceError.upstream(error.phrase, retryable: error.retryable)
         }
     }
 

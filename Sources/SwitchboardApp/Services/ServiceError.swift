@@ -12,19 +12,21 @@ enum ServiceError: Error, Equatable, CustomStringConvertible {
     /// What is asked cannot be done in the current state (409).
     case conflict(String)
     /// The PBX or the CRM refused or failed: 502 when trying again may help, otherwise 422.
-    case upstream(String, retryable: Bool)
+    case upstream(Phrase, retryable: Bool)
 
     var message: String {
         switch self {
-        case .notFound(let m), .conflict(let m), .upstream(let m, _): m
-        case .invalid(_, let p): p.en
+        case .notFound(let m), .conflict(let m): m
+        case .invalid(_, let p), .upstream(let p, _): p.en
         }
     }
 
     /// The refusal in the tenant's languages, when it has them.
     var phrase: Phrase? {
-        if case .invalid(_, let p) = self { return p }
-        return nil
+        switch self {
+        case .invalid(_, let p), .upstream(let p, _): return p
+        default: return nil
+        }
     }
 
     var field: String? {

@@ -57,16 +57,16 @@ public struct ITooLabsCommands: PBXCommands {
         do {
             response = try await http.execute(request, timeout: timeout)
         } catch let refused as OutboundPolicy.Problem {
-            throw PBXCommandError(message: "PBX API address refused: \(refused)", status: nil, retryable: false)
+            throw PBXCommandError(.addressRefused(refused), retryable: false)
         } catch {
-            throw PBXCommandError(message: "PBX unreachable (\(what)): \(error)", status: nil, retryable: true)
+            throw PBXCommandError(.unreachable(command: what, error: "\(error)"), retryable: true)
         }
         var body = try await response.body.collect(upTo: 4 << 20)
         let bytes = body.readBytes(length: body.readableBytes) ?? []
         let code = Int(response.status.code)
         guard (200..<300).contains(code) else {
             let text = String(decoding: bytes.prefix(300), as: UTF8.self)
-            throw PBXCommandError(message: "PBX refused \(what): HTTP \(code) \(text)", status: code,
+            throw PBXCommandError(.refused(command: what, status: code, detail: text), status: code,
                                   retryable: code >= 500 || code == 429)
         }
         return bytes
@@ -99,7 +99,7 @@ public struct ITooLabsCommands: PBXCommands {
         guard flavor == .legacy else { throw PBXCommandError.unsupported("DND through crmapi/v1") }
         let bytes = try await legacy("get_dnd", ["user": employeeLogin])
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-            throw PBXCommandError(message: "get_dnd answered something that is not JSON", status: nil, retryable: false)
+            throw PBXCommandError(.notJSON(command: "get_dnd"), retryable: false)
         }
         if let b = object["state"] as? Bool { return b }
         return "\(object["state"] ?? "false")" == "true"
@@ -109,7 +109,7 @@ public struct ITooLabsCommands: PBXCommands {
         if flavor == .legacy {
             let bytes = try await legacy("accounts", [:])
             guard let list = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [[String: Any]] else {
-                throw PBXCommandError(message: "accounts answered something that is not a JSON array", status: nil, retryable: false)
+                throw PBXCommandError(.notJSONArray(command: "accounts"), retryable: false)
             }
             return list.compactMap { a in
                 guard let login = a["name"].map({ "\($0)" }) else { return nil }
@@ -120,7 +120,7 @@ public struct ITooLabsCommands: PBXCommands {
         let bytes = try await v1(.GET, "/users")
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
               let items = object["items"] as? [[String: Any]] else {
-            throw PBXCommandError(message: "users answered something without items", status: nil, retryable: false)
+            throw PBXCommandError(.noItems(command: "users"), retryable: false)
         }
         return items.compactMap { a in
             guard let login = a["login"].map({ "\($0)" }) else { return nil }
@@ -150,7 +150,7 @@ public struct ITooLabsCommands: PBXCommands {
         }
         let bytes = try await v1(.GET, "/history/json", query: ["start": start, "end": end, "type": type])
         guard let list = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [[String: Any]] else {
-            throw PBXCommandError(message: "history answered something that is not a JSON array", status: nil, retryable: false)
+            throw PBXCommandError(.notJSONArray(command: "history"), retryable: false)
         }
         return list.map { r in
             PBXHistoryRecord(callId: "\(r["uid"] ?? "")", type: "\(r["type"] ?? "")", client: "\(r["client"] ?? "")",

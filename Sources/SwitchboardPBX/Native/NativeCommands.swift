@@ -42,9 +42,9 @@ public struct NativeCommands: PBXCommands {
         do {
             response = try await http.execute(request, timeout: timeout)
         } catch let refused as OutboundPolicy.Problem {
-            throw PBXCommandError(message: "PBX API address refused: \(refused)", status: nil, retryable: false)
+            throw PBXCommandError(.addressRefused(refused), retryable: false)
         } catch {
-            throw PBXCommandError(message: "PBX unreachable (\(command)): \(error)", status: nil, retryable: true)
+            throw PBXCommandError(.unreachable(command: command, error: "\(error)"), retryable: true)
         }
         var buffer = try await response.body.collect(upTo: 4 << 20)
         let data = Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
@@ -53,7 +53,7 @@ public struct NativeCommands: PBXCommands {
         guard (200..<300).contains(code) else {
             let reason = (json["error"] as? [String: Any])?["message"] as? String ?? String(decoding: data.prefix(300), as: UTF8.self)
             if code == 404 { throw PBXCommandError.unsupported(command) }
-            throw PBXCommandError(message: "PBX refused \(command): HTTP \(code) \(reason)", status: code, retryable: code >= 500 || code == 429)
+            throw PBXCommandError(.refused(command: command, status: code, detail: reason), status: code, retryable: code >= 500 || code == 429)
         }
         return json
     }

@@ -31,15 +31,66 @@ public struct PBXHistoryRecord: Codable, Sendable, Equatable {
     public var record: String?
 }
 
-public struct PBXCommandError: Error, CustomStringConvertible, Sendable {
-    public let message: String
+/// Why a PBX command failed, with the PBX's status when it answered one.
+public struct PBXCommandError: Error, CustomStringConvertible, Sendable, TenantReadable {
+    /// Why, in the tenant's words (the PBX's own text, when it gave one, is carried as it is).
+    public enum Reason: Sendable, Equatable, PhraseCatalog {
+        case unsupported(String)
+        case addressRefused(OutboundPolicy.Problem)
+        case unreachable(command: String, error: String)
+        case refused(command: String, status: Int, detail: String)
+        case notJSON(command: String)
+        case notJSONArray(command: String)
+        case noItems(command: String)
+        /// A test's stand-in was called where no PBX may be.
+        case stray(command: String)
+
+        public var phrase: Phrase {
+            let (code, en, ru): (String, String, String) = switch self {
+            case .unsupported(let what):
+                ("unsupported", "\(what) is not supported by this PBX's API", "\(what): не поддерживается API этой АТС")
+            case .addressRefused(let problem):
+                ("addressRefused", "PBX API address refused: \(problem.phrase.en)", "адрес API АТС отклонён: \(problem.phrase.ru)")
+            case .unreachable(let command, let error):
+                ("unreachable", "PBX unreachable (\(command)): \(error)", "АТС недоступна (\(command)): \(error)")
+            case .refused(let command, let status, let detail):
+                ("refused", "PBX refused \(command): HTTP \(status) \(detail)", "АТС отказала (\(command)): HTTP \(status) \(detail)")
+            case .notJSON(let command):
+                ("notJSON", "\(command) answered something that is not JSON", "\(command): АТС ответила не в JSON")
+            case .notJSONArray(let command):
+                ("notJSONArray", "\(command) answered something that is not a JSON array", "\(command): АТС ответила не списком JSON")
+            case .noItems(let command):
+                ("noItems", "\(command) answered something without items", "\(command): в ответе АТС нет списка items")
+            case .stray(let command):
+                ("stray", "no PBX may be called here, yet \(command) was sent", "здесь АТС вызывать нельзя, но отправлено: \(command)")
+            }
+            return Phrase(code: "pbx.command." + code, en: en, ru: ru)
+        }
+
+        public static var samples: [Reason] {
+            [.unsupported("hang-up"), .addressRefused(.unresolved("h")), .unreachable(command: "c", error: "e"),
+             .refused(command: "c", status: 500, detail: "d"), .notJSON(command: "c"), .notJSONArray(command: "c"),
+             .noItems(command: "c"), .stray(command: "c")]
+        }
+    }
+
+    public let reason: Reason
     public let status: Int?
     /// Whether trying again later may help (network, 5xx).
     public let retryable: Bool
+
+    public init(_ reason: Reason, status: Int? = nil, retryable: Bool) {
+        self.reason = reason
+        self.status = status
+        self.retryable = retryable
+    }
+
+    public var phrase: Phrase { reason.phrase }
+    public var message: String { phrase.en }
     public var description: String { message }
 
     public static func unsupported(_ what: String) -> PBXCommandError {
-        PBXCommandError(message: "\(what) is not supported by this PBX's API", status: nil, retryable: false)
+        PBXCommandError(.unsupported(what), retryable: false)
     }
 }
 
@@ -75,7 +126,7 @@ public struct FailingPBXCommands: PBXCommands {
 
     func fail<T>(_ command: String) throws -> T {
         report("unexpected PBX command: " + command)
-        throw PBXCommandError(message: "no PBX may be called here, yet \(command) was sent", status: nil, retryable: false)
+        throw PBXCommandError(.stray(command: command), retryable: false)
     }
 
     public func originate(employeeLogin: String, clientNumber: PhoneNumber, callerId: String?) async throws -> String? {

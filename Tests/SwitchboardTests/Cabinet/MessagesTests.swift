@@ -15,7 +15,7 @@ struct MessagesTests {
     static let generic: [Phrase] = CallSkip.phrases + ContextProblem.phrases + InputProblem.phrases + CRMFailure.phrases
         + DealNote.phrases + TextJobNote.phrases + TextSkip.phrases + CredentialStatus.phrases + OutboundPolicy.Problem.phrases
         + AccountURL.Problem.phrases + SecretMoved.phrases + WorkerProblem.phrases + EmployeeSync.Failure.phrases
-        + EmployeeSync.Note.phrases
+        + EmployeeSync.Note.phrases + PBXCommandError.Reason.phrases
 
     static func connectors() async throws -> [CRMConnector] {
         try await withSwitchboard(.sqlite) { sb in sb.connectors.all }

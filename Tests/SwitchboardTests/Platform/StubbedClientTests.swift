@@ -118,6 +118,9 @@ import Testing
             Issue.record("a 503 answer came back as a success")
         } catch let error as PBXCommandError {
             #expect(error.retryable && error.status == 503)
+            // The API keeps its English; the cabinet reads the same failure in Russian.
+            #expect(error.message == #"PBX refused /makecall: HTTP 503 {"callid":"pbx-77"}"#)
+            #expect(error.phrase.ru == #"АТС отказала (/makecall): HTTP 503 {"callid":"pbx-77"}"#)
         }
     }
 
