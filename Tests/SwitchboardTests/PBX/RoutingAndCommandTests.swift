@@ -72,7 +72,7 @@ struct RoutingAndCommandTests {
         let lookup = FakeManagerLookup(mode: .fast, owners: Self.owners)
         let storage = try await TestStorage.make(backend)
         let sb = try await Switchboard.open(config: storage.config, logger: testLogger(), lookups: [.amocrm: lookup])
-        let fx = try await routingFixture(sb, protocol: .itoolabs, deadlineMs: 5000)
+        let fx = try await routingFixture(sb, protocol: .itoolabs, deadlineMs: 10_000)
         try await withLiveSwitchboard(sb, workers: false) { base in
             let p = fx.player(base)
             var r = try await p.askContact(phone: "89101112233")
@@ -121,7 +121,7 @@ struct RoutingAndCommandTests {
         let lookup = FakeManagerLookup(mode: .failing, owners: Self.owners)
         let storage = try await TestStorage.make(backend)
         let sb = try await Switchboard.open(config: storage.config, logger: testLogger(), lookups: [.amocrm: lookup])
-        let failing = try await routingFixture(sb, protocol: .switchboard, deadlineMs: 5000)
+        let failing = try await routingFixture(sb, protocol: .switchboard, deadlineMs: 10_000)
         let off = try await routingFixture(sb, protocol: .switchboard, personalManager: false)
         let inactive = try await routingFixture(sb, protocol: .itoolabs, active: false)
         try await withLiveSwitchboard(sb, workers: false) { base in
@@ -152,9 +152,9 @@ struct RoutingAndCommandTests {
             for mode in [FakeManagerLookup.Mode.fast, .blocked(gate), .failing] {
                 let lookup = FakeManagerLookup(mode: mode, owners: Self.owners)
                 let routing = RoutingService(integrations: sb.integrations, pbx: sb.pbx, lookups: [.amocrm: lookup], logger: testLogger())
-                // A generous deadline where the CRM answers (a loaded CI machine must not turn them into time-outs).
+                // A generous deadline where the CRM answers: routing returns as soon as it does, so a loaded CI machine costs only time.
                 let deadline: Duration
-                if case .blocked = mode { deadline = .milliseconds(100) } else { deadline = .seconds(5) }
+                if case .blocked = mode { deadline = .milliseconds(100) } else { deadline = .seconds(30) }
                 let decision = await routing.route(connection: fx.connection, client: PhoneNumber.parse("89101112233"),
                                                    deadline: deadline)
                 switch mode {
@@ -167,7 +167,7 @@ struct RoutingAndCommandTests {
                     await gate.open()
                     try await eventually("the late answer to be cached") {
                         await routing.route(connection: fx.connection, client: PhoneNumber.parse("89101112233"),
-                                            deadline: .seconds(5)).reason == "cache"
+                                            deadline: .seconds(30)).reason == "cache"
                     }
                 default:
                     #expect(decision.employee == nil && decision.reason.contains("lookup failed"))
@@ -276,7 +276,7 @@ struct RoutingAcrossInstancesTests {
         let lookupB = FakeManagerLookup(mode: .fast, owners: RoutingAndCommandTests.owners)
         let a = try await Switchboard.open(config: storage.config, logger: testLogger(), lookups: [.amocrm: lookupA])
         let b = try await Switchboard.open(config: storage.config, logger: testLogger(), lookups: [.amocrm: lookupB])
-        let fx = try await routingFixture(a, protocol: .itoolabs, deadlineMs: 5000)
+        let fx = try await routingFixture(a, protocol: .itoolabs, deadlineMs: 10_000)
         let integration = try #require(try await a.integrations.list(tenantId: fx.tenant.id).first)
         let pg = try #require(b.db as? PostgresDatabase)
         let listener = Task { try await NotificationService(db: pg, wake: b.queue.wake, routing: b.routing).run() }
