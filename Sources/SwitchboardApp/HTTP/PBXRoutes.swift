@@ -69,10 +69,7 @@ struct PBXRoutes {
             case .failure(let refused): return refused
             }
         case .routing(let client, let askedMs):
-            let decision = await sb.routing.route(connection: connection, client: PhoneNumber.parse(client, region: connection.region),
-                                                  deadline: RoutingBudget.answerWithin(connectionDeadlineMs: connection.routingDeadlineMs,
-                                                                                       askedMs: askedMs),
-                                                  since: arrived)
+            let decision = await sb.route(client, connection: connection, askedMs: askedMs, since: arrived)
             ctx.logger.debug("routing answered", metadata: ["reason": "\(decision.reason)"])
             return response(endpoint.encode(.routed(decision)))
         }

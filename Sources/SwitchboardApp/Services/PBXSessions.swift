@@ -6,14 +6,23 @@ import SwitchboardPBX
 import SwitchboardStorage
 
 extension Switchboard {
+    /// Who should take a call from `client` on this connection: within the connection's routing deadline (and the one
+    /// the PBX asked for, and `cap`), measured from when the question arrived. Every protocol's routing asks here.
+    func route(_ client: String, connection: PBXConnection, askedMs: Int? = nil, cap: Duration? = nil,
+               since arrived: ContinuousClock.Instant = .now) async -> RoutingDecision {
+        var deadline = RoutingBudget.answerWithin(connectionDeadlineMs: connection.routingDeadlineMs, askedMs: askedMs)
+        if let cap { deadline = min(deadline, cap) }
+        return await routing.route(connection: connection, client: PhoneNumber.parse(client, region: connection.region),
+                                   deadline: deadline, since: arrived)
+    }
+
     /// Routes a call a PBX reported by the connection's `route` command (protocols whose routing is `.byCommand`): the
     /// personal manager within the budget, then the command; a call with no preference is left to the PBX's own plan.
     func routeByCommand(_ question: RoutingQuestion, connection: PBXConnection, style: RoutingStyle,
                         since arrived: ContinuousClock.Instant, logger: Logger) async {
-        var deadline = RoutingBudget.answerWithin(connectionDeadlineMs: connection.routingDeadlineMs, askedMs: question.askedMs)
-        if case .byCommand(let budget) = style { deadline = min(deadline, budget) }
-        let decision = await routing.route(connection: connection, client: PhoneNumber.parse(question.client, region: connection.region),
-                                           deadline: deadline, since: arrived)
+        var budget: Duration?
+        if case .byCommand(let b) = style { budget = b }
+        let decision = await route(question.client, connection: connection, askedMs: question.askedMs, cap: budget, since: arrived)
         guard let employee = decision.employee else {
             logger.debug("routing by command: no preference", metadata: ["reason": "\(decision.reason)"])
             return
@@ -37,10 +46,7 @@ extension Switchboard {
             ingest: { events, raw in
                 try await self.ingestor.ingest(events, raw: raw, connection: connection, region: connection.region)
             },
-            route: { client in
-                await self.routing.route(connection: connection, client: PhoneNumber.parse(client, region: connection.region),
-                                         deadline: RoutingBudget.answerWithin(connectionDeadlineMs: connection.routingDeadlineMs))
-            })
+            route: { client in await self.route(client, connection: connection) })
     }
 }
 
@@ -102,8 +108,8 @@ public struct PBXSessionService: Service {
                 failures += 1
                 sb.logger.warning("PBX session ended with an error", metadata: ["connection": "\(connection.id)", "reason": "\(error)"])
             }
-            let wait = min(maxPause, pause * (1 << min(failures, 16)))
-            try? await Task.sleep(for: failures == 0 ? pause : wait)
+            // `pause` after a session that ended by itself, doubled for each failure in a row, up to `maxPause`.
+            try? await Task.sleep(for: min(maxPause, pause * (1 << min(failures, 16))))
         }
     }
 }

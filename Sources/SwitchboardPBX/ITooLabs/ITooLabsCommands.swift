@@ -53,17 +53,7 @@ public struct ITooLabsCommands: PBXCommands {
     }
 
     func send(_ request: HTTPClientRequest, what: String) async throws -> [UInt8] {
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(request, timeout: timeout)
-        } catch let refused as OutboundPolicy.Problem {
-            throw PBXCommandError(.addressRefused(refused), retryable: false)
-        } catch {
-            throw PBXCommandError(.unreachable(command: what, error: "\(error)"), retryable: true)
-        }
-        var body = try await response.body.collect(upTo: 4 << 20)
-        let bytes = body.readBytes(length: body.readableBytes) ?? []
-        let code = Int(response.status.code)
+        let (code, bytes) = try await http.pbxCommand(request, command: what, timeout: timeout)
         guard (200..<300).contains(code) else {
             let text = String(decoding: bytes.prefix(300), as: UTF8.self)
             throw PBXCommandError(.refused(command: what, status: code, detail: text), status: code,

@@ -38,18 +38,9 @@ public struct NativeCommands: PBXCommands {
         request.headers.add(name: NativeProtocol.timestampHeader, value: String(ts))
         request.headers.add(name: NativeProtocol.signatureHeader, value: NativeProtocol.sign(body: bytes, secret: key, timestamp: ts))
         request.body = .bytes(ByteBuffer(bytes: bytes))
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(request, timeout: timeout)
-        } catch let refused as OutboundPolicy.Problem {
-            throw PBXCommandError(.addressRefused(refused), retryable: false)
-        } catch {
-            throw PBXCommandError(.unreachable(command: command, error: "\(error)"), retryable: true)
-        }
-        var buffer = try await response.body.collect(upTo: 4 << 20)
-        let data = Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
+        let (code, answer) = try await http.pbxCommand(request, command: command, timeout: timeout)
+        let data = Data(answer)
         let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        let code = Int(response.status.code)
         guard (200..<300).contains(code) else {
             let reason = (json["error"] as? [String: Any])?["message"] as? String ?? String(decoding: data.prefix(300), as: UTF8.self)
             if code == 404 { throw PBXCommandError.unsupported(command) }

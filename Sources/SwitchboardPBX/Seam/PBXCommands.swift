@@ -1,5 +1,8 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import SwitchboardCore
+import SwitchboardOutbound
 
 /// An employee as the PBX lists them.
 public struct PBXAccount: Codable, Sendable, Equatable {
@@ -91,6 +94,23 @@ public struct PBXCommandError: Error, CustomStringConvertible, Sendable, TenantR
 
     public static func unsupported(_ what: String) -> PBXCommandError {
         PBXCommandError(.unsupported(what), retryable: false)
+    }
+}
+
+extension OutboundHTTP {
+    /// Sends one PBX command's request and reads the answer, as every protocol's command client does: an address the
+    /// outbound policy refuses fails for good, a request that got no answer may be tried again.
+    public func pbxCommand(_ request: HTTPClientRequest, command: String, timeout: TimeAmount) async throws -> (status: Int, body: [UInt8]) {
+        let response: HTTPClientResponse
+        do {
+            response = try await execute(request, timeout: timeout)
+        } catch let refused as OutboundPolicy.Problem {
+            throw PBXCommandError(.addressRefused(refused), retryable: false)
+        } catch {
+            throw PBXCommandError(.unreachable(command: command, error: "\(error)"), retryable: true)
+        }
+        var buffer = try await response.body.collect(upTo: 4 << 20)
+        return (Int(response.status.code), buffer.readBytes(length: buffer.readableBytes) ?? [])
     }
 }
 

@@ -4,6 +4,7 @@ import NIOHTTP1
 import Testing
 @testable import SwitchboardApp
 import SwitchboardCore
+import SwitchboardCRM
 import SwitchboardPBX
 import SwitchboardSandbox
 import SwitchboardSimulator
@@ -102,13 +103,12 @@ struct FuzzWorld {
         let sessions = SessionStore(db: sb.db)
         let session = try await sessions.create(user: user)
         let logout = try await sessions.create(user: user)
-        let stateBody = "\(t).\(spareCredential.id)"
         return FuzzIds(
             token: tenant.token, otherToken: other.token, itoolabs: itoolabs.id, itoolabsSecret: itoolabsSecret, native: native.id,
             nativeSecret: nativeSecret, sandboxURL: sandboxURL, pbxURL: pbxURL, employees: employees, credential: credential.id,
             integration: integration.id, integrationSettings: settings, webhookKey: sb.amoWebhookKey(integration.id),
             widgetKey: sb.vault.mac(integration.id, purpose: "amocrm-widget"),
-            oauthState: "\(stateBody).\(sb.vault.mac(stateBody, purpose: "oauth-state"))", jobId: jobId, callId: call.id,
+            oauthState: OAuthFlow.state(for: spareCredential, vault: sb.vault), jobId: jobId, callId: call.id,
             spareToken: spareToken.id, sparePBX: sparePBX.id, spareEmployee: spareEmployee.id, spareCredential: spareCredential.id,
             spareIntegration: spareIntegration.id, foreignIds: [foreignPBX.id, foreignCredential.id, foreignIntegration.id],
             session: session.id, csrf: session.csrf, logoutSession: logout.id, logoutCsrf: logout.csrf, email: email, password: password)

@@ -20,6 +20,25 @@ struct PBXSeamRoomTests {
                   direction: .inbound, clientNumberRaw: client, employeeLogin: employee, sequence: n)
     }
 
+    /// A Switchboard that serves `adapter` beside the live protocols (with a fake CRM lookup when given), for `body`;
+    /// shut down and its storage removed afterwards, also when `body` throws.
+    static func serving<T>(_ adapter: PBXAdapter, on backend: Backend, lookup: FakeManagerLookup? = nil,
+                           _ body: (Switchboard) async throws -> T) async throws -> T {
+        let storage = try await TestStorage.make(backend)
+        let sb = try await Switchboard.open(config: storage.config, logger: testLogger(),
+                                            lookups: lookup.map { [.amocrm: $0] } ?? [:], pbxAdapters: PBXRegistry.live.adding([adapter]))
+        do {
+            let result = try await body(sb)
+            await sb.shutdown()
+            await storage.cleanUp()
+            return result
+        } catch {
+            await sb.shutdown()
+            await storage.cleanUp()
+            throw error
+        }
+    }
+
     /// What a pulled protocol's sessions did.
     final class Sessions: Sendable {
         let runs = Mutex(0)
@@ -60,43 +79,37 @@ struct PBXSeamRoomTests {
     func pulledSession(_ backend: Backend) async throws {
         let sessions = Sessions()
         let lookup = FakeManagerLookup(mode: .fast, owners: RoutingAndCommandTests.owners)
-        let storage = try await TestStorage.make(backend)
-        let sb = try await Switchboard.open(config: storage.config, logger: testLogger(), lookups: [.amocrm: lookup],
-                                            pbxAdapters: PBXRegistry.live.adding([Self.pulled(sessions)]))
-        let fx = try await routingFixture(sb, protocol: PBXProtocol("test-pull"), deadlineMs: 30_000)
-        try await withLiveSwitchboard(sb, workers: false) { _ in
-            // The server's own background services keep the session: nothing here starts it.
-            try await eventually("the pulled call to end") {
-                try await sb.calls.find(connectionId: fx.connection.id, externalId: "p1")?.isOver == true
+        try await Self.serving(Self.pulled(sessions), on: backend, lookup: lookup) { sb in
+            let fx = try await routingFixture(sb, protocol: PBXProtocol("test-pull"), deadlineMs: 30_000)
+            try await withLiveSwitchboard(sb, workers: false) { _ in
+                // The server's own background services keep the session: nothing here starts it.
+                try await eventually("the pulled call to end") {
+                    try await sb.calls.find(connectionId: fx.connection.id, externalId: "p1")?.isOver == true
+                }
+                let call = try #require(try await sb.calls.find(connectionId: fx.connection.id, externalId: "p1"))
+                #expect(call.result == .answered)
+                #expect(call.talkers == ["ivan"])
+                #expect(sessions.runs.withLock { $0 } == 2)
+                #expect(sessions.decisions.withLock { $0 } == ["ivan"])
             }
-            let call = try #require(try await sb.calls.find(connectionId: fx.connection.id, externalId: "p1"))
-            #expect(call.result == .answered)
-            #expect(call.talkers == ["ivan"])
-            #expect(sessions.runs.withLock { $0 } == 2)
-            #expect(sessions.decisions.withLock { $0 } == ["ivan"])
         }
-        await sb.shutdown()
-        await storage.cleanUp()
     }
 
     @Test("a deleted connection's pulled session is stopped", arguments: Backend.available)
     func deletedConnectionStops(_ backend: Backend) async throws {
         let sessions = Sessions()
-        let storage = try await TestStorage.make(backend)
-        let sb = try await Switchboard.open(config: storage.config, logger: testLogger(),
-                                            pbxAdapters: PBXRegistry.live.adding([Self.pulled(sessions)]))
-        let fx = try await PBXFixture.make(sb, protocol: PBXProtocol("test-pull"))
-        let service = PBXSessionService(sb: sb, rescan: .milliseconds(50), pause: .milliseconds(20))
-        let keeper = Task { try await service.run() }
-        try await eventually("two sessions") { sessions.runs.withLock { $0 } >= 2 }
-        #expect(sessions.stopped.withLock { $0 } == 0)
-        #expect(try await sb.pbx.delete(tenantId: fx.tenant.id, id: fx.connection.id))
-        try await eventually("the session stopped") { sessions.stopped.withLock { $0 } == 1 }
-        #expect(sessions.runs.withLock { $0 } == 2)
-        keeper.cancel()
-        _ = try? await keeper.value
-        await sb.shutdown()
-        await storage.cleanUp()
+        try await Self.serving(Self.pulled(sessions), on: backend) { sb in
+            let fx = try await PBXFixture.make(sb, protocol: PBXProtocol("test-pull"))
+            let service = PBXSessionService(sb: sb, rescan: .milliseconds(50), pause: .milliseconds(20))
+            let keeper = Task { try await service.run() }
+            try await eventually("two sessions") { sessions.runs.withLock { $0 } >= 2 }
+            #expect(sessions.stopped.withLock { $0 } == 0)
+            #expect(try await sb.pbx.delete(tenantId: fx.tenant.id, id: fx.connection.id))
+            try await eventually("the session stopped") { sessions.stopped.withLock { $0 } == 1 }
+            #expect(sessions.runs.withLock { $0 } == 2)
+            keeper.cancel()
+            _ = try? await keeper.value
+        }
     }
 
     /// Commands of the callback protocol: records each `route`.
@@ -157,37 +170,34 @@ struct PBXSeamRoomTests {
     func routedByCommand(_ backend: Backend) async throws {
         let routed = Routed()
         let lookup = FakeManagerLookup(mode: .fast, owners: RoutingAndCommandTests.owners)
-        let storage = try await TestStorage.make(backend)
-        let sb = try await Switchboard.open(config: storage.config, logger: testLogger(), lookups: [.amocrm: lookup],
-                                            pbxAdapters: PBXRegistry.live.adding([Self.callback(routed)]))
-        let fx = try await routingFixture(sb, protocol: PBXProtocol("test-callback"), deadlineMs: 30_000)
-        _ = try await sb.pbx.update(tenantId: fx.tenant.id, id: fx.connection.id, name: nil, apiURL: "https://pbx.example",
-                                    apiKey: "k", apiFlavor: nil, routingDeadlineMs: nil, region: nil)
-        try await withLiveSwitchboard(sb, workers: false) { base in
-            func post(_ body: String, key: String) async throws -> (Int, String) {
-                var request = HTTPClientRequest(url: "\(base)/pbx/test-callback/\(fx.connection.id)")
-                request.method = .POST
-                request.headers.add(name: "X-Key", value: key)
-                request.body = .bytes(ByteBuffer(string: body))
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-                var buffer = try await response.body.collect(upTo: 1 << 16)
-                return (Int(response.status.code), buffer.readString(length: buffer.readableBytes) ?? "")
+        try await Self.serving(Self.callback(routed), on: backend, lookup: lookup) { sb in
+            let fx = try await routingFixture(sb, protocol: PBXProtocol("test-callback"), deadlineMs: 30_000)
+            _ = try await sb.pbx.update(tenantId: fx.tenant.id, id: fx.connection.id, name: nil, apiURL: "https://pbx.example",
+                                        apiKey: "k", apiFlavor: nil, routingDeadlineMs: nil, region: nil)
+            try await withLiveSwitchboard(sb, workers: false) { base in
+                func post(_ body: String, key: String) async throws -> (Int, String) {
+                    var request = HTTPClientRequest(url: "\(base)/pbx/test-callback/\(fx.connection.id)")
+                    request.method = .POST
+                    request.headers.add(name: "X-Key", value: key)
+                    request.body = .bytes(ByteBuffer(string: body))
+                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                    var buffer = try await response.body.collect(upTo: 1 << 16)
+                    return (Int(response.status.code), buffer.readString(length: buffer.readableBytes) ?? "")
+                }
+                #expect(try await post(#"{"call":"cb-1","from":"+79101112233"}"#, key: "wrong").0 == 401)
+                let (status, body) = try await post(#"{"call":"cb-1","from":"+79101112233"}"#, key: fx.secret)
+                #expect(status == 200)
+                #expect(body == #"{"ok":true}"#)
+                #expect(try await sb.calls.find(connectionId: fx.connection.id, externalId: "cb-1") != nil)
+                try await eventually("a route command") { !routed.list.withLock { $0 }.isEmpty }
+                #expect(routed.list.withLock { $0 } == ["cb-1 → ivan"])
+                // A caller with no personal manager is left to the PBX's own plan: no command.
+                #expect(try await post(#"{"call":"cb-2","from":"+79990000000"}"#, key: fx.secret).0 == 200)
+                try await eventually("the second lookup") { lookup.finished >= 2 }
+                try await Task.sleep(for: .milliseconds(100))
+                #expect(routed.list.withLock { $0 } == ["cb-1 → ivan"])
+                #expect(routed.stray.withLock { $0 }.isEmpty)
             }
-            #expect(try await post(#"{"call":"cb-1","from":"+79101112233"}"#, key: "wrong").0 == 401)
-            let (status, body) = try await post(#"{"call":"cb-1","from":"+79101112233"}"#, key: fx.secret)
-            #expect(status == 200)
-            #expect(body == #"{"ok":true}"#)
-            #expect(try await sb.calls.find(connectionId: fx.connection.id, externalId: "cb-1") != nil)
-            try await eventually("a route command") { !routed.list.withLock { $0 }.isEmpty }
-            #expect(routed.list.withLock { $0 } == ["cb-1 → ivan"])
-            // A caller with no personal manager is left to the PBX's own plan: no command.
-            #expect(try await post(#"{"call":"cb-2","from":"+79990000000"}"#, key: fx.secret).0 == 200)
-            try await eventually("the second lookup") { lookup.finished >= 2 }
-            try await Task.sleep(for: .milliseconds(100))
-            #expect(routed.list.withLock { $0 } == ["cb-1 → ivan"])
-            #expect(routed.stray.withLock { $0 }.isEmpty)
         }
-        await sb.shutdown()
-        await storage.cleanUp()
     }
 }

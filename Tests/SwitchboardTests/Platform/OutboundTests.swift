@@ -420,7 +420,7 @@ struct OAuthDomainTests {
                         #expect(res.body.text.contains("amocrm.ru"))
                     }
                     let sb = sb
-                    let state = "\(c.tenantId).\(c.id).\(sb.vault.mac("\(c.tenantId).\(c.id)", purpose: "oauth-state"))"
+                    let state = OAuthFlow.state(for: c, vault: sb.vault)
                     try await client.execute(uri: "/oauth/amocrm/callback?code=abc&state=\(state)", method: .get) { res in
                         #expect(res.status == .unprocessableContent)
                     }
