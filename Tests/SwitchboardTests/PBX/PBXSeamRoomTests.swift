@@ -20,23 +20,10 @@ struct PBXSeamRoomTests {
                   direction: .inbound, clientNumberRaw: client, employeeLogin: employee, sequence: n)
     }
 
-    /// A Switchboard that serves `adapter` beside the live protocols (with a fake CRM lookup when given), for `body`;
-    /// shut down and its storage removed afterwards, also when `body` throws.
+    /// A Switchboard that serves `adapter` beside the live protocols (with a fake CRM lookup when given), for `body`.
     static func serving<T>(_ adapter: PBXAdapter, on backend: Backend, lookup: FakeManagerLookup? = nil,
                            _ body: (Switchboard) async throws -> T) async throws -> T {
-        let storage = try await TestStorage.make(backend)
-        let sb = try await Switchboard.open(config: storage.config, logger: testLogger(),
-                                            lookups: lookup.map { [.amocrm: $0] } ?? [:], pbxAdapters: PBXRegistry.live.adding([adapter]))
-        do {
-            let result = try await body(sb)
-            await sb.shutdown()
-            await storage.cleanUp()
-            return result
-        } catch {
-            await sb.shutdown()
-            await storage.cleanUp()
-            throw error
-        }
+        try await withSwitchboard(backend, lookups: lookup.map { [.amocrm: $0] } ?? [:], pbxAdapters: PBXRegistry.live.adding([adapter]), body)
     }
 
     /// What a pulled protocol's sessions did.

@@ -7,6 +7,7 @@ import PostgresNIO
 import SwitchboardApp
 import SwitchboardCore
 import SwitchboardOutbound
+import SwitchboardPBX
 import SwitchboardStorage
 
 /// The storage backends every storage-touching test runs on: SQLite always, PostgreSQL when
@@ -82,13 +83,16 @@ func testLogger() -> Logger {
 }
 
 /// Opens a Switchboard on fresh storage, runs `body`, and cleans up.
-/// `outbound` replaces the client of every CRM and PBX request (`.failing`, `.scripted`).
+/// `outbound` replaces the client of every CRM and PBX request (`.failing`, `.scripted`); `lookups` adds CRM lookups
+/// and `pbxAdapters` PBX protocols of a test's own.
 func withSwitchboard<T>(_ backend: Backend, configure: (inout AppConfig) -> Void = { _ in }, outbound: OutboundHTTP? = nil,
+                        lookups: [CRMKind: any ManagerLookup] = [:], pbxAdapters: PBXRegistry = .live,
                         _ body: (Switchboard) async throws -> T) async throws -> T {
     let storage = try await TestStorage.make(backend)
     var config = storage.config
     configure(&config)
-    let sb = try await Switchboard.open(config: config, logger: testLogger(), outbound: outbound)
+    let sb = try await Switchboard.open(config: config, logger: testLogger(), lookups: lookups, outbound: outbound,
+                                        pbxAdapters: pbxAdapters)
     do {
         let result = try await body(sb)
         await sb.shutdown()
