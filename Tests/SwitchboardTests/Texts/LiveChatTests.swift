@@ -204,14 +204,23 @@ struct LiveChatTests {
                 // The address's one place is the socket's.
                 let refused = try await RawConnection.open(port: port)
                 try await refused.waitClosed("a second connection from the socket's address to be refused")
-                // A visitor elsewhere starts a chat; the socket, still open, hears it.
-                let visitor = try await RawConnection.open(port: port, from: "127.0.0.2")
+                // A visitor elsewhere starts a chat; the socket, still open, hears it. The visitor's connection has the
+                // same one-second timers: on a loaded machine the server may close it before it reads the request, and
+                // then the visitor connects again.
                 let json = #"{"text":"hello"}"#
-                try await visitor.send("POST /public/v1/sites/\(site.key)/widget/chats HTTP/1.1\r\nHost: test\r\n"
-                                       + "Content-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n\r\n\(json)")
+                var answer = ""
+                for _ in 0..<5 where !answer.hasPrefix("HTTP/1.1 201") {
+                    let visitor = try await RawConnection.open(port: port, from: "127.0.0.2")
+                    try await visitor.send("POST /public/v1/sites/\(site.key)/widget/chats HTTP/1.1\r\nHost: test\r\n"
+                                           + "Content-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n\r\n\(json)")
+                    try await eventually("the visitor's answer, or its connection closed") {
+                        visitor.inbox.received.contains("\r\n\r\n") || visitor.isClosed
+                    }
+                    answer = visitor.inbox.received
+                    await visitor.close()
+                }
+                #expect(answer.hasPrefix("HTTP/1.1 201"), "\(answer)")
                 try await socket.next("the chat") { $0["type"]?.stringValue == "chat" && Self.texts($0["chat"]) == ["hello"] }
-                #expect(visitor.inbox.received.hasPrefix("HTTP/1.1 201"))
-                await visitor.close()
                 return socket
             }
             // The server's graceful shutdown closes a socket still open (the page then polls and reconnects).
