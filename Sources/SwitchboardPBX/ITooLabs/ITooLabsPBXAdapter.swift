@@ -49,7 +49,7 @@ extension ITooLabsAdapter {
     static func encode(_ answer: PBXAnswer) -> InboundResponse {
         switch answer {
         case .stored:
-            return .json([String: String]())
+            return InboundResponse(status: 200, json: Array("{}".utf8))
         case .routed(let decision):
             // `{}` means "not found"; MikoPBX answers an object, never `[]`, because PBXs may misread an array.
             guard let employee = decision.employee else { return .json([String: String]()) }

@@ -4,10 +4,18 @@ import SwitchboardCore
 import SwitchboardStorage
 
 /// The payload of every call job: which call, for which integration, and for ringing, which employee.
-public struct CallJobPayload: Codable, Sendable, Equatable {
+public struct CallJobPayload: Codable, Sendable, Equatable, JSONWritable {
     public var callId: String
     public var integrationId: String
     public var employeeLogin: String?
+
+    public func write(to json: inout JSONWriter) {
+        json.object { j in
+            j.key("callId"); j.string(callId)
+            j.member("employeeLogin", employeeLogin)
+            j.key("integrationId"); j.string(integrationId)
+        }
+    }
 
     public init(callId: String, integrationId: String, employeeLogin: String? = nil) {
         self.callId = callId
@@ -140,21 +148,21 @@ public final class CallIngestor: @unchecked Sendable {
                     let kind = CallJobKind.ringing(crm)
                     guard handled.contains(kind), !call.isOver, let who = event.employeeLogin ?? event.extension_ else { continue }
                     out.append((JobSpec(tenantId: call.tenantId, partitionKey: partition, kind: kind,
-                                        payload: JSON.string(CallJobPayload(callId: call.id, integrationId: id, employeeLogin: who)),
+                                        payload: JSON.written(CallJobPayload(callId: call.id, integrationId: id, employeeLogin: who)),
                                         callId: call.id, dedupeKey: "\(call.id):\(id):ringing:\(who)", maxAttempts: 10), false))
                 case .ended, .finalized:
                     let kind = CallJobKind.finished(crm)
                     guard handled.contains(kind) else { continue }
                     let grace = transition == .finalized ? 0 : Self.finalGrace(for: proto)
                     out.append((JobSpec(tenantId: call.tenantId, partitionKey: partition, kind: kind,
-                                        payload: JSON.string(CallJobPayload(callId: call.id, integrationId: id)),
+                                        payload: JSON.written(CallJobPayload(callId: call.id, integrationId: id)),
                                         callId: call.id, dedupeKey: "\(call.id):\(id):finished",
                                         runAt: Date().addingTimeInterval(grace)), true))
                 case .employeeAnswered:
                     let kind = CallJobKind.answered(crm)
                     guard handled.contains(kind), !call.isOver, let who = event.employeeLogin ?? event.extension_ else { continue }
                     out.append((JobSpec(tenantId: call.tenantId, partitionKey: partition, kind: kind,
-                                        payload: JSON.string(CallJobPayload(callId: call.id, integrationId: id, employeeLogin: who)),
+                                        payload: JSON.written(CallJobPayload(callId: call.id, integrationId: id, employeeLogin: who)),
                                         callId: call.id, dedupeKey: "\(call.id):\(id):answered:\(who)", maxAttempts: 10), false))
                 }
             }

@@ -53,10 +53,18 @@ extension NativeProtocol {
         return .routing(client: question.client_number, askedMs: question.deadline_ms)
     }
 
-    struct Ack: Encodable {
+    struct Ack: JSONWritable {
         var accepted: Int
         var duplicates: Int
         var calls: [String]
+
+        func write(to json: inout JSONWriter) {
+            json.object { j in
+                j.key("accepted"); j.int(accepted)
+                j.member("calls", strings: calls)
+                j.key("duplicates"); j.int(duplicates)
+            }
+        }
     }
 
     static func encode(_ answer: PBXAnswer) -> InboundResponse {

@@ -93,6 +93,13 @@ public struct InboundResponse: Sendable, Equatable {
     public static func json<T: Encodable>(_ value: T, status: Int = 200) -> InboundResponse {
         InboundResponse(status: status, json: Array((try? JSON.encoder.encode(value)) ?? Data("null".utf8)))
     }
+
+    /// A value that writes its own JSON (an answer sent on every event), without the encoder.
+    public static func json<T: JSONWritable>(_ value: T, status: Int = 200) -> InboundResponse {
+        var json = JSONWriter(capacity: 128)
+        value.write(to: &json)
+        return InboundResponse(status: status, json: json.bytes)
+    }
 }
 
 /// Why a request is refused: the status and the reason the PBX's integrator reads.

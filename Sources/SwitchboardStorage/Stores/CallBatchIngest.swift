@@ -143,7 +143,7 @@ extension CallStore {
                 let request = requests[p.request]
                 binds += [.text(request.tenantId), .text(request.connectionId), .text(p.callId), .text(p.event.key),
                           .text(p.event.kind.rawValue), .of(p.event.occurredAt), .of(now),
-                          .text(JSON.string(StoredEvent(event: p.event, raw: request.raw)))]
+                          .text(JSON.written(StoredEvent(event: p.event, raw: request.raw)))]
             }
             let rows = try await tx.query("""
                 INSERT INTO call_events (tenant_id, pbx_connection_id, call_id, event_key, type, occurred_at, received_at, raw)

@@ -79,7 +79,7 @@ public struct CallStore: Sendable {
             INSERT INTO call_events (tenant_id, pbx_connection_id, call_id, event_key, type, occurred_at, received_at, raw)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pbx_connection_id, event_key) DO NOTHING RETURNING id
             """, [.text(tenantId), .text(connectionId), .text(call.id), .text(event.key), .text(event.kind.rawValue),
-                  .of(event.occurredAt), .of(now), .text(JSON.string(StoredEvent(event: event, raw: raw)))])
+                  .of(event.occurredAt), .of(now), .text(JSON.written(StoredEvent(event: event, raw: raw)))])
         if inserted.isEmpty {
             // The same event arrived at another instance a moment earlier.
             return IngestOutcome(call: before, duplicate: true, transitions: [])
@@ -104,9 +104,16 @@ public struct CallStore: Sendable {
             """, [.text(keep), .text(other), .text(keep), .text(other), .text(keep), .text(other), .text(keep), .text(other)])
     }
 
-    struct StoredEvent: Codable {
+    struct StoredEvent: Codable, JSONWritable {
         var event: CallEvent
         var raw: String
+
+        func write(to json: inout JSONWriter) {
+            json.object { j in
+                j.key("event"); j.value(event)
+                j.key("raw"); j.string(raw)
+            }
+        }
     }
 
     /// Provider id → call id, and the models of those calls (locked for this transaction on PostgreSQL).
@@ -160,7 +167,7 @@ public struct CallStore: Sendable {
             .of(call.client?.e164), .of(call.client?.raw), .of(call.lineNumber), .text(call.state.rawValue),
             .text(call.result.rawValue), .of(call.createdAt), .of(call.answeredAt), .of(call.endedAt),
             .of(call.waitSec), .of(call.talkSec), .of(call.firstTalker), .of(call.lastTalker), .of(call.recordingURL),
-            .of(call.state == .finalized), .text(JSON.string(call)), .of(now),
+            .of(call.state == .finalized), .text(JSON.written(call)), .of(now),
         ]
     }
 
