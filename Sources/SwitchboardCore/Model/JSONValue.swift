@@ -75,31 +75,12 @@ public enum JSON {
         out.append(UInt8(ascii: "{"))
         for (i, key) in fields.keys.sorted().enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            appendQuoted(key, to: &out)
+            JSONWriter.appendQuoted(key, to: &out)
             out.append(UInt8(ascii: ":"))
-            appendQuoted(fields[key]!, to: &out)
+            JSONWriter.appendQuoted(fields[key]!, to: &out)
         }
         out.append(UInt8(ascii: "}"))
         return String(decoding: out, as: UTF8.self)
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    /// `text` as a JSON string: quotes, backslashes and control characters escaped, the rest as UTF-8.
-    static func appendQuoted(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20: out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]]
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {

@@ -121,20 +121,12 @@ public struct JSONWriter {
         out.append(UInt8(ascii: "\""))
     }
 
-    /// The UTC date and time of `date` to the second, `yyyy-MM-ddTHH:mm:ssZ` (days to civil date after H. Hinnant).
+    /// The UTC date and time of `date` to the second, `yyyy-MM-ddTHH:mm:ssZ`.
     static func appendISO8601(_ date: Date, to out: inout [UInt8]) {
         let seconds = Int(date.timeIntervalSince1970.rounded(.down))
         var days = seconds / 86_400, secondOfDay = seconds % 86_400
         if secondOfDay < 0 { secondOfDay += 86_400; days -= 1 }
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = CompactUTC.civil(fromDays: days)
         func digits(_ value: Int, _ width: Int) {
             var divisor = width == 4 ? 1000 : 10
             while divisor > 0 {
