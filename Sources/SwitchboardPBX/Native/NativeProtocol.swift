@@ -24,7 +24,7 @@ public enum NativeProtocol {
     }
 
     public static func sign(body: [UInt8], secret: String, timestamp: Int) -> String {
-        "sha256=" + Hashing.hmacSHA256Hex(key: secret, message: Array("\(timestamp).".utf8) + body)
+        "sha256=" + Hashing.hmacSHA256Hex(key: secret, message: [Array("\(timestamp).".utf8), body])
     }
 
     public static func verify(body: [UInt8], secret: String, timestamp: String?, signature: String?,
@@ -113,12 +113,14 @@ public enum NativeProtocol {
     }
 
     struct Batch: Decodable { var events: [Event] }
+    static let eventsKey = Array("\"events\"".utf8)
 
     /// A body is one event object or `{"events": [...]}` (at most 1000).
     public static func events(body: [UInt8], now: Date = Date()) throws(Problem) -> [Event] {
         let data = Data(body)
         let decoder = JSON.decoder
-        if let batch = try? decoder.decode(Batch.self, from: data) {
+        // A body without the word is one event: it is not read twice (once as a batch, failing).
+        if body.firstRange(of: Self.eventsKey) != nil, let batch = try? decoder.decode(Batch.self, from: data) {
             guard batch.events.count <= 1000 else { throw Problem(413, "at most 1000 events per request") }
             for e in batch.events { try validate(e, now: now) }
             return batch.events
