@@ -117,20 +117,23 @@ public enum NativeProtocol {
 
     /// A body is one event object or `{"events": [...]}` (at most 1000).
     public static func events(body: [UInt8], now: Date = Date()) throws(Problem) -> [Event] {
+        var events: [Event]
+        if let fast = fastEvents(body) { events = fast } else { events = try decodedEvents(body) }
+        guard events.count <= 1000 else { throw Problem(413, "at most 1000 events per request") }
+        for e in events { try validate(e, now: now) }
+        return events
+    }
+
+    /// The events as the generic decoder reads them, with its reasons for what it cannot read.
+    static func decodedEvents(_ body: [UInt8]) throws(Problem) -> [Event] {
         let data = Data(body)
         let decoder = JSON.decoder
         // A body without the word is one event: it is not read twice (once as a batch, failing).
         if body.firstRange(of: Self.eventsKey) != nil, let batch = try? decoder.decode(Batch.self, from: data) {
-            guard batch.events.count <= 1000 else { throw Problem(413, "at most 1000 events per request") }
-            for e in batch.events { try validate(e, now: now) }
             return batch.events
         }
         do {
-            let event = try decoder.decode(Event.self, from: data)
-            try validate(event, now: now)
-            return [event]
-        } catch let p as Problem {
-            throw p
+            return [try decoder.decode(Event.self, from: data)]
         } catch let DecodingError.keyNotFound(key, _) {
             throw Problem(400, "field \(key.stringValue) is required")
         } catch let DecodingError.dataCorrupted(ctx) {

@@ -158,20 +158,27 @@ public final class PostgresDatabase: Database, @unchecked Sendable {
 
     /// Turns `?` placeholders into `$1…$n`, leaving quoted text alone.
     static func numberPlaceholders(_ sql: String) -> String {
-        var out = ""
-        out.reserveCapacity(sql.count + 16)
+        var out: [UInt8] = []
+        out.reserveCapacity(sql.utf8.count * 5 / 4 + 16)
         var n = 0
         var inQuote = false
-        for ch in sql {
-            if ch == "'" { inQuote.toggle() }
-            if ch == "?" && !inQuote {
+        for byte in sql.utf8 {
+            if byte == UInt8(ascii: "'") { inQuote.toggle() }
+            if byte == UInt8(ascii: "?") && !inQuote {
                 n += 1
-                out += "$\(n)"
+                out.append(UInt8(ascii: "$"))
+                // The number's digits, most significant first.
+                var divisor = 1
+                while divisor * 10 <= n { divisor *= 10 }
+                while divisor > 0 {
+                    out.append(UInt8(ascii: "0") + UInt8(n / divisor % 10))
+                    divisor /= 10
+                }
             } else {
-                out.append(ch)
+                out.append(byte)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
