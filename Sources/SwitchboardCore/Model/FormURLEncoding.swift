@@ -3,11 +3,20 @@ import Foundation
 /// `application/x-www-form-urlencoded`: what PBXs post, what browsers submit, what amoCRM's webhooks send.
 public enum FormURLEncoding {
     /// Fields of a body or query; `+` is a space; a repeated key keeps its last value.
+    /// The form is split on its bytes (`&`, then the first `=`), as the format is defined.
     public static func decode(_ text: String) -> [String: String] {
         var out: [String: String] = [:]
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            out[unescape(String(parts[0]))] = parts.count > 1 ? unescape(String(parts[1])) : ""
+        let bytes = Array(text.utf8)
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: "&") { end += 1 }
+            if end > start {
+                var equals = start
+                while equals < end, bytes[equals] != UInt8(ascii: "=") { equals += 1 }
+                out[unescape(bytes[start..<equals])] = equals < end ? unescape(bytes[(equals + 1)..<end]) : ""
+            }
+            start = end + 1
         }
         return out
     }
@@ -34,9 +43,10 @@ public enum FormURLEncoding {
     }
 
     /// `+` → space and `%XX` → byte, as UTF-8; a malformed escape is kept as it was written.
-    static func unescape(_ s: String) -> String {
-        let utf8 = s.utf8
-        guard utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return s }
+    static func unescape(_ utf8: ArraySlice<UInt8>) -> String {
+        guard utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
+            return String(decoding: utf8, as: UTF8.self)
+        }
         func hex(_ c: UInt8) -> UInt8? {
             switch c {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")

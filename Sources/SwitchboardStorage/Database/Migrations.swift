@@ -220,6 +220,11 @@ public enum Migrations {
             "ALTER TABLE jobs ADD COLUMN last_error_phrase TEXT",
             "ALTER TABLE job_attempts ADD COLUMN detail_phrase TEXT",
         ]),
+        Migration(version: 11, name: "queue: one partition index", statements: [
+            // Every partition query names `state IN ('queued', 'running')`, which the partial `jobs_active` serves
+            // (also MIN(partition_key)); this one only cost an entry per job and a move on every change of state.
+            "DROP INDEX jobs_partition_head",
+        ]),
     ]
 
     /// Applies every migration not applied yet; safe to call from several instances at once.
