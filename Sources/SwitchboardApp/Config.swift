@@ -56,13 +56,16 @@ public struct AppConfig: Sendable, Codable {
     /// for their turn, a request is refused with 503 and Retry-After before anything of it is written.
     public var ingestQueueLimit: Int = 4096
     public var ingestWaitLimitMs: Int = 5000
+    /// PostgreSQL: how many ingest batches commit side by side (SQLite writes one at a time). Fewer, larger batches
+    /// cost fewer round trips per event; more keep up when the database server has cores to spare.
+    public var ingestFlushers: Int = 2
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case trustedProxies, masterKeyFile, metricsToken
         case httpHeaderTimeoutMs, httpBodyTimeoutMs, httpIdleTimeoutMs, maxConnectionsPerAddress, shutdownDrainMs
-        case ingestQueueLimit, ingestWaitLimitMs
+        case ingestQueueLimit, ingestWaitLimitMs, ingestFlushers
         case host, port, dataDir, databaseURL, databaseMaxConnections, publicBaseURL, workerConcurrency, jobLeaseSeconds, retryBaseMs, retryCapMs, retryGiveUpSeconds, logLevel,
              sqliteSynchronous, devMode, allowPrivateNetworks, connectorSettings
     }
@@ -96,6 +99,7 @@ public struct AppConfig: Sendable, Codable {
         shutdownDrainMs = try c.decodeIfPresent(Int.self, forKey: .shutdownDrainMs) ?? d.shutdownDrainMs
         ingestQueueLimit = try c.decodeIfPresent(Int.self, forKey: .ingestQueueLimit) ?? d.ingestQueueLimit
         ingestWaitLimitMs = try c.decodeIfPresent(Int.self, forKey: .ingestWaitLimitMs) ?? d.ingestWaitLimitMs
+        ingestFlushers = try c.decodeIfPresent(Int.self, forKey: .ingestFlushers) ?? d.ingestFlushers
     }
 
     /// Environment variable name for a setting: `databaseURL` → `SWITCHBOARD_DATABASE_URL`.
@@ -148,6 +152,7 @@ public struct AppConfig: Sendable, Codable {
             case .shutdownDrainMs: config.shutdownDrainMs = Int(value) ?? config.shutdownDrainMs
             case .ingestQueueLimit: config.ingestQueueLimit = Int(value) ?? config.ingestQueueLimit
             case .ingestWaitLimitMs: config.ingestWaitLimitMs = Int(value) ?? config.ingestWaitLimitMs
+            case .ingestFlushers: config.ingestFlushers = Int(value) ?? config.ingestFlushers
             }
         }
         return config

@@ -118,7 +118,8 @@ public final class Switchboard: Sendable {
         self.connections = ConnectionCache(pbx: pbx)
         self.ingestor = CallIngestor(db: db, queue: queue, handledKinds: [], logger: logger,
                                      maxPending: max(1, config.ingestQueueLimit),
-                                     maxWait: .milliseconds(Int64(max(1, config.ingestWaitLimitMs))))
+                                     maxWait: .milliseconds(Int64(max(1, config.ingestWaitLimitMs))),
+                                     flushers: db.dialect == .sqlite ? 1 : max(1, config.ingestFlushers))
         self.ingestor.handledKinds = Set(jobHandlers().keys)
     }
 

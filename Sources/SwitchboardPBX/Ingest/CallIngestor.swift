@@ -62,9 +62,10 @@ public final class CallIngestor: @unchecked Sendable {
     private let lock = NSLock()
 
     /// `maxPending` requests may wait for storage, each at most `maxWait`; beyond that they are refused (`StorageBusy`).
-    /// `batched: false` stores every request with its own statements (the reference the batched path is tested against).
+    /// `flushers` batches commit side by side (the committer's default when nil). `batched: false` stores every
+    /// request with its own statements (the reference the batched path is tested against).
     public init(db: any Database, queue: JobQueue, handledKinds: Set<String>, logger: Logger,
-                maxPending: Int = .max, maxWait: Duration? = nil, batched: Bool = true) {
+                maxPending: Int = .max, maxWait: Duration? = nil, flushers: Int? = nil, batched: Bool = true) {
         let calls = CallStore(db: db)
         self.calls = calls
         self.queue = queue
@@ -72,7 +73,8 @@ public final class CallIngestor: @unchecked Sendable {
         self.logger = logger
         let box = WeakBox<CallIngestor>()
         let batch: BatchCommitter<Unit, [IngestOutcome]>.Batch = { units, tx in try await box.value!.storeBatch(units, in: tx) }
-        self.committer = BatchCommitter(db: db, maxPending: maxPending, maxWait: maxWait, batch: batched ? batch : nil) { unit, tx in
+        self.committer = BatchCommitter(db: db, maxFlushers: flushers, maxPending: maxPending, maxWait: maxWait,
+                                        batch: batched ? batch : nil) { unit, tx in
             try await box.value!.storeOne(unit, in: tx)
         }
         box.value = self
