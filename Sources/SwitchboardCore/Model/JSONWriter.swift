@@ -72,14 +72,25 @@ public struct JSONWriter {
         needsComma = true
     }
 
-    /// `2026-11-27T10:00:00Z`: whole seconds in UTC, as the encoder's ISO 8601 strategy writes a date.
+    /// `2026-11-27T10:00:00Z`: whole seconds in UTC, as the encoder's ISO 8601 strategy writes a date. Outside the
+    /// years 1583–9999 (where the encoder's calendar turns Julian, or years take more than four digits) the encoder
+    /// itself writes it.
     public mutating func date(_ value: Date) {
         comma()
-        bytes.append(UInt8(ascii: "\""))
-        Self.appendISO8601(value, to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        let t = value.timeIntervalSince1970
+        if t.isFinite, t >= Self.plainDates.lowerBound, t < Self.plainDates.upperBound {
+            bytes.append(UInt8(ascii: "\""))
+            Self.appendISO8601(value, to: &bytes)
+            bytes.append(UInt8(ascii: "\""))
+        } else {
+            bytes += (try? JSON.encoder.encode(value)).map(Array.init) ?? Array("null".utf8)
+        }
         needsComma = true
     }
+
+    /// 1583-01-01 to the end of 9999, in seconds since 1970.
+    static let plainDates: Range<Double> =
+        Double(CompactUTC.days(year: 1583, month: 1, day: 1) * 86_400)..<Double(CompactUTC.days(year: 10_000, month: 1, day: 1) * 86_400)
 
     public mutating func value<T: JSONWritable>(_ value: T) {
         value.write(to: &self)

@@ -128,21 +128,32 @@ public enum NativeProtocol {
     static func decodedEvents(_ body: [UInt8]) throws(Problem) -> [Event] {
         let data = Data(body)
         let decoder = JSON.decoder
-        // A body without the word is one event: it is not read twice (once as a batch, failing).
-        if body.firstRange(of: Self.eventsKey) != nil, let batch = try? decoder.decode(Batch.self, from: data) {
+        // A body without the word is read as one event first (a batch whose key is written with escapes is tried
+        // after that fails).
+        let namesEvents = body.firstRange(of: Self.eventsKey) != nil
+        if namesEvents, let batch = try? decoder.decode(Batch.self, from: data) {
             return batch.events
         }
         do {
             return [try decoder.decode(Event.self, from: data)]
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw Problem(400, "field \(key.stringValue) is required")
-        } catch let DecodingError.dataCorrupted(ctx) {
-            let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
-            throw Problem(400, path.isEmpty ? "the body is not valid JSON" : "field \(path) is invalid")
-        } catch let DecodingError.typeMismatch(_, ctx) {
-            throw Problem(400, "field \(ctx.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type")
         } catch {
-            throw Problem(400, "the body is not an event: \(error)")
+            if !namesEvents, let batch = try? decoder.decode(Batch.self, from: data) { return batch.events }
+            throw problem(error)
+        }
+    }
+
+    /// The decoder's reason for refusing an event, in the protocol's words.
+    static func problem(_ error: any Error) -> Problem {
+        switch error {
+        case DecodingError.keyNotFound(let key, _):
+            return Problem(400, "field \(key.stringValue) is required")
+        case DecodingError.dataCorrupted(let ctx):
+            let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            return Problem(400, path.isEmpty ? "the body is not valid JSON" : "field \(path) is invalid")
+        case DecodingError.typeMismatch(_, let ctx):
+            return Problem(400, "field \(ctx.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type")
+        default:
+            return Problem(400, "the body is not an event: \(error)")
         }
     }
 

@@ -95,6 +95,38 @@ struct NativeFastDecodeTests {
         #expect(fast > 300)
     }
 
+    @Test("edges: trailing data, other shapes, bad UTF-8, number and year limits, repeated members, an escaped key")
+    func edges() throws {
+        let event = #"{"event_id":"e1","type":"call.rated","call_id":"c1","occurred_at":"2026-11-27T10:00:00Z","rating":5}"#
+        func fast(_ text: String) -> [NativeProtocol.Event]? { NativeProtocol.fastEvents(Array(text.utf8)) }
+        // Left to the decoder: each guard of the fast reader is needed for one of these.
+        for declined in [event + " x", event + event, "[" + event + "]", #"{"events":["# + event + #"],"more":1}"#,
+                         event.replacingOccurrences(of: "\"rating\":5", with: "\"rating\":1234567890123456789"),
+                         event.replacingOccurrences(of: "2026-11-27", with: "1900-11-27"),
+                         event.replacingOccurrences(of: "2026-11-27T10:00:00Z", with: "2026-11-27T10:00:60Z"),
+                         event.replacingOccurrences(of: "\"rating\":5", with: "\"rating\":05"),
+                         event.replacingOccurrences(of: "\"rating\":5", with: "\"rating\":5,\"rating\":6"),
+                         event.replacingOccurrences(of: "\"rating\":5", with: "\"rating\":5,\"employee\":{\"login\":\"a\",\"login\":\"b\"}"),
+                         event.replacingOccurrences(of: "\"rating\":5", with: "\"rating\":5,\"final\":{\"status\":\"answered\",\"status\":\"missed\"}")] {
+            #expect(fast(declined) == nil, "\(declined)")
+        }
+        var badUTF8 = Array(event.utf8)
+        badUTF8.insert(0xFF, at: badUTF8.firstIndex(of: UInt8(ascii: "1"))!)
+        #expect(NativeProtocol.fastEvents(badUTF8) == nil)
+        // Read, and as the decoder reads them.
+        for accepted in [event.replacingOccurrences(of: "\"rating\":5", with: "\"rating\":-0"),
+                         event.replacingOccurrences(of: "\"rating\":5", with: "\"rating\":123456789012345678"),
+                         " \n" + event + "\t "] {
+            let read = try #require(fast(accepted), "\(accepted)")
+            #expect(read.map(\.callEvent) == (try NativeProtocol.decodedEvents(Array(accepted.utf8))).map(\.callEvent))
+        }
+        // A batch whose key is written with an escape is still a batch.
+        let escaped = #"{"\u0065vents":["# + event + "]}"
+        #expect(fast(escaped) == nil)
+        let events = try NativeProtocol.events(body: Array(escaped.utf8), now: Date(timeIntervalSince1970: 1_795_780_800))
+        #expect(events.map(\.event_id) == ["e1"])
+    }
+
     @Test("what a PBX usually sends is read without the decoder")
     func plainBodies() throws {
         let one = #"{"event_id":"e1","type":"leg.ringing","call_id":"c1","occurred_at":"2026-11-27T10:00:00Z","direction":"inbound","client_number":"+79161234567","line_number":"74950000000","employee":{"login":"anna","extension":"101"}}"#

@@ -72,6 +72,22 @@ struct JSONWriterTests {
         }
     }
 
+    @Test("dates at the edges: before and after the Gregorian cutover, 1970, the last second of 9999 and past it")
+    func edgeDates() throws {
+        for text in ["1500-01-01T00:00:00Z", "1582-10-14T12:00:00Z", "1582-10-15T00:00:00Z", "1582-12-31T23:59:59Z",
+                     "1583-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "1970-01-01T00:00:00Z", "2024-02-29T12:34:56Z",
+                     "9999-12-31T23:59:59Z"] {
+            let date = try #require(try? JSON.decoder.decode(Date.self, from: Data("\"\(text)\"".utf8)), "\(text)")
+            var call = Call(id: "c", tenantId: "t", pbxConnectionId: "p", externalIds: [], createdAt: date)
+            call.endedAt = date.addingTimeInterval(0.75)
+            #expect(JSON.written(call) == JSON.string(call), "\(text)")
+        }
+        for seconds in [-62_135_596_800.0, 253_402_300_800, 400_000_000_000] {
+            let call = Call(id: "c", tenantId: "t", pbxConnectionId: "p", externalIds: [], createdAt: Date(timeIntervalSince1970: seconds))
+            #expect(JSON.written(call) == JSON.string(call), "\(seconds)")
+        }
+    }
+
     @Test("500 random calls, events, stored events, job payloads and answers: the same bytes as the encoder's, and read back equal")
     func sameAsTheEncoder() throws {
         var random = Random(state: 0x5eed_1234)
