@@ -138,12 +138,7 @@ public enum Hashing {
         return diff == 0
     }
 
-    public static func hmacSHA256Hex(key: String, message: [UInt8]) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(key.utf8)))
-        return hex(mac)
-    }
-
-    /// The HMAC of the pieces one after another, without joining them first.
+    /// The hex HMAC-SHA256 of the pieces one after another, without joining them first.
     public static func hmacSHA256Hex(key: String, message pieces: [[UInt8]]) -> String {
         var mac = HMAC<SHA256>(key: SymmetricKey(data: Array(key.utf8)))
         for piece in pieces { mac.update(data: piece) }

@@ -4,18 +4,40 @@ import Foundation
 /// since a `DateFormatter` costs more to make than an event costs to store.
 public enum CompactUTC {
     public static func parse(_ s: String) -> Date? {
-        let b = Array(s.utf8)
-        guard b.count == 16, b[8] == UInt8(ascii: "T"), b[15] == UInt8(ascii: "Z") else { return nil }
+        parse(Array(s.utf8)[...], .basic)
+    }
+
+    /// Where a layout's fields are: `YYYYMMDDTHHMMSSZ`, or `YYYY-MM-DDTHH:MM:SSZ` (ISO 8601 extended).
+    public struct Layout: Sendable {
+        let length: Int, year: Int, month: Int, day: Int, t: Int, hour: Int, minute: Int, second: Int
+        /// Separators: position and byte.
+        let separators: [(Int, UInt8)]
+
+        public static let basic = Layout(length: 16, year: 0, month: 4, day: 6, t: 8, hour: 9, minute: 11, second: 13,
+                                         separators: [])
+        public static let extended = Layout(length: 20, year: 0, month: 5, day: 8, t: 10, hour: 11, minute: 14, second: 17,
+                                            separators: [(4, UInt8(ascii: "-")), (7, UInt8(ascii: "-")),
+                                                         (13, UInt8(ascii: ":")), (16, UInt8(ascii: ":"))])
+    }
+
+    /// A UTC time in `layout`, from its bytes; nil when it is not one (a field out of range, a day the month lacks).
+    public static func parse(_ bytes: ArraySlice<UInt8>, _ layout: Layout) -> Date? {
+        guard bytes.count == layout.length else { return nil }
+        let base = bytes.startIndex
+        func at(_ i: Int) -> UInt8 { bytes[base + i] }
+        guard at(layout.t) == UInt8(ascii: "T"), at(layout.length - 1) == UInt8(ascii: "Z"),
+              layout.separators.allSatisfy({ at($0.0) == $0.1 }) else { return nil }
         func num(_ from: Int, _ len: Int) -> Int? {
             var v = 0
             for i in from..<(from + len) {
-                let d = Int(b[i]) - 48
+                let d = Int(at(i)) - 48
                 guard (0...9).contains(d) else { return nil }
                 v = v * 10 + d
             }
             return v
         }
-        guard let y = num(0, 4), let mo = num(4, 2), let d = num(6, 2), let h = num(9, 2), let mi = num(11, 2), let sec = num(13, 2),
+        guard let y = num(layout.year, 4), let mo = num(layout.month, 2), let d = num(layout.day, 2),
+              let h = num(layout.hour, 2), let mi = num(layout.minute, 2), let sec = num(layout.second, 2),
               (1...12).contains(mo), (1...daysIn(month: mo, year: y)).contains(d), h < 24, mi < 60, sec < 61 else { return nil }
         let seconds = days(year: y, month: mo, day: d) * 86_400 + h * 3600 + mi * 60 + sec
         return Date(timeIntervalSince1970: TimeInterval(seconds))

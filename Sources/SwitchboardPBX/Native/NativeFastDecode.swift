@@ -66,8 +66,8 @@ private struct FastReader {
 
     mutating func atEnd() -> Bool { !skipSpace() }
 
-    /// A string without escapes or control characters (those are the decoder's).
-    mutating func string() -> String? {
+    /// A string's bytes, without escapes or control characters (those are the decoder's).
+    mutating func rawString() -> ArraySlice<UInt8>? {
         guard skipSpace(), bytes[index] == UInt8(ascii: "\"") else { return nil }
         let start = index + 1
         var i = start
@@ -75,12 +75,17 @@ private struct FastReader {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
                 index = i + 1
-                return String(validating: bytes[start..<i], as: UTF8.self)
+                return bytes[start..<i]
             }
             if b == UInt8(ascii: "\\") || b < 0x20 { return nil }
             i += 1
         }
         return nil
+    }
+
+    /// A string without escapes or control characters, in valid UTF-8.
+    mutating func string() -> String? {
+        rawString().flatMap { String(validating: $0, as: UTF8.self) }
     }
 
     /// `null`: true, and the cursor after it.
@@ -105,23 +110,19 @@ private struct FastReader {
             i += 1
         }
         guard digits > 0, !(digits > 1 && bytes[negative ? index + 1 : index] == UInt8(ascii: "0")) else { return nil }
-        if i < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[i]) { return nil }
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") || bytes[i] | 0x20 == UInt8(ascii: "e") { return nil }
         index = i
         return negative ? -value : value
     }
 
-    /// `2026-11-27T10:00:00Z` exactly.
+    /// `2026-11-27T10:00:00Z` exactly, from 1970 on and without a leap second: anything else is left to the decoder.
     mutating func date() -> Date? {
-        guard let text = string() else { return nil }
-        let b = Array(text.utf8)
-        // From 1970, without a leap second: anything else is left to the decoder.
-        guard b.count == 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"),
-              b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"), b[19] == UInt8(ascii: "Z"),
-              b[0...3].lexicographicallyPrecedes(Array("1970".utf8)) == false, b[17] < UInt8(ascii: "6") else { return nil }
-        var compact: [UInt8] = []
-        for range in [0..<4, 5..<7, 8..<11, 11..<13, 14..<16, 17..<20] { compact += b[range] }
-        return CompactUTC.parse(String(decoding: compact, as: UTF8.self))
+        guard let b = rawString(), b.count == 20, !b.prefix(4).lexicographicallyPrecedes(Self.epochYear),
+              b[b.startIndex + 17] < UInt8(ascii: "6") else { return nil }
+        return CompactUTC.parse(b, .extended)
     }
+
+    private static let epochYear = Array("1970".utf8)
 
     /// Reads an object's members, calling `member` with each key; nil when a member is refused, a key repeats, or
     /// the object is not well formed.
