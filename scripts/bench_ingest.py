@@ -12,11 +12,19 @@ the same client (`wrk`, the same thread and connection counts and the same Lua r
   native    POST /pbx/events/<id>, one signed JSON `leg.ringing` event per request, a new call id per request
             (signatures are made beforehand, wrk's Lua cannot compute HMAC-SHA256)
 
+and, for reference, the least a durable ingest can do on the same server and storage (`benchFloor` routes, served
+only for this benchmark; the same native bodies, the same group commit as PBX ingest):
+
+  floor-none    POST /bench/floor/none, the body read and answered, nothing stored
+  floor-append  POST /bench/floor/append, the body stored as one row of a table without an index
+  floor-keyed   POST /bench/floor/keyed, the body stored under a new random key that must be unique
+
 It prints requests/s, the ratio to healthz of the same run, p50/p99/p99.9 and the count of non-2xx answers and
 socket errors, and checks that every acknowledged event is in storage.
 
     scripts/bench_ingest.py                       # build the release binary, both stores, 10 s per phase
     scripts/bench_ingest.py --no-build --stores postgres --duration 5
+    scripts/bench_ingest.py --no-build --phases healthz,native,floor-keyed
 """
 import argparse
 import base64
@@ -111,6 +119,10 @@ end
 """
 
 
+FLOORS = ("floor-none", "floor-append", "floor-keyed")
+PHASES = ("healthz", "itoolabs", "native") + FLOORS
+
+
 def load_average():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
@@ -133,6 +145,8 @@ class Store:
             # wrk's 64 connections come from one address.
             "SWITCHBOARD_MAX_CONNECTIONS_PER_ADDRESS": "0",
         })
+        if any(phase.startswith("floor-") for phase in args.phases):
+            env["SWITCHBOARD_BENCH_FLOOR"] = "true"
         for item in args.env:
             key, _, value = item.partition("=")
             env[key] = value
@@ -266,7 +280,13 @@ def bench_store(args, kind):
                 r = run_wrk(args, store, phase, LUA_ITOOLABS,
                             {"BENCH_PATH": f"/pbx/itoolabs/{cid}", "BENCH_TOKEN": urllib.parse.quote(secret),
                              "BENCH_COLLIDE": "1" if args.collide else "0"})
-            else:
+            elif phase in FLOORS:
+                cid, secret = store.connections["switchboard"]
+                prefix = os.path.join(store.tmp, "signed")
+                sign_requests(prefix, secret, args.signed, args.threads)
+                r = run_wrk(args, store, phase, LUA_NATIVE,
+                            {"BENCH_PATH": "/bench/floor/" + phase.split("-", 1)[1], "BENCH_SIGNED": prefix})
+            elif phase == "native":
                 cid, secret = store.connections["switchboard"]
                 prefix = os.path.join(store.tmp, "signed")
                 sign_requests(prefix, secret, args.signed, args.threads)
@@ -280,6 +300,10 @@ def bench_store(args, kind):
         for phase, r in results.items():
             ratio = f"{r['rps'] / healthz['rps']:.2f}" if healthz else "-"
             stored = ""
+            if phase in ("floor-append", "floor-keyed"):
+                n = int(store.sql(f"SELECT COUNT(*) FROM bench_floor_{phase.split('-', 1)[1]}"))
+                acked = r["requests"] - r["non2xx"]
+                stored = f"{n}" + (f" (LOST {acked - n})" if n < acked else "")
             if phase in ("itoolabs", "native"):
                 cid = store.connections["itoolabs" if phase == "itoolabs" else "switchboard"][0]
                 n = int(store.sql(f"SELECT COUNT(*) FROM call_events WHERE pbx_connection_id = '{cid}'"))
@@ -306,7 +330,7 @@ def main():
     p.add_argument("--binary", default=os.path.join(ROOT, ".build/release/switchboard"))
     p.add_argument("--no-build", action="store_true", help="use the binary as it is")
     p.add_argument("--stores", default="sqlite,postgres")
-    p.add_argument("--phases", default="healthz,itoolabs,native")
+    p.add_argument("--phases", default=",".join(PHASES))
     p.add_argument("--postgres", default=os.environ.get("SWITCHBOARD_BENCH_POSTGRES_URL", "postgres://sb:sb@127.0.0.1:5432/sb"),
                    help="a PostgreSQL server where this role may create databases")
     p.add_argument("--duration", type=int, default=10, help="seconds per phase")
@@ -325,6 +349,9 @@ def main():
     p.add_argument("--keep", action="store_true", help="keep the data directories and logs")
     args = p.parse_args()
     args.phases = args.phases.split(",")
+    unknown = [phase for phase in args.phases if phase not in PHASES]
+    if unknown:
+        raise SystemExit(f"unknown phase {', '.join(unknown)}; phases: {', '.join(PHASES)}")
     args.signed = args.signed or 25_000 * args.duration
     if not shutil.which("wrk"):
         raise SystemExit("wrk is required (apt-get install wrk)")

@@ -72,6 +72,7 @@ extension Switchboard {
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: UnexpectedErrorsMiddleware())
         Operations(sb: self).register(on: router)
+        if config.benchFloor { BenchFloor(sb: self).register(on: router) }
         ManagementAPI(sb: self).register(on: router)
         PBXRoutes(sb: self).register(on: router)
         for pages in AppConnectors.pages.values { pages.routes?(self, router) }

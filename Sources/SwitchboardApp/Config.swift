@@ -59,13 +59,15 @@ public struct AppConfig: Sendable, Codable {
     /// PostgreSQL: how many ingest batches commit side by side (SQLite writes one at a time). Fewer, larger batches
     /// cost fewer round trips per event; more keep up when the database server has cores to spare.
     public var ingestFlushers: Int = 2
+    /// Serves the ingest benchmark's reference routes (`/bench/floor/*`, `BenchFloor`); never in production.
+    public var benchFloor: Bool = false
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case trustedProxies, masterKeyFile, metricsToken
         case httpHeaderTimeoutMs, httpBodyTimeoutMs, httpIdleTimeoutMs, maxConnectionsPerAddress, shutdownDrainMs
-        case ingestQueueLimit, ingestWaitLimitMs, ingestFlushers
+        case ingestQueueLimit, ingestWaitLimitMs, ingestFlushers, benchFloor
         case host, port, dataDir, databaseURL, databaseMaxConnections, publicBaseURL, workerConcurrency, jobLeaseSeconds, retryBaseMs, retryCapMs, retryGiveUpSeconds, logLevel,
              sqliteSynchronous, devMode, allowPrivateNetworks, connectorSettings
     }
@@ -100,6 +102,7 @@ public struct AppConfig: Sendable, Codable {
         ingestQueueLimit = try c.decodeIfPresent(Int.self, forKey: .ingestQueueLimit) ?? d.ingestQueueLimit
         ingestWaitLimitMs = try c.decodeIfPresent(Int.self, forKey: .ingestWaitLimitMs) ?? d.ingestWaitLimitMs
         ingestFlushers = try c.decodeIfPresent(Int.self, forKey: .ingestFlushers) ?? d.ingestFlushers
+        benchFloor = try c.decodeIfPresent(Bool.self, forKey: .benchFloor) ?? d.benchFloor
     }
 
     /// Environment variable name for a setting: `databaseURL` → `SWITCHBOARD_DATABASE_URL`.
@@ -153,6 +156,7 @@ public struct AppConfig: Sendable, Codable {
             case .ingestQueueLimit: config.ingestQueueLimit = Int(value) ?? config.ingestQueueLimit
             case .ingestWaitLimitMs: config.ingestWaitLimitMs = Int(value) ?? config.ingestWaitLimitMs
             case .ingestFlushers: config.ingestFlushers = Int(value) ?? config.ingestFlushers
+            case .benchFloor: config.benchFloor = flag(value) ?? config.benchFloor
             }
         }
         return config

@@ -39,6 +39,40 @@ struct OperationsSecurityTests {
         }
     }
 
+    @Test("the benchmark's floor routes exist only with benchFloor on, and answer after their row is stored",
+          arguments: Backend.available)
+    func benchFloor(_ backend: Backend) async throws {
+        try await withSwitchboard(backend) { sb in
+            try await sb.buildApplication(workers: false).test(.router) { client in
+                for kind in ["none", "append", "keyed"] {
+                    try await client.execute(uri: "/bench/floor/\(kind)", method: .post, body: ByteBuffer(string: "{}")) {
+                        #expect($0.status == .notFound)
+                    }
+                }
+            }
+        }
+        #expect(try AppConfig.load(file: nil, environment: ["SWITCHBOARD_BENCH_FLOOR": "true"]).benchFloor)
+        try await withSwitchboard(backend, configure: { $0.benchFloor = true }) { sb in
+            try await sb.buildApplication(workers: false).test(.router) { client in
+                try await client.execute(uri: "/bench/floor/none", method: .post, body: ByteBuffer(string: "twelve bytes")) {
+                    #expect($0.status == .ok)
+                    #expect($0.body.text.contains(#""bytes":"12""#))
+                }
+                for kind in ["append", "keyed"] {
+                    for n in 0..<3 {
+                        try await client.execute(uri: "/bench/floor/\(kind)", method: .post,
+                                                 body: ByteBuffer(string: #"{"n":\#(n),"quote":"it's"}"#)) {
+                            #expect($0.status == .ok)
+                        }
+                    }
+                    let rows = try await sb.db.read { try await $0.query("SELECT k, body FROM bench_floor_\(kind) ORDER BY body", []) }
+                    #expect(rows.compactMap { $0.string("body") } == (0..<3).map { #"{"n":\#($0),"quote":"it's"}"# })
+                    #expect(Set(rows.compactMap { $0.string("k") }).count == 3)
+                }
+            }
+        }
+    }
+
     @Test("metricsToken, masterKeyFile and trustedProxies come from the environment and the file")
     func settings() throws {
         let env = ["SWITCHBOARD_METRICS_TOKEN": "t", "SWITCHBOARD_MASTER_KEY_FILE": "/etc/switchboard/master.key",

@@ -15,10 +15,11 @@ struct ContractCheckMiddleware: RouterMiddleware {
     static func install() { _ = installed }
     private static let installed: Void = { RouterHook.middleware.value = ContractCheckMiddleware() }()
 
-    /// Routes outside the API's contract: the cabinet (HTML for browsers), and the endpoints of PBX protocols that
-    /// tests register beside the served ones (`PBXSeamRoomTests`, ids beginning `test-`).
+    /// Routes outside the API's contract: the cabinet (HTML for browsers), the endpoints of PBX protocols that
+    /// tests register beside the served ones (`PBXSeamRoomTests`, ids beginning `test-`), and the ingest benchmark's
+    /// reference routes (`BenchFloor`, served only with `benchFloor` on).
     static func isChecked(route: String) -> Bool {
-        route != "/cabinet" && !route.hasPrefix("/cabinet/") && !route.hasPrefix("/pbx/test-")
+        route != "/cabinet" && !route.hasPrefix("/cabinet/") && !route.hasPrefix("/pbx/test-") && !route.hasPrefix("/bench/")
     }
 
     /// The last exchanges checked, for the test that the check is in place.
