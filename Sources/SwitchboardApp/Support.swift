@@ -13,10 +13,12 @@ public final class LockedValue<T: Sendable>: @unchecked Sendable {
     }
 }
 
-/// Hands over the port a server bound to (it may have asked for port 0) to whoever waits for it.
+/// Hands over the port a server bound to (it may have asked for port 0) to whoever waits for it, or the reason it
+/// never will (`fail`: the server stopped before it listened), so nobody waits for a port forever.
 public actor PortBox {
     private var port: Int?
-    private var waiters: [CheckedContinuation<Int, Never>] = []
+    private var failure: (any Error)?
+    private var waiters: [CheckedContinuation<Int, any Error>] = []
 
     public init() {}
 
@@ -26,8 +28,17 @@ public actor PortBox {
         waiters = []
     }
 
-    public func get() async -> Int {
+    /// The server will not listen (it stopped or failed first); a port set before stays valid.
+    public func fail(_ error: any Error) {
+        guard port == nil, failure == nil else { return }
+        failure = error
+        waiters.forEach { $0.resume(throwing: error) }
+        waiters = []
+    }
+
+    public func get() async throws -> Int {
         if let port { return port }
-        return await withCheckedContinuation { waiters.append($0) }
+        if let failure { throw failure }
+        return try await withCheckedThrowingContinuation { waiters.append($0) }
     }
 }

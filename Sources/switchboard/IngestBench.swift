@@ -63,8 +63,11 @@ struct IngestBench: AsyncParsableCommand {
         let box = PortBox()
         let app = sb.buildApplication(workers: false) { await box.set($0) }
         let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
-        let server = Task { try await group.run() }
-        let port = await box.get()
+        let server = Task {
+            do { try await group.run() } catch { await box.fail(error); throw error }
+            await box.fail(CancellationError())
+        }
+        let port = try await box.get()
         let base = "http://127.0.0.1:\(port)"
 
         var httpConfig = HTTPClient.Configuration()

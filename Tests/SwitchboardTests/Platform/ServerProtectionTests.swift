@@ -35,8 +35,11 @@ struct ServerProtectionTests {
         let box = PortBox()
         let app = sb.buildApplication(workers: workers, drain: drain) { await box.set($0) }
         let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: testLogger())
-        let task = Task { try await group.run() }
-        let port = await box.get()
+        let task = Task {
+            do { try await group.run() } catch { await box.fail(error); throw error }
+            await box.fail(TestFailure("the server stopped before it listened"))
+        }
+        let port = try await box.get()
         do {
             let result = try await body(port, group)
             task.cancel()
@@ -56,6 +59,20 @@ struct ServerProtectionTests {
         config(&c)
         let sb = try await Switchboard.open(config: c, logger: log?.logger(level: .warning) ?? testLogger(), handlers: handlers)
         return (sb, storage)
+    }
+
+    @Test("a server that cannot listen (its port taken) fails the test that starts it, with the reason, instead of hanging")
+    func portTaken() async throws {
+        try await withSwitchboard(.sqlite) { first in
+            try await withLiveSwitchboard(first, workers: false) { base in
+                let port = try #require(URLComponents(string: base)?.port)
+                _ = try await withSwitchboard(.sqlite, configure: { $0.port = port }) { second in
+                    await #expect(throws: (any Error).self) {
+                        try await withLiveSwitchboard(second, workers: false) { _ in Issue.record("a second server listened on \(port)") }
+                    }
+                }
+            }
+        }
     }
 
     @Test("a head or a body sent slowly is cut off at its timeout; an idle kept-alive connection is not")
