@@ -72,7 +72,14 @@ extension Switchboard {
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: UnexpectedErrorsMiddleware())
         Operations(sb: self).register(on: router)
-        if config.benchFloor { BenchFloor(sb: self).register(on: router) }
+        if config.benchFloor {
+            // Unauthenticated writes: only on a development instance (the benchmark's own server is one).
+            if config.devMode {
+                BenchFloor(sb: self).register(on: router)
+            } else {
+                logger.error("benchFloor is set but devMode is not: the benchmark routes /bench/floor/* are not served")
+            }
+        }
         ManagementAPI(sb: self).register(on: router)
         PBXRoutes(sb: self).register(on: router)
         for pages in AppConnectors.pages.values { pages.routes?(self, router) }

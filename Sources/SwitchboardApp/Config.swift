@@ -59,7 +59,8 @@ public struct AppConfig: Sendable, Codable {
     /// PostgreSQL: how many ingest batches commit side by side (SQLite writes one at a time). Fewer, larger batches
     /// cost fewer round trips per event; more keep up when the database server has cores to spare.
     public var ingestFlushers: Int = 2
-    /// Serves the ingest benchmark's reference routes (`/bench/floor/*`, `BenchFloor`); never in production.
+    /// Serves the ingest benchmark's reference routes (`/bench/floor/*`, `BenchFloor`), with `devMode` only; never in
+    /// production.
     public var benchFloor: Bool = false
 
     public init() {}

@@ -65,7 +65,7 @@ struct IngestBench: AsyncParsableCommand {
         let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
         let server = Task {
             do { try await group.run() } catch { await box.fail(error); throw error }
-            await box.fail(CancellationError())
+            await box.fail(ValidationError("the server stopped before it listened"))
         }
         let port = try await box.get()
         let base = "http://127.0.0.1:\(port)"

@@ -39,7 +39,7 @@ struct OperationsSecurityTests {
         }
     }
 
-    @Test("the benchmark's floor routes exist only with benchFloor on, and answer after their row is stored",
+    @Test("the benchmark's floor routes exist only with benchFloor and devMode on, and answer after their row is stored",
           arguments: Backend.available)
     func benchFloor(_ backend: Backend) async throws {
         try await withSwitchboard(backend) { sb in
@@ -48,6 +48,14 @@ struct OperationsSecurityTests {
                     try await client.execute(uri: "/bench/floor/\(kind)", method: .post, body: ByteBuffer(string: "{}")) {
                         #expect($0.status == .notFound)
                     }
+                }
+            }
+        }
+        // Set, but on an instance that is not in development mode: still not served.
+        try await withSwitchboard(backend, configure: { $0.benchFloor = true; $0.devMode = false }) { sb in
+            try await sb.buildApplication(workers: false).test(.router) { client in
+                try await client.execute(uri: "/bench/floor/keyed", method: .post, body: ByteBuffer(string: "{}")) {
+                    #expect($0.status == .notFound)
                 }
             }
         }

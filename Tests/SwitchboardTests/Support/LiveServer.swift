@@ -42,7 +42,7 @@ private func stop(_ group: ServiceGroup, _ task: Task<Void, any Error>, limit: D
 }
 
 /// Whether `task` ends within `limit`; the wait for it is not a child task, so a task that never ends holds up nobody.
-private func ended(_ task: Task<Void, any Error>, within limit: Duration) async -> Bool {
+func ended(_ task: Task<Void, any Error>, within limit: Duration) async -> Bool {
     await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
         let answered = Guarded(false)
         let answer: @Sendable (Bool) -> Void = { value in
@@ -52,8 +52,8 @@ private func ended(_ task: Task<Void, any Error>, within limit: Duration) async 
             }
             if first { c.resume(returning: value) }
         }
-        Task { _ = try? await task.value; answer(true) }
-        Task { try? await Task.sleep(for: limit); answer(false) }
+        let timer = Task { try? await Task.sleep(for: limit); answer(false) }
+        Task { _ = try? await task.value; answer(true); timer.cancel() }
     }
 }
 
