@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SwitchboardCore
+import SwitchboardStorage
 
 /// Switchboard's settings. Precedence: command-line flags, then `SWITCHBOARD_*` environment, then the
 /// optional JSON file (`--config` / `SWITCHBOARD_CONFIG`), then defaults that work on a laptop.
@@ -59,6 +60,11 @@ public struct AppConfig: Sendable, Codable {
     /// PostgreSQL: how many ingest batches commit side by side (SQLite writes one at a time). Fewer, larger batches
     /// cost fewer round trips per event; more keep up when the database server has cores to spare.
     public var ingestFlushers: Int = 2
+
+    /// How many ingest batches commit side by side on `dialect`: SQLite writes one transaction at a time.
+    public func ingestFlushers(on dialect: SQLDialect) -> Int {
+        dialect == .sqlite ? 1 : max(1, ingestFlushers)
+    }
     /// Serves the ingest benchmark's reference routes (`/bench/floor/*`, `BenchFloor`), with `devMode` only; never in
     /// production.
     public var benchFloor: Bool = false

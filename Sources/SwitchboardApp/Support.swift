@@ -41,4 +41,18 @@ public actor PortBox {
         if let failure { throw failure }
         return try await withCheckedThrowingContinuation { waiters.append($0) }
     }
+
+    /// The server ended without an error before it listened.
+    public struct NeverListened: Error, CustomStringConvertible {
+        public var description: String { "the server stopped before it listened" }
+    }
+
+    /// Runs `server` (its whole life: listen, serve, stop) in a task; should it end before the port is set, with its
+    /// error or `NeverListened`, whoever waits in `get` is told so instead of waiting forever.
+    public nonisolated func run(_ server: @escaping @Sendable () async throws -> Void) -> Task<Void, any Error> {
+        Task {
+            do { try await server() } catch { await fail(error); throw error }
+            await fail(NeverListened())
+        }
+    }
 }

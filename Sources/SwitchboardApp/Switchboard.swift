@@ -119,7 +119,7 @@ public final class Switchboard: Sendable {
         self.ingestor = CallIngestor(db: db, queue: queue, handledKinds: [], logger: logger,
                                      maxPending: max(1, config.ingestQueueLimit),
                                      maxWait: .milliseconds(Int64(max(1, config.ingestWaitLimitMs))),
-                                     flushers: db.dialect == .sqlite ? 1 : max(1, config.ingestFlushers))
+                                     flushers: config.ingestFlushers(on: db.dialect))
         self.ingestor.handledKinds = Set(jobHandlers().keys)
     }
 

@@ -63,10 +63,7 @@ struct IngestBench: AsyncParsableCommand {
         let box = PortBox()
         let app = sb.buildApplication(workers: false) { await box.set($0) }
         let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
-        let server = Task {
-            do { try await group.run() } catch { await box.fail(error); throw error }
-            await box.fail(ValidationError("the server stopped before it listened"))
-        }
+        let server = box.run { try await group.run() }
         let port = try await box.get()
         let base = "http://127.0.0.1:\(port)"
 

@@ -25,7 +25,7 @@ struct BenchFloor {
                 try await tx.execute("CREATE TABLE IF NOT EXISTS bench_floor_keyed (k TEXT PRIMARY KEY, body TEXT NOT NULL)")
             }
         }
-        let flushers = sb.db.dialect == .sqlite ? 1 : max(1, sb.config.ingestFlushers)
+        let flushers = sb.config.ingestFlushers(on: sb.db.dialect)
         let append = Self.committer(sb.db, table: "bench_floor_append", flushers: flushers)
         let keyed = Self.committer(sb.db, table: "bench_floor_keyed", flushers: flushers)
         router.post("bench/floor/none") { req, _ in

@@ -16,10 +16,7 @@ func withLiveApplication<A: ApplicationProtocol, T>(_ makeApp: (@escaping @Senda
     let box = PortBox()
     let app = makeApp { await box.set($0) }
     let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: testLogger())
-    let task = Task {
-        do { try await group.run() } catch { await box.fail(error); throw error }
-        await box.fail(TestFailure("the server stopped before it listened"))
-    }
+    let task = box.run { try await group.run() }
     let port = try await box.get()
     do {
         let result = try await body("http://127.0.0.1:\(port)")
