@@ -35,8 +35,10 @@ extension SimulatedPBXServer {
             }
             let id = "nat-out-" + UUID().uuidString.prefix(8).lowercased()
             lock.withLock { live[id] = (employee, phone) }
+            // The PBX answers the command at once and reports the call it started as it goes, like a real one: the
+            // answer does not wait for Switchboard to take the call's events.
             if let player {
-                try? await player.play([Self.nativeStep(id, 1, .legRinging, employee, phone), Self.nativeStep(id, 2, .legAnswered, employee, phone)])
+                Task { try? await player.play([Self.nativeStep(id, 1, .legRinging, employee, phone), Self.nativeStep(id, 2, .legAnswered, employee, phone)]) }
             }
             return Self.json(["call_id": id], status: .ok)
         case "hangup":
